@@ -1,0 +1,72 @@
+#pragma once
+// Explains a stream of frames, reusing Score-CAM channel scores across frames when asked to.
+//
+// Full Score-CAM costs one forward pass per channel. Consecutive frames change little, so the
+// scores of the last refresh can be combined with each new frame's activations (one forward pass).
+// Scores are refreshed every `refresh_interval` frames, or 1/N of the channels on every frame
+// (rolling), and at once when the predicted class changes or the activations drift too far.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scorecam/image.h"
+#include "scorecam/model.h"
+#include "scorecam/score_cam.h"
+
+namespace scorecam {
+
+struct ReuseOptions {
+  int refresh_interval = 1;      // 1: full Score-CAM on every frame
+  bool rolling = false;          // spread each refresh over refresh_interval frames
+  double drift_threshold = 0.0;  // relative L2 change of activations that forces a refresh; 0: off
+  double smoothing = 0.0;        // weight of the previous map in an exponential moving average; 0: off
+};
+
+struct ClassScore {
+  int class_id = 0;
+  std::string label;
+  float probability = 0.f;
+};
+
+struct FrameResult {
+  int target_class = -1;
+  std::vector<ClassScore> top;  // best first, at most 5
+  torch::Tensor map;            // [H, W] float32 in [0, 1], CPU, the model's input size
+  bool empty = false;
+  bool refreshed = false;       // channel scores were (partly) recomputed on this frame
+  int forward_passes = 0;       // forward passes spent on this frame
+};
+
+std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k);
+
+class FrameExplainer {
+ public:
+  // target_class < 0: explain the predicted class of each frame.
+  FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class = -1);
+
+  FrameResult process(const ImageView& frame);
+  // Forget all reused state, e.g. after a seek or a flush.
+  void reset();
+
+  Model& model() { return score_cam_.model(); }
+  const ReuseOptions& reuse_options() const { return reuse_; }
+
+ private:
+  bool needs_full_refresh(int predicted, const torch::Tensor& activations) const;
+  torch::Tensor rolling_slice(const torch::Tensor& channels);
+
+  ScoreCam score_cam_;
+  ReuseOptions reuse_;
+  int target_class_;
+
+  // State of the last refresh.
+  ChannelScores scores_;
+  torch::Tensor refresh_activations_;
+  torch::Tensor refresh_channels_;
+  int refresh_class_ = -1;
+  int frames_since_refresh_ = 0;
+  int rolling_cursor_ = 0;
+  torch::Tensor previous_map_;
+};
+
+}  // namespace scorecam

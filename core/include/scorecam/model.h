@@ -1,0 +1,70 @@
+#pragma once
+// A TorchScript classifier whose forward pass also returns the activations of one named layer.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "scorecam/device.h"
+#include "scorecam/model_config.h"
+
+namespace scorecam {
+
+struct LayerInfo {
+  std::string name;                 // dotted module path, e.g. "layer4" or "features.29"
+  std::vector<int64_t> shape;       // output shape for one input at the configured size
+};
+
+struct ForwardResult {
+  torch::Tensor logits;             // [N, classes], float32
+  torch::Tensor activations;        // [N, K, h, w] of the target layer, in the model's precision
+};
+
+struct ModelOptions {
+  std::string config_path;          // empty: the sidecar beside the model if any, else defaults
+  std::string labels_path;          // overrides the sidecar's labels when set
+  std::string target_layer;         // overrides the sidecar's target layer when set
+  std::string device = "cpu";
+  std::string precision = "fp32";
+};
+
+class Model {
+ public:
+  // Loads, validates ([N, classes] output, a spatial target layer) and warms up the model.
+  // Throws Error with a message that names the file and what to fix.
+  static std::unique_ptr<Model> load(const std::string& model_path, const ModelOptions& options = {});
+
+  // Every module whose output is a 4-D tensor, in the order their forward passes complete.
+  // Loads its own copy of the model, so it works whatever the target layer.
+  static std::vector<LayerInfo> list_layers(const std::string& model_path, const ModelOptions& options = {});
+
+  // input: [N, C, H, W] normalized, on device(), in dtype().
+  ForwardResult forward(const torch::Tensor& input);
+  // Logits only, for the masked batches whose activations nobody reads.
+  torch::Tensor classify(const torch::Tensor& input);
+
+  const ModelConfig& config() const { return config_; }
+  const std::string& target_layer() const { return target_layer_; }
+  int num_classes() const { return num_classes_; }
+  int input_channels() const { return *config_.input_channels; }
+  const std::vector<int64_t>& activation_shape() const { return activation_shape_; }  // [K, h, w]
+  torch::Device device() const { return device_; }
+  torch::ScalarType dtype() const { return dtype_; }
+  std::string label(int class_id) const;
+
+ private:
+  Model(torch::jit::Module module, ModelConfig config, torch::Device device, torch::ScalarType dtype);
+
+  torch::jit::Module module_;
+  ModelConfig config_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  std::string target_layer_;
+  std::string capture_holder_;      // dotted path of the module that stores the captured output
+  std::string capture_attribute_;   // its attribute name
+  int num_classes_ = 0;
+  std::vector<int64_t> activation_shape_;
+};
+
+}  // namespace scorecam

@@ -1,0 +1,94 @@
+#pragma once
+// Score-CAM (Wang et al., CVPR-W 2020) over a Model, batched on the model's device.
+//
+// The default follows the official code: each non-constant channel of the target layer, upsampled
+// bilinearly and min-max normalized, masks the normalized input; the softmax probability of the
+// target class on that masked input is the channel's weight; the map is ReLU(sum_k w_k A_k),
+// upsampled to the input size and min-max normalized.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "scorecam/model.h"
+
+namespace scorecam {
+
+enum class ScoreMode {
+  Probability,        // w_k = softmax(f(X * M_k))_c  (official code)
+  LogitSoftmax,       // w = softmax over channels of f(X * M_k)_c  (pytorch-grad-cam, torch-cam)
+  BaselineSubtracted  // w_k = p_c(X * M_k) - p_c(X_b), X_b the mean image  (the paper's CIC)
+};
+
+enum class ChannelSelection {
+  All,     // every non-constant channel (max-channels ignored)
+  StdDev,  // the max-channels channels of largest spatial standard deviation (Faster Score-CAM)
+  Mean,    // the max-channels channels of largest mean activation
+  Random   // max-channels channels drawn with the seed
+};
+
+struct ScoreCamOptions {
+  ScoreMode score_mode = ScoreMode::Probability;
+  int batch_size = 32;
+  int max_channels = 0;  // 0: all channels
+  ChannelSelection selection = ChannelSelection::StdDev;
+  uint64_t seed = 0;
+};
+
+ScoreMode parse_score_mode(const std::string& name);          // "probability", "logit-softmax", "cic"
+std::string score_mode_name(ScoreMode mode);
+ChannelSelection parse_channel_selection(const std::string& name);  // "all", "std", "mean", "random"
+std::string channel_selection_name(ChannelSelection selection);
+
+// Per-channel scores of one frame: the state that temporal reuse keeps between frames.
+struct ChannelScores {
+  torch::Tensor scores;     // [K] float32 on the device: raw score of each evaluated channel
+  torch::Tensor evaluated;  // [K] bool on the device
+};
+
+struct Explanation {
+  int target_class = -1;
+  torch::Tensor probabilities;  // [classes] float32, CPU
+  torch::Tensor map;            // [H, W] float32 in [0, 1], CPU, the model's input size
+  bool empty = false;           // no positive evidence: the map is all zeros
+  int channels_evaluated = 0;   // masked forward passes made for this explanation
+};
+
+class ScoreCam {
+ public:
+  ScoreCam(Model& model, ScoreCamOptions options);
+
+  // input: [1, C, H, W] normalized, on the model's device and dtype. target_class < 0: predicted class.
+  Explanation explain(const torch::Tensor& input, int target_class = -1);
+
+  // The building blocks explain() is made of, for callers that reuse work across frames.
+  torch::Tensor select_channels(const torch::Tensor& activations);  // [k] int64 of non-constant channels
+  // Scores `channels` of `activations` ([1, K, h, w]) and writes them into `into`.
+  void score_channels(const torch::Tensor& input, const torch::Tensor& activations,
+                      const torch::Tensor& channels, int target_class, ChannelScores& into);
+  ChannelScores empty_scores() const;
+  // Saliency at the input size, in [0, 1], on the device; `empty` set when nothing is positive.
+  torch::Tensor combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const;
+
+  const ScoreCamOptions& options() const { return options_; }
+  Model& model() { return model_; }
+
+ private:
+  torch::Tensor channel_weights(const ChannelScores& scores) const;
+  torch::Tensor baseline_probability(int target_class);
+
+  Model& model_;
+  ScoreCamOptions options_;
+  torch::Tensor masked_batch_;  // reused buffer of [batch, C, H, W]
+};
+
+// Min-max normalizes each [.., h, w] plane to [0, 1]; constant planes become 0.
+torch::Tensor normalize_planes(const torch::Tensor& planes);
+
+}  // namespace scorecam
+
+namespace scorecam {
+// Bilinear resize of a [h, w] map (any device) to [height, width] float32 on the CPU.
+torch::Tensor resize_map(const torch::Tensor& map, int height, int width);
+}  // namespace scorecam

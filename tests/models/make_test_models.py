@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Writes the small TorchScript models the tests run on, each with its JSON sidecar.
+
+Random weights with a fixed seed, so the files are the same on every run and no download is needed.
+  tiny_rgb.pt      3-channel, 32x40 input (non-square), target layer "features.4" (16 x 8 x 10)
+  tiny_gray.pt     1-channel, 24x24 input
+  tiny_scripted.pt tiny_rgb's architecture through torch.jit.script
+  flat_output.pt   returns [N, classes, 1]: not a classifier output
+  tiny_1x1.pt      its only feature map is 1x1
+"""
+import argparse
+import json
+import os
+
+import torch
+from torch import nn
+
+
+class TinyNet(nn.Module):
+    def __init__(self, in_channels=3, classes=5, width=16):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, width, 3, padding=1), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.pool(self.features(x)), 1))
+
+
+class FlatOutput(TinyNet):
+    def forward(self, x):
+        return super().forward(x).unsqueeze(-1)
+
+
+class OneByOne(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.AdaptiveAvgPool2d(1))
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.features(x), 1))
+
+
+def save(module, example, path, sidecar, script=False):
+    module.eval()
+    with torch.no_grad():
+        exported = torch.jit.script(module) if script else torch.jit.trace(module, example)
+    exported.save(path)
+    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+        json.dump(sidecar, f, indent=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", required=True)
+    out = parser.parse_args().out
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    labels = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    rgb = {"input_size": [32, 40], "mean": [0.5, 0.4, 0.3], "std": [0.25, 0.2, 0.3],
+           "color_order": "RGB", "labels": labels, "target_layer": "features.4"}
+    tiny = TinyNet()
+    save(tiny, torch.randn(1, 3, 32, 40), f"{out}/tiny_rgb.pt", rgb)
+    save(tiny, None, f"{out}/tiny_scripted.pt", rgb, script=True)
+    gray = {"input_size": [24, 24], "mean": [0.5], "std": [0.5], "labels": labels}
+    save(TinyNet(in_channels=1), torch.randn(1, 1, 24, 24), f"{out}/tiny_gray.pt", gray)
+    save(FlatOutput(), torch.randn(1, 3, 32, 40), f"{out}/flat_output.pt", rgb)
+    save(OneByOne(), torch.randn(1, 3, 32, 32), f"{out}/tiny_1x1.pt", {"input_size": [32, 32]})
+
+
+if __name__ == "__main__":
+    main()
