@@ -7,13 +7,22 @@ Random weights with a fixed seed, so the files are the same on every run and no 
   tiny_scripted.pt tiny_rgb's architecture through torch.jit.script
   flat_output.pt   returns [N, classes, 1]: not a classifier output
   tiny_1x1.pt      its only feature map is 1x1
+  dead_channels.pt every channel of its target layer is zero
+and, for the parity tests, an input and the reference maps of tools/scorecam_reference.py:
+  NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, std4 = probability on the
+  4 channels of largest spatial standard deviation)
 """
 import argparse
 import json
 import os
+import sys
 
+import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import scorecam_reference  # noqa: E402
 
 
 class TinyNet(nn.Module):
@@ -53,6 +62,19 @@ def save(module, example, path, sidecar, script=False):
         json.dump(sidecar, f, indent=1)
 
 
+def write_golden(module, name, input_shape, out):
+    """Reference maps of `module` for one fixed random input, for the C++ parity tests."""
+    module.eval()
+    x = torch.randn(*input_shape, generator=torch.Generator().manual_seed(1))
+    np.save(f"{out}/{name}_input.npy", x.numpy().astype(np.float32))
+    layer = module.features[4]
+    for mode in scorecam_reference.SCORE_MODES:
+        _, saliency = scorecam_reference.score_cam(module, layer, x, mode=mode)
+        np.save(f"{out}/{name}_{mode}.npy", saliency.numpy().astype(np.float32))
+    _, saliency = scorecam_reference.score_cam(module, layer, x, max_channels=4, selection="std")
+    np.save(f"{out}/{name}_std4.npy", saliency.numpy().astype(np.float32))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
@@ -65,10 +87,19 @@ def main():
     tiny = TinyNet()
     save(tiny, torch.randn(1, 3, 32, 40), f"{out}/tiny_rgb.pt", rgb)
     save(tiny, None, f"{out}/tiny_scripted.pt", rgb, script=True)
-    gray = {"input_size": [24, 24], "mean": [0.5], "std": [0.5], "labels": labels}
-    save(TinyNet(in_channels=1), torch.randn(1, 1, 24, 24), f"{out}/tiny_gray.pt", gray)
+    write_golden(tiny, "tiny_rgb", (1, 3, 32, 40), out)
+
+    gray = TinyNet(in_channels=1)
+    save(gray, torch.randn(1, 1, 24, 24), f"{out}/tiny_gray.pt",
+         {"input_size": [24, 24], "mean": [0.5], "std": [0.5], "labels": labels})
+    write_golden(gray, "tiny_gray", (1, 1, 24, 24), out)
+
     save(FlatOutput(), torch.randn(1, 3, 32, 40), f"{out}/flat_output.pt", rgb)
     save(OneByOne(), torch.randn(1, 3, 32, 32), f"{out}/tiny_1x1.pt", {"input_size": [32, 32]})
+    dead = TinyNet()
+    with torch.no_grad():
+        dead.features[3].bias.fill_(-1e4)  # ReLU turns every channel into a constant 0
+    save(dead, torch.randn(1, 3, 32, 40), f"{out}/dead_channels.pt", rgb)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 
 namespace scorecam {
 
-enum class PixelLayout { RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR, Gray };
+enum class PixelLayout { RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR };
 
 struct ImageView {
   uint8_t* data = nullptr;
@@ -21,7 +21,7 @@ struct ImageView {
 };
 
 int bytes_per_pixel(PixelLayout layout);
-// Byte offsets of red, green and blue inside one pixel (all equal for Gray).
+// Byte offsets of red, green and blue inside one pixel.
 void rgb_offsets(PixelLayout layout, int& red, int& green, int& blue);
 
 // Resizes (bilinear, antialiased when shrinking) and normalizes on the model's device:

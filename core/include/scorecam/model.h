@@ -61,8 +61,8 @@ class Model {
   torch::Device device_;
   torch::ScalarType dtype_;
   std::string target_layer_;
-  std::string capture_holder_;      // dotted path of the module that stores the captured output
-  std::string capture_attribute_;   // its attribute name
+  torch::jit::Module capture_holder_;  // the module whose graph stores the target's output
+  std::string capture_attribute_;      // in this attribute
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
 };

@@ -80,7 +80,8 @@ class ScoreCam {
 
   Model& model_;
   ScoreCamOptions options_;
-  torch::Tensor masked_batch_;  // reused buffer of [batch, C, H, W]
+  torch::Tensor masked_batch_;            // reused buffer of [batch, C, H, W]
+  torch::Tensor baseline_probabilities_;  // softmax on the mean image, for the CIC score mode
 };
 
 // Min-max normalizes each [.., h, w] plane to [0, 1]; constant planes become 0.

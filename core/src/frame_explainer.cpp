@@ -1,0 +1,100 @@
+#include "scorecam/frame_explainer.h"
+
+#include "scorecam/error.h"
+
+namespace scorecam {
+
+std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k) {
+  const auto best = probabilities.to(torch::kCPU).topk(std::min<int64_t>(k, probabilities.numel()));
+  const auto values = std::get<0>(best), indices = std::get<1>(best);
+  std::vector<ClassScore> top;
+  for (int64_t i = 0; i < values.numel(); ++i) {
+    const int id = static_cast<int>(indices[i].item<int64_t>());
+    top.push_back({id, model.label(id), values[i].item<float>()});
+  }
+  return top;
+}
+
+FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class)
+    : score_cam_(model, score_cam), reuse_(reuse), target_class_(target_class) {
+  if (reuse_.refresh_interval < 1) throw Error("refresh-interval must be at least 1");
+  if (!(reuse_.drift_threshold >= 0.0)) throw Error("drift-threshold must be 0 (off) or positive");
+  if (!(reuse_.smoothing >= 0.0 && reuse_.smoothing < 1.0)) throw Error("smoothing must be within [0, 1)");
+  if (target_class >= model.num_classes()) {
+    throw Error("target class " + std::to_string(target_class) + " is out of range: the model has " +
+                std::to_string(model.num_classes()) + " classes");
+  }
+}
+
+void FrameExplainer::reset() {
+  scores_ = {};
+  refresh_activations_ = torch::Tensor();
+  refresh_channels_ = torch::Tensor();
+  refresh_class_ = -1;
+  frames_since_refresh_ = 0;
+  rolling_cursor_ = 0;
+  previous_map_ = torch::Tensor();
+}
+
+bool FrameExplainer::needs_full_refresh(int target, const torch::Tensor& activations) const {
+  if (!scores_.scores.defined() || target != refresh_class_) return true;
+  if (!reuse_.rolling && frames_since_refresh_ >= reuse_.refresh_interval) return true;
+  if (reuse_.drift_threshold > 0.0) {
+    const auto reference = refresh_activations_.to(torch::kFloat);
+    const double change = (activations.to(torch::kFloat) - reference).norm().item<double>() /
+                          std::max(reference.norm().item<double>(), 1e-12);
+    if (change > reuse_.drift_threshold) return true;
+  }
+  return false;
+}
+
+// The next 1/N of the refreshed channels, wrapping around.
+torch::Tensor FrameExplainer::rolling_slice(const torch::Tensor& channels) {
+  const int64_t count = channels.numel();
+  if (count == 0) return channels;
+  const int64_t size = (count + reuse_.refresh_interval - 1) / reuse_.refresh_interval;
+  const int64_t start = rolling_cursor_ % count;
+  const int64_t end = std::min(count, start + size);
+  rolling_cursor_ = static_cast<int>(end % count);
+  return channels.slice(0, start, end);
+}
+
+FrameResult FrameExplainer::process(const ImageView& frame) {
+  c10::InferenceMode guard;
+  Model& model = score_cam_.model();
+  const auto input = to_model_input(frame, model);
+  const auto forward = model.forward(input);
+  const auto probabilities = torch::softmax(forward.logits[0], 0).to(torch::kCPU);
+
+  FrameResult result;
+  result.top = top_classes(model, probabilities, 5);
+  result.target_class = target_class_ >= 0 ? target_class_ : result.top.front().class_id;
+  result.forward_passes = 1;
+  if (reuse_.refresh_interval == 1 || needs_full_refresh(result.target_class, forward.activations)) {
+    // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
+    refresh_channels_ = score_cam_.select_channels(forward.activations);
+    scores_ = score_cam_.empty_scores();
+    score_cam_.score_channels(input, forward.activations, refresh_channels_, result.target_class, scores_);
+    refresh_activations_ = forward.activations;
+    refresh_class_ = result.target_class;
+    frames_since_refresh_ = 0;
+    rolling_cursor_ = 0;
+    result.refreshed = true;
+    result.forward_passes += static_cast<int>(refresh_channels_.numel());
+  } else if (reuse_.rolling) {
+    const auto slice = rolling_slice(refresh_channels_);
+    score_cam_.score_channels(input, forward.activations, slice, result.target_class, scores_);
+    result.refreshed = slice.numel() > 0;
+    result.forward_passes += static_cast<int>(slice.numel());
+  }
+  ++frames_since_refresh_;
+  auto map = score_cam_.combine(forward.activations, scores_, result.empty);
+  if (reuse_.smoothing > 0.0 && previous_map_.defined()) {
+    map = map * (1.0 - reuse_.smoothing) + previous_map_ * reuse_.smoothing;
+  }
+  previous_map_ = map;
+  result.map = map.to(torch::kCPU);
+  return result;
+}
+
+}  // namespace scorecam

@@ -1,0 +1,110 @@
+#include "scorecam/overlay.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "scorecam/error.h"
+
+namespace scorecam {
+namespace {
+
+const std::vector<std::pair<const char*, Colormap>> kColormaps = {
+    {"jet", Colormap::Jet},         {"turbo", Colormap::Turbo}, {"inferno", Colormap::Inferno},
+    {"viridis", Colormap::Viridis}, {"magma", Colormap::Magma}, {"hot", Colormap::Hot}};
+
+int opencv_colormap(Colormap colormap) {
+  switch (colormap) {
+    case Colormap::Turbo: return cv::COLORMAP_TURBO;
+    case Colormap::Inferno: return cv::COLORMAP_INFERNO;
+    case Colormap::Viridis: return cv::COLORMAP_VIRIDIS;
+    case Colormap::Magma: return cv::COLORMAP_MAGMA;
+    case Colormap::Hot: return cv::COLORMAP_HOT;
+    case Colormap::Jet: break;
+  }
+  return cv::COLORMAP_JET;
+}
+
+// 256 BGR colours, one per 8-bit saliency level.
+cv::Mat colour_table(Colormap colormap) {
+  cv::Mat ramp(1, 256, CV_8UC1);
+  for (int i = 0; i < 256; ++i) ramp.at<uint8_t>(0, i) = static_cast<uint8_t>(i);
+  cv::Mat table;
+  cv::applyColorMap(ramp, table, opencv_colormap(colormap));
+  return table;
+}
+
+const cv::Mat& cached_table(Colormap colormap) {
+  static const std::vector<cv::Mat> tables = [] {
+    std::vector<cv::Mat> all;
+    for (const auto& entry : kColormaps) all.push_back(colour_table(entry.second));
+    return all;
+  }();
+  return tables[static_cast<std::size_t>(colormap)];
+}
+
+cv::Mat wrap(ImageView& frame) {
+  return cv::Mat(frame.height, frame.width, bytes_per_pixel(frame.layout) == 3 ? CV_8UC3 : CV_8UC4, frame.data,
+                 frame.stride);
+}
+
+}  // namespace
+
+Colormap parse_colormap(const std::string& name) {
+  std::string valid;
+  for (const auto& [text, value] : kColormaps) {
+    if (name == text) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(text);
+  }
+  throw Error("unknown colormap '" + name + "': use one of " + valid);
+}
+
+std::string colormap_name(Colormap colormap) { return kColormaps[static_cast<std::size_t>(colormap)].first; }
+
+void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
+  if (map.dim() != 2 || map.size(0) != frame.height || map.size(1) != frame.width || !map.is_contiguous() ||
+      map.scalar_type() != torch::kFloat || !map.device().is_cpu()) {
+    throw Error("blend_heatmap needs a contiguous float32 CPU map of the frame's size (see resize_map)");
+  }
+  if (!(options.alpha >= 0.0 && options.alpha <= 1.0)) throw Error("alpha must be within [0, 1]");
+  const cv::Mat& table = cached_table(options.colormap);
+  const int pixel = bytes_per_pixel(frame.layout);
+  int red, green, blue;
+  rgb_offsets(frame.layout, red, green, blue);
+  // Fixed-point weights: 8 bits of alpha keep the blend exact enough and the loop integer-only.
+  const int weight = static_cast<int>(std::lround(options.alpha * 256.0));
+  const float* values = map.data_ptr<float>();
+  for (int y = 0; y < frame.height; ++y) {
+    uint8_t* row = frame.data + static_cast<std::size_t>(y) * frame.stride;
+    const float* saliency = values + static_cast<std::size_t>(y) * frame.width;
+    for (int x = 0; x < frame.width; ++x) {
+      const float value = saliency[x];
+      if (value < options.threshold) continue;
+      const auto& colour = table.at<cv::Vec3b>(0, std::clamp(static_cast<int>(value * 255.f + 0.5f), 0, 255));
+      uint8_t* p = row + x * pixel;
+      p[red] = static_cast<uint8_t>((p[red] * (256 - weight) + colour[2] * weight) >> 8);
+      p[green] = static_cast<uint8_t>((p[green] * (256 - weight) + colour[1] * weight) >> 8);
+      p[blue] = static_cast<uint8_t>((p[blue] * (256 - weight) + colour[0] * weight) >> 8);
+    }
+  }
+}
+
+void draw_caption(ImageView& frame, const std::string& text) {
+  cv::Mat image = wrap(frame);
+  const double scale = std::max(0.35, frame.height / 600.0);
+  const int thickness = std::max(1, static_cast<int>(scale * 1.5));
+  int baseline = 0;
+  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+  const int margin = std::max(2, size.height / 3);
+  const cv::Rect box(0, 0, std::min(frame.width, size.width + 2 * margin),
+                     std::min(frame.height, size.height + baseline + 2 * margin));
+  const cv::Scalar black = bytes_per_pixel(frame.layout) == 3 ? cv::Scalar(0, 0, 0) : cv::Scalar(0, 0, 0, 255);
+  const cv::Scalar white = bytes_per_pixel(frame.layout) == 3 ? cv::Scalar(255, 255, 255) : cv::Scalar(255, 255, 255, 255);
+  cv::rectangle(image, box, black, cv::FILLED);
+  cv::putText(image, text, cv::Point(margin, margin + size.height), cv::FONT_HERSHEY_SIMPLEX, scale, white, thickness,
+              cv::LINE_AA);
+}
+
+}  // namespace scorecam

@@ -1,0 +1,190 @@
+#include "scorecam/score_cam.h"
+
+#include <algorithm>
+#include <random>
+
+#include "scorecam/error.h"
+
+namespace scorecam {
+namespace {
+
+torch::Tensor upsample(const torch::Tensor& planes, int64_t height, int64_t width) {
+  // align_corners=false, as in the official code and F.interpolate's default.
+  return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);
+}
+
+template <typename Enum>
+Enum parse_name(const std::string& name, const std::vector<std::pair<const char*, Enum>>& names, const char* what) {
+  std::string valid;
+  for (const auto& [text, value] : names) {
+    if (name == text) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(text);
+  }
+  throw Error("unknown " + std::string(what) + " '" + name + "': use one of " + valid);
+}
+
+template <typename Enum>
+std::string name_of(Enum value, const std::vector<std::pair<const char*, Enum>>& names) {
+  for (const auto& [text, v] : names) {
+    if (v == value) return text;
+  }
+  return {};
+}
+
+const std::vector<std::pair<const char*, ScoreMode>> kScoreModes = {
+    {"probability", ScoreMode::Probability},
+    {"logit-softmax", ScoreMode::LogitSoftmax},
+    {"cic", ScoreMode::BaselineSubtracted}};
+
+const std::vector<std::pair<const char*, ChannelSelection>> kSelections = {
+    {"all", ChannelSelection::All},
+    {"std", ChannelSelection::StdDev},
+    {"mean", ChannelSelection::Mean},
+    {"random", ChannelSelection::Random}};
+
+}  // namespace
+
+ScoreMode parse_score_mode(const std::string& name) { return parse_name(name, kScoreModes, "score mode"); }
+std::string score_mode_name(ScoreMode mode) { return name_of(mode, kScoreModes); }
+ChannelSelection parse_channel_selection(const std::string& name) {
+  return parse_name(name, kSelections, "channel selection");
+}
+std::string channel_selection_name(ChannelSelection selection) { return name_of(selection, kSelections); }
+
+torch::Tensor normalize_planes(const torch::Tensor& planes) {
+  const auto flat = planes.flatten(-2);
+  const auto low = flat.amin(-1, /*keepdim=*/true);
+  const auto range = flat.amax(-1, /*keepdim=*/true) - low;
+  const auto safe_range = torch::where(range > 0, range, torch::ones_like(range));
+  return torch::where(range > 0, (flat - low) / safe_range, torch::zeros_like(flat)).view(planes.sizes());
+}
+
+torch::Tensor resize_map(const torch::Tensor& map, int height, int width) {
+  c10::InferenceMode guard;
+  auto planes = map.to(torch::kFloat).view({1, 1, map.size(0), map.size(1)});
+  if (map.size(0) != height || map.size(1) != width) planes = upsample(planes, height, width);
+  return planes.view({height, width}).clamp(0.0, 1.0).to(torch::kCPU).contiguous();
+}
+
+ScoreCam::ScoreCam(Model& model, ScoreCamOptions options) : model_(model), options_(options) {
+  if (options_.batch_size < 1) throw Error("batch-size must be at least 1");
+  if (options_.max_channels < 0) throw Error("max-channels must be 0 (all) or positive");
+}
+
+ChannelScores ScoreCam::empty_scores() const {
+  c10::InferenceMode guard;
+  const int64_t channels = model_.activation_shape()[0];
+  const auto on_device = torch::TensorOptions().device(model_.device());
+  return {torch::zeros({channels}, on_device.dtype(torch::kFloat)),
+          torch::zeros({channels}, on_device.dtype(torch::kBool))};
+}
+
+torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) {
+  c10::InferenceMode guard;
+  const auto flat = activations[0].flatten(1).to(torch::kFloat);  // [K, h*w]
+  // A constant channel carries no spatial information: the official code skips it (exact).
+  const auto candidates = (flat.amax(1) > flat.amin(1)).nonzero().squeeze(1);
+  const int64_t wanted = options_.max_channels;
+  if (options_.selection == ChannelSelection::All || wanted == 0 || wanted >= candidates.numel()) {
+    return candidates;
+  }
+  torch::Tensor chosen;
+  if (options_.selection == ChannelSelection::Random) {
+    std::vector<int64_t> order(candidates.numel());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(options_.seed));
+    order.resize(wanted);
+    chosen = candidates.index_select(0, torch::tensor(order).to(candidates.device()));
+  } else {
+    const auto rows = flat.index_select(0, candidates);
+    const auto rank = options_.selection == ChannelSelection::StdDev ? rows.std(1, /*unbiased=*/false) : rows.mean(1);
+    chosen = candidates.index_select(0, std::get<1>(rank.topk(wanted)));
+  }
+  return std::get<0>(chosen.sort());
+}
+
+void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& activations,
+                              const torch::Tensor& channels, int target_class, ChannelScores& into) {
+  c10::InferenceMode guard;
+  const int64_t count = channels.numel();
+  if (count == 0) return;
+  const int64_t height = input.size(2), width = input.size(3);
+  const int64_t batch = std::min<int64_t>(options_.batch_size, count);
+  if (!masked_batch_.defined() || masked_batch_.size(0) < batch || masked_batch_.sizes().slice(1) != input.sizes().slice(1) ||
+      masked_batch_.scalar_type() != input.scalar_type() || masked_batch_.device() != input.device()) {
+    masked_batch_ = torch::empty({batch, input.size(1), height, width}, input.options());
+  }
+  const torch::Tensor baseline =
+      options_.score_mode == ScoreMode::BaselineSubtracted ? baseline_probability(target_class) : torch::Tensor();
+  const auto selected = activations.index_select(1, channels);  // [1, k, h, w]
+  for (int64_t start = 0; start < count; start += batch) {
+    const int64_t size = std::min(batch, count - start);
+    // Masks are the channels upsampled and normalized to [0, 1]; they multiply the normalized input,
+    // so a masked-out pixel becomes the mean colour.
+    const auto masks = normalize_planes(upsample(selected.narrow(1, start, size).to(torch::kFloat), height, width));
+    auto masked = masked_batch_.narrow(0, 0, size);
+    at::mul_out(masked, input, masks.view({size, 1, height, width}).to(input.scalar_type()));
+    const auto logits = model_.classify(masked);
+    torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
+                              ? logits.select(1, target_class)
+                              : torch::softmax(logits, 1).select(1, target_class);
+    if (baseline.defined()) score = score - baseline;
+    const auto rows = channels.narrow(0, start, size);
+    into.scores.index_copy_(0, rows, score);
+    into.evaluated.index_fill_(0, rows, true);
+  }
+}
+
+torch::Tensor ScoreCam::baseline_probability(int target_class) {
+  // X_b is the mean image: zero after normalization, the same value masked-out pixels take.
+  if (!baseline_probabilities_.defined()) {
+    auto shape = masked_batch_.sizes().vec();
+    shape[0] = 1;
+    baseline_probabilities_ = torch::softmax(model_.classify(torch::zeros(shape, masked_batch_.options())), 1)[0];
+  }
+  return baseline_probabilities_[target_class];
+}
+
+torch::Tensor ScoreCam::channel_weights(const ChannelScores& scores) const {
+  if (options_.score_mode != ScoreMode::LogitSoftmax) {
+    return torch::where(scores.evaluated, scores.scores, torch::zeros_like(scores.scores));
+  }
+  const auto logits = scores.scores.masked_fill(scores.evaluated.logical_not(), -INFINITY);
+  // softmax over no evaluated channel is NaN: where() turns every unevaluated weight into 0.
+  return torch::where(scores.evaluated, torch::softmax(logits, 0), torch::zeros_like(scores.scores));
+}
+
+torch::Tensor ScoreCam::combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const {
+  c10::InferenceMode guard;
+  const auto weights = channel_weights(scores);                        // [K]
+  const auto maps = activations[0].flatten(1).to(torch::kFloat);       // [K, h*w]
+  // Bilinear upsampling is linear, so upsampling the weighted sum equals the official code's
+  // sum of upsampled channels, for one upsample instead of K.
+  const auto sum = weights.matmul(maps).view({1, 1, activations.size(2), activations.size(3)});
+  const int64_t height = model_.config().input_height, width = model_.config().input_width;
+  const auto saliency = upsample(sum, height, width).view({height, width}).relu();
+  const auto normalized = normalize_planes(saliency);
+  empty = !(saliency.amax() > saliency.amin()).item<bool>();
+  return normalized;
+}
+
+Explanation ScoreCam::explain(const torch::Tensor& input, int target_class) {
+  c10::InferenceMode guard;
+  const auto forward = model_.forward(input);
+  const auto probabilities = torch::softmax(forward.logits[0], 0);
+  if (target_class >= model_.num_classes()) {
+    throw Error("target class " + std::to_string(target_class) + " is out of range: the model has " +
+                std::to_string(model_.num_classes()) + " classes (0.." + std::to_string(model_.num_classes() - 1) + ")");
+  }
+  Explanation result;
+  result.target_class = target_class >= 0 ? target_class : static_cast<int>(probabilities.argmax().item<int64_t>());
+  const auto channels = select_channels(forward.activations);
+  ChannelScores scores = empty_scores();
+  score_channels(input, forward.activations, channels, result.target_class, scores);
+  result.map = combine(forward.activations, scores, result.empty).to(torch::kCPU);
+  result.probabilities = probabilities.to(torch::kCPU);
+  result.channels_evaluated = static_cast<int>(channels.numel());
+  return result;
+}
+
+}  // namespace scorecam

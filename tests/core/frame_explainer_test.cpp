@@ -1,0 +1,165 @@
+// Frames in, maps out: preprocessing, and reuse of channel scores across frames.
+#include <gtest/gtest.h>
+
+#include "scorecam/error.h"
+#include "scorecam/frame_explainer.h"
+#include "test_data.h"
+
+namespace scorecam {
+namespace {
+
+using testing::max_abs_difference;
+using testing::test_model;
+
+struct Frame {
+  std::vector<uint8_t> pixels;
+  ImageView view;
+};
+
+Frame random_frame(int width, int height, uint64_t seed, PixelLayout layout = PixelLayout::RGB) {
+  Frame frame;
+  const int pixel = bytes_per_pixel(layout);
+  torch::manual_seed(seed);
+  const auto seeded = torch::randint(0, 256, {height * width * pixel}, torch::kUInt8);
+  frame.pixels.assign(seeded.data_ptr<uint8_t>(), seeded.data_ptr<uint8_t>() + seeded.numel());
+  frame.view = {frame.pixels.data(), width, height, static_cast<std::size_t>(width * pixel), layout};
+  return frame;
+}
+
+TEST(ModelInput, NormalizesInTheModelsColourOrder) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  Frame rgb = random_frame(40, 32, 1);
+  // The same pixels as BGRx: the model input must not change.
+  std::vector<uint8_t> bgrx(40 * 32 * 4);
+  for (int i = 0; i < 40 * 32; ++i) {
+    bgrx[i * 4 + 0] = rgb.pixels[i * 3 + 2];
+    bgrx[i * 4 + 1] = rgb.pixels[i * 3 + 1];
+    bgrx[i * 4 + 2] = rgb.pixels[i * 3 + 0];
+  }
+  const ImageView bgrx_view{bgrx.data(), 40, 32, 40 * 4, PixelLayout::BGRx};
+  const auto from_rgb = to_model_input(rgb.view, *model);
+  EXPECT_EQ(max_abs_difference(from_rgb, to_model_input(bgrx_view, *model)), 0.f);
+  // At the input size no resize happens: (pixel / 255 - mean) / std, with mean 0.5 and std 0.25 for red.
+  const float expected_red = (rgb.pixels[0] / 255.f - 0.5f) / 0.25f;
+  EXPECT_NEAR(from_rgb[0][0][0][0].item<float>(), expected_red, 1e-5f);
+  EXPECT_EQ(from_rgb.sizes(), (std::vector<int64_t>{1, 3, 32, 40}));
+}
+
+TEST(ModelInput, ResizesAnyFrameSize) {
+  const auto model = Model::load(test_model("tiny_gray.pt"));
+  Frame frame = random_frame(97, 61, 2, PixelLayout::BGRA);
+  EXPECT_EQ(to_model_input(frame.view, *model).sizes(), (std::vector<int64_t>{1, 1, 24, 24}));
+}
+
+ReuseOptions reuse(int interval, bool rolling = false, double drift = 0.0, double smoothing = 0.0) {
+  ReuseOptions options;
+  options.refresh_interval = interval;
+  options.rolling = rolling;
+  options.drift_threshold = drift;
+  options.smoothing = smoothing;
+  return options;
+}
+
+TEST(FrameExplainer, StaticSceneReuseEqualsFullRecomputation) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  Frame frame = random_frame(80, 64, 3);
+  FrameExplainer full(*model, {}, reuse(1));
+  FrameExplainer periodic(*model, {}, reuse(4));
+  FrameExplainer rolling(*model, {}, reuse(4, true));
+  for (int i = 0; i < 6; ++i) {
+    const auto reference = full.process(frame.view);
+    EXPECT_TRUE(reference.refreshed);
+    EXPECT_LE(max_abs_difference(periodic.process(frame.view).map, reference.map), 1e-5f) << "frame " << i;
+    EXPECT_LE(max_abs_difference(rolling.process(frame.view).map, reference.map), 1e-5f) << "frame " << i;
+  }
+}
+
+TEST(FrameExplainer, RefreshesEveryNFrames) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer explainer(*model, {}, reuse(3), /*target_class=*/1);
+  std::vector<bool> refreshed;
+  for (int i = 0; i < 7; ++i) {
+    Frame frame = random_frame(40, 32, 10 + i);
+    const auto result = explainer.process(frame.view);
+    refreshed.push_back(result.refreshed);
+    EXPECT_EQ(result.forward_passes > 1, result.refreshed);
+  }
+  EXPECT_EQ(refreshed, (std::vector<bool>{true, false, false, true, false, false, true}));
+}
+
+TEST(FrameExplainer, RollingSpreadsTheRefresh) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer explainer(*model, {}, reuse(4, true), /*target_class=*/1);
+  Frame first = random_frame(40, 32, 20);
+  const int channels = explainer.process(first.view).forward_passes - 1;
+  ASSERT_GT(channels, 4);
+  for (int i = 0; i < 5; ++i) {
+    Frame frame = random_frame(40, 32, 21 + i);
+    const auto result = explainer.process(frame.view);
+    EXPECT_LE(result.forward_passes, 1 + (channels + 3) / 4);
+    EXPECT_GT(result.forward_passes, 1);
+  }
+}
+
+Frame solid_frame(int width, int height, uint8_t red, uint8_t green, uint8_t blue) {
+  Frame frame;
+  for (int i = 0; i < width * height; ++i) frame.pixels.insert(frame.pixels.end(), {red, green, blue});
+  frame.view = {frame.pixels.data(), width, height, static_cast<std::size_t>(width * 3), PixelLayout::RGB};
+  return frame;
+}
+
+TEST(FrameExplainer, ClassChangeForcesRefresh) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  // The generated model (seed 0) calls black class 0 and pure blue class 1.
+  Frame black = solid_frame(40, 32, 0, 0, 0), blue = solid_frame(40, 32, 0, 0, 255);
+  FrameExplainer explainer(*model, {}, reuse(100));
+  const auto first = explainer.process(black.view);
+  EXPECT_TRUE(first.refreshed);
+  EXPECT_FALSE(explainer.process(black.view).refreshed);
+  const auto changed = explainer.process(blue.view);
+  ASSERT_NE(changed.target_class, first.target_class);
+  EXPECT_TRUE(changed.refreshed);
+}
+
+TEST(FrameExplainer, DriftForcesRefresh) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer explainer(*model, {}, reuse(100, false, 0.01), /*target_class=*/0);
+  Frame a = random_frame(40, 32, 30), b = random_frame(40, 32, 31);
+  EXPECT_TRUE(explainer.process(a.view).refreshed);
+  EXPECT_FALSE(explainer.process(a.view).refreshed) << "no drift on the same frame";
+  EXPECT_TRUE(explainer.process(b.view).refreshed) << "unrelated frame drifts far";
+}
+
+TEST(FrameExplainer, SmoothingAveragesMaps) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer plain(*model, {}, reuse(1), 0);
+  FrameExplainer smooth(*model, {}, reuse(1, false, 0.0, 0.75), 0);
+  Frame a = random_frame(40, 32, 40), b = random_frame(40, 32, 41);
+  const auto map_a = plain.process(a.view).map, map_b = plain.process(b.view).map;
+  smooth.process(a.view);
+  EXPECT_LE(max_abs_difference(smooth.process(b.view).map, map_a * 0.75 + map_b * 0.25), 1e-5f);
+  smooth.reset();
+  EXPECT_LE(max_abs_difference(smooth.process(b.view).map, map_b), 1e-6f);
+}
+
+TEST(FrameExplainer, RejectsBadOptions) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  EXPECT_THROW(FrameExplainer(*model, {}, reuse(0)), Error);
+  EXPECT_THROW(FrameExplainer(*model, {}, reuse(1, false, -1.0)), Error);
+  EXPECT_THROW(FrameExplainer(*model, {}, reuse(1, false, 0.0, 1.0)), Error);
+  EXPECT_THROW(FrameExplainer(*model, {}, reuse(1), 5), Error);
+}
+
+TEST(FrameExplainer, TopClassesAreSortedWithLabels) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer explainer(*model, {}, reuse(1));
+  Frame frame = random_frame(40, 32, 50);
+  const auto result = explainer.process(frame.view);
+  ASSERT_EQ(result.top.size(), 5u);
+  EXPECT_EQ(result.top.front().class_id, result.target_class);
+  for (std::size_t i = 1; i < result.top.size(); ++i) EXPECT_GE(result.top[i - 1].probability, result.top[i].probability);
+  EXPECT_EQ(result.top.front().label, model->label(result.target_class));
+}
+
+}  // namespace
+}  // namespace scorecam

@@ -1,0 +1,64 @@
+// The captured activations equal what a PyTorch forward hook sees, on real torchvision
+// architectures exported both ways (random weights, 64x64 input; see make_torchvision_models.py).
+#include <gtest/gtest.h>
+
+#include "scorecam/model.h"
+#include "test_data.h"
+
+namespace scorecam {
+namespace {
+
+using testing::load_npy;
+using testing::max_abs_difference;
+
+struct Export {
+  std::string arch;
+  std::string kind;  // "traced" or "scripted"
+};
+
+void PrintTo(const Export& e, std::ostream* os) { *os << e.arch << " " << e.kind; }
+
+class LayerCapture : public ::testing::TestWithParam<Export> {};
+
+TEST_P(LayerCapture, MatchesForwardHook) {
+  const std::string dir = testing::test_models_dir() + "/torchvision/";
+  const auto& [arch, kind] = GetParam();
+  ModelOptions options;
+  options.config_path = dir + arch + ".json";
+  const auto model = Model::load(dir + arch + "_" + kind + ".pt", options);
+  const auto expected = load_npy(dir + arch + "_activation.npy");
+  const auto result = model->forward(load_npy(dir + arch + "_input.npy"));
+  ASSERT_EQ(result.activations.sizes(), expected.sizes());
+  const float scale = std::max(1.0f, expected.abs().max().item<float>());
+  EXPECT_LE(max_abs_difference(result.activations, expected), 1e-4f * scale);
+  EXPECT_LE(max_abs_difference(result.logits, load_npy(dir + arch + "_logits.npy")), 1e-3f);
+}
+
+std::vector<Export> exports() {
+  std::vector<Export> all;
+  for (const char* arch : {"resnet18", "vgg11", "mobilenet_v2", "densenet121", "squeezenet1_1", "efficientnet_b0"}) {
+    for (const char* kind : {"traced", "scripted"}) all.push_back({arch, kind});
+  }
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, LayerCapture, ::testing::ValuesIn(exports()),
+                         [](const auto& info) { return info.param.arch + "_" + info.param.kind; });
+
+TEST(LayerCapture, ResNetDefaultsToLayer4) {
+  const std::string dir = testing::test_models_dir() + "/torchvision/";
+  for (const char* kind : {"traced", "scripted"}) {
+    const auto layers = Model::list_layers(dir + "resnet18_" + kind + ".pt");
+    ASSERT_FALSE(layers.empty());
+    // resnet18's BasicBlock calls its one ReLU module twice; it is listed once.
+    int relu_count = 0;
+    for (const auto& layer : layers) relu_count += layer.name == "layer4.1.relu";
+    EXPECT_EQ(relu_count, 1);
+    // No sidecar beside the file: ImageNet's 224x224 and the default layer.
+    const auto model = Model::load(dir + "resnet18_" + kind + ".pt");
+    EXPECT_EQ(model->target_layer(), "layer4") << kind;
+  }
+}
+
+}  // namespace
+}  // namespace scorecam

@@ -1,0 +1,151 @@
+// Loading models and configs: every bad input gives an actionable message, never a crash.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include "scorecam/error.h"
+#include "scorecam/model.h"
+#include "test_data.h"
+
+namespace scorecam {
+namespace {
+
+using testing::test_model;
+
+std::string temp_file(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::temp_directory_path() / ("scorecam_test_" + name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+// Runs `load` and returns the Error's message; fails the test when nothing is thrown.
+template <typename Load>
+std::string error_of(Load load) {
+  try {
+    load();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected scorecam::Error";
+  return {};
+}
+
+TEST(Model, LoadsSidecarAndTargetLayer) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  EXPECT_EQ(model->target_layer(), "features.4");
+  EXPECT_EQ(model->num_classes(), 5);
+  EXPECT_EQ(model->input_channels(), 3);
+  EXPECT_EQ(model->config().input_height, 32);
+  EXPECT_EQ(model->config().input_width, 40);
+  EXPECT_EQ(model->activation_shape(), (std::vector<int64_t>{16, 16, 20}));
+  EXPECT_EQ(model->label(2), "gamma");
+  EXPECT_EQ(model->label(7), "class 7");
+}
+
+TEST(Model, DefaultTargetIsLastSpatialLayer) {
+  // The sidecar's target is overridden by an empty one through a config without target_layer.
+  const auto config = temp_file("no_target.json", R"({"input_size": [32, 40]})");
+  ModelOptions options;
+  options.config_path = config;
+  const auto model = Model::load(test_model("tiny_rgb.pt"), options);
+  // `features` (the Sequential) completes after features.4, with the same [16, 16, 20] output.
+  EXPECT_EQ(model->target_layer(), "features");
+}
+
+TEST(Model, InfersGrayscaleInputFromFirstConvolution) {
+  const auto model = Model::load(test_model("tiny_gray.pt"));
+  EXPECT_EQ(model->input_channels(), 1);
+}
+
+TEST(Model, ListsLayersInCompletionOrder) {
+  const auto layers = Model::list_layers(test_model("tiny_rgb.pt"));
+  std::vector<std::string> names;
+  for (const auto& layer : layers) names.push_back(layer.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"features.0", "features.1", "features.2", "features.3", "features.4",
+                                             "features", "pool"}));
+  EXPECT_EQ(layers.back().shape, (std::vector<int64_t>{1, 16, 1, 1}));
+}
+
+TEST(Model, MissingFile) {
+  EXPECT_NE(error_of([] { Model::load("/nonexistent/model.pt"); }).find("does not exist"), std::string::npos);
+}
+
+TEST(Model, NotTorchScript) {
+  const auto path = temp_file("text.pt", "this is not a model\n");
+  const auto message = error_of([&] { Model::load(path); });
+  EXPECT_NE(message.find("not a readable TorchScript model"), std::string::npos) << message;
+  EXPECT_NE(message.find("torch.jit.trace"), std::string::npos) << message;
+}
+
+TEST(Model, TruncatedFile) {
+  std::ifstream in(test_model("tiny_rgb.pt"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto path = temp_file("truncated.pt", bytes.substr(0, bytes.size() / 2));
+  EXPECT_NE(error_of([&] { Model::load(path); }).find("not a readable TorchScript model"), std::string::npos);
+}
+
+TEST(Model, OutputNotClassScores) {
+  const auto message = error_of([] { Model::load(test_model("flat_output.pt")); });
+  EXPECT_NE(message.find("[N, classes]"), std::string::npos) << message;
+}
+
+TEST(Model, UnknownLayerListsValidOnes) {
+  ModelOptions options;
+  options.target_layer = "layer9";
+  const auto message = error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); });
+  EXPECT_NE(message.find("unknown layer 'layer9'"), std::string::npos) << message;
+  EXPECT_NE(message.find("features.0, features.1, features.2, features.3, features.4, features"), std::string::npos)
+      << message;
+}
+
+TEST(Model, OneByOneLayerRejected) {
+  ModelOptions options;
+  options.target_layer = "features.1";
+  const auto message = error_of([&] { Model::load(test_model("tiny_1x1.pt"), options); });
+  EXPECT_NE(message.find("[1, 4, 1, 1]"), std::string::npos) << message;
+  EXPECT_NE(message.find("use one of: features.0"), std::string::npos) << message;
+}
+
+TEST(Model, MalformedSidecar) {
+  ModelOptions options;
+  options.config_path = temp_file("broken.json", R"({"input_size": [32, )");
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("malformed model config"),
+            std::string::npos);
+  options.config_path = temp_file("bad_order.json", R"({"color_order": "RBG"})");
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("\"color_order\""),
+            std::string::npos);
+}
+
+TEST(Model, MeanStdMustMatchChannels) {
+  ModelOptions options;
+  options.config_path = temp_file("rgb_stats.json", R"({"input_size": [24, 24]})");  // ImageNet's 3 values
+  const auto message = error_of([&] { Model::load(test_model("tiny_gray.pt"), options); });
+  EXPECT_NE(message.find("1 input channel(s)"), std::string::npos) << message;
+}
+
+TEST(Model, LabelCountMustMatchClasses) {
+  ModelOptions options;
+  options.labels_path = temp_file("labels.txt", "one\ntwo\n");
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("5 classes but 2 labels"),
+            std::string::npos);
+}
+
+TEST(Model, CudaOrHalfPrecisionWithoutCudaIsAnError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has CUDA";
+  ModelOptions options;
+  options.device = "cuda";
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("no CUDA device"),
+            std::string::npos);
+  options.device = "cpu";
+  options.precision = "fp16";
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("needs a CUDA device"),
+            std::string::npos);
+  options.device = "gpu";
+  EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("use cpu, cuda or cuda:N"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace scorecam
