@@ -1,8 +1,12 @@
 #include "scorecam/model.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <thread>
+
+#include <ATen/Parallel.h>
 
 #include "layer_capture.h"
 #include "scorecam/error.h"
@@ -31,6 +35,10 @@ ModelConfig resolve_config(const std::string& model_path, const ModelOptions& op
   ModelConfig config = config_path.empty() ? ModelConfig{} : load_model_config(config_path);
   if (!options.labels_path.empty()) config.labels = load_labels(options.labels_path);
   if (!options.target_layer.empty()) config.target_layer = options.target_layer;
+  if (options.input_height > 0 && options.input_width > 0) {
+    config.input_height = options.input_height;
+    config.input_width = options.input_width;
+  }
   return config;
 }
 
@@ -159,6 +167,10 @@ Model::Model(torch::jit::Module module, ModelConfig config, torch::Device device
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
   ModelConfig config = resolve_config(model_path, options);
   const torch::Device device = parse_device(options.device);
+  // Debian's LibTorch starts with one intra-op thread; use every core unless OMP_NUM_THREADS says otherwise.
+  if (device.is_cpu() && !std::getenv("OMP_NUM_THREADS")) {
+    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  }
   const torch::ScalarType dtype = scalar_type(parse_precision(options.precision, device));
   const Survey found = survey(model_path, config, device, dtype);
   if (found.output_shape.size() != 2 || found.output_shape[0] != 1 || found.output_shape[1] < 2) {

@@ -25,6 +25,8 @@ struct ModelOptions {
   std::string config_path;          // empty: the sidecar beside the model if any, else defaults
   std::string labels_path;          // overrides the sidecar's labels when set
   std::string target_layer;         // overrides the sidecar's target layer when set
+  int input_height = 0;             // override the sidecar's input size when both are set
+  int input_width = 0;
   std::string device = "cpu";
   std::string precision = "fp32";
 };

@@ -1,0 +1,117 @@
+// The command-line tools, run as a user runs them.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "test_data.h"
+
+namespace {
+
+using scorecam::testing::load_npy;
+using scorecam::testing::test_model;
+
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& command) {
+  Run result{0, {}};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  result.exit_code = WEXITSTATUS(pclose(pipe));
+  return result;
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("scorecam_cli_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string write_image(const std::filesystem::path& dir, int width, int height) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::randu(image, 0, 255);
+  const auto path = (dir / "scene.png").string();
+  cv::imwrite(path, image);
+  return path;
+}
+
+TEST(Cli, WritesOverlayAndMapAtTheImageSize) {
+  const auto dir = fresh_dir("ok");
+  const auto image = write_image(dir, 70, 50);
+  const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --json --out " +
+                     (dir / "out").string() + " " + image);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(r.output);
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_EQ(summary[0]["top"].size(), 5u);
+  EXPECT_EQ(summary[0]["top"][0]["class_id"], summary[0]["target_class"]);
+  const auto map = load_npy(summary[0]["map"].get<std::string>());
+  EXPECT_EQ(map.sizes(), (std::vector<int64_t>{50, 70}));
+  EXPECT_GE(map.min().item<float>(), 0.f);
+  EXPECT_LE(map.max().item<float>(), 1.f);
+  const cv::Mat overlay = cv::imread(summary[0]["overlay"].get<std::string>());
+  EXPECT_EQ(overlay.cols, 70);
+  EXPECT_EQ(overlay.rows, 50);
+}
+
+TEST(Cli, PrintsTopFiveAsText) {
+  const auto dir = fresh_dir("text");
+  const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --class 2 --out " +
+                     dir.string() + " " + write_image(dir, 40, 32));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("  5. "), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnreadableImageIsReportedAndOthersStillRun) {
+  const auto dir = fresh_dir("bad_image");
+  std::ofstream(dir / "broken.png") << "not a png";
+  const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --out " + dir.string() +
+                     " " + (dir / "broken.png").string() + " " + write_image(dir, 40, 32));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("cannot read image"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "scene.npy"));
+}
+
+TEST(Cli, ListsLayers) {
+  const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --list-layers");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("features.4\t[1, 16, 16, 20]"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
+  const std::string model = " --model " + test_model("tiny_rgb.pt");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {model + " --layer nope --out /tmp x.png", "unknown layer 'nope'"},
+      {model + " --max-channels many --out /tmp x.png", "--max-channels needs an integer"},
+      {model + " --colormap rainbow --out /tmp x.png", "unknown colormap 'rainbow'"},
+      {model + " --score-mode logits --out /tmp x.png", "unknown score mode 'logits'"},
+      {model + " --frobnicate", "unknown option --frobnicate"},
+      {" --model /nonexistent.pt --out /tmp x.png", "does not exist"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    const auto r = run(std::string(SCORECAM_CLI) + arguments);
+    EXPECT_EQ(r.exit_code, 2) << arguments;
+    EXPECT_NE(r.output.find(message), std::string::npos) << arguments << "\n" << r.output;
+  }
+}
+
+TEST(Bench, PrintsThroughputRatioAndLatency) {
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
+                     " --frames 3 --seconds 0.2 --batch-size 8");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* line : {"plain batched inference:", "masked forward passes/s", "ratio to plain inference:",
+                           "ms per frame: median"}) {
+    EXPECT_NE(r.output.find(line), std::string::npos) << r.output;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,103 @@
+#include "cli_args.h"
+
+#include "scorecam/bundled_model.h"
+#include "scorecam/error.h"
+
+namespace scorecam::cli {
+
+const std::set<std::string> kModelOptions = {"model",      "config",       "labels",    "layer",
+                                             "device",     "precision",    "size",      "batch-size",
+                                             "max-channels", "selection", "score-mode", "seed"};
+
+std::string model_path(const Args& args) {
+  if (args.has("model")) return args.text("model");
+  const std::string bundled = bundled_model_path();
+  if (bundled.empty()) throw Error("no --model given and the bundled model is not installed");
+  return bundled;
+}
+
+ModelOptions model_options(const Args& args) {
+  ModelOptions options;
+  options.config_path = args.text("config");
+  options.labels_path = args.text("labels");
+  options.target_layer = args.text("layer");
+  options.device = args.text("device", "cpu");
+  options.precision = args.text("precision", "fp32");
+  if (args.has("size")) parse_size(args.text("size"), options.input_height, options.input_width);
+  return options;
+}
+
+ScoreCamOptions score_cam_options(const Args& args) {
+  ScoreCamOptions options;
+  options.score_mode = parse_score_mode(args.text("score-mode", "probability"));
+  options.batch_size = args.integer("batch-size", options.batch_size);
+  options.max_channels = args.integer("max-channels", 0);
+  options.selection = parse_channel_selection(args.text("selection", "std"));
+  options.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  return options;
+}
+
+Args::Args(int argc, char** argv, const std::set<std::string>& options, const std::set<std::string>& flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      positional_.push_back(arg);
+      continue;
+    }
+    const std::string name = arg.substr(2);
+    if (flags.count(name)) {
+      values_[name] = "1";
+    } else if (options.count(name)) {
+      if (i + 1 >= argc) throw Error("option " + arg + " needs a value");
+      values_[name] = argv[++i];
+    } else {
+      throw Error("unknown option " + arg + " (see --help)");
+    }
+  }
+}
+
+std::string Args::text(const std::string& name, const std::string& fallback) const {
+  const auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+int Args::integer(const std::string& name, int fallback) const {
+  if (!has(name)) return fallback;
+  const std::string value = text(name);
+  std::size_t used = 0;
+  int result = 0;
+  try {
+    result = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != value.size()) throw Error("--" + name + " needs an integer, not '" + value + "'");
+  return result;
+}
+
+double Args::number(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  const std::string value = text(name);
+  std::size_t used = 0;
+  double result = 0;
+  try {
+    result = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != value.size()) throw Error("--" + name + " needs a number, not '" + value + "'");
+  return result;
+}
+
+void parse_size(const std::string& text, int& height, int& width) {
+  const auto x = text.find('x');
+  try {
+    height = std::stoi(text.substr(0, x));
+    width = x == std::string::npos ? height : std::stoi(text.substr(x + 1));
+  } catch (const std::exception&) {
+    height = width = 0;
+  }
+  if (height < 2 || width < 2) throw Error("--size needs HEIGHTxWIDTH, e.g. 224x224, not '" + text + "'");
+}
+
+}  // namespace scorecam::cli
