@@ -114,4 +114,17 @@ TEST(Bench, PrintsThroughputRatioAndLatency) {
   }
 }
 
+TEST(ReuseEval, StaticFramesKeepFullFidelityWithFewerPasses) {
+  const auto dir = fresh_dir("reuse");
+  const auto image = write_image(dir, 40, 32);
+  std::string frames;
+  for (int i = 0; i < 6; ++i) frames += " " + image;  // a static scene
+  const auto r = run(std::string(SCORECAM_REUSE_EVAL) + " --model " + test_model("tiny_rgb.pt") +
+                     " --intervals 3" + frames);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Static scene: the reused maps equal the full ones (correlation 1), at a fraction of the passes.
+  EXPECT_NE(r.output.find("periodic      3     1.0000     1.0000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rolling       3     1.0000     1.0000"), std::string::npos) << r.output;
+}
+
 }  // namespace
