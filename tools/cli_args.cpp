@@ -1,5 +1,7 @@
 #include "cli_args.h"
 
+#include <iostream>
+
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 
@@ -61,32 +63,45 @@ std::string Args::text(const std::string& name, const std::string& fallback) con
   return it == values_.end() ? fallback : it->second;
 }
 
-int Args::integer(const std::string& name, int fallback) const {
-  if (!has(name)) return fallback;
-  const std::string value = text(name);
+namespace {
+
+// Parses the whole text as a number with `convert` (std::stoi, std::stod), or throws naming the flag.
+template <typename Number, typename Convert>
+Number parse_number(const std::string& name, const std::string& value, const char* kind, Convert convert) {
   std::size_t used = 0;
-  int result = 0;
+  Number result{};
   try {
-    result = std::stoi(value, &used);
+    result = convert(value, &used);
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != value.size()) throw Error("--" + name + " needs an integer, not '" + value + "'");
+  if (used == 0 || used != value.size()) throw Error("--" + name + " needs " + kind + ", not '" + value + "'");
   return result;
+}
+
+}  // namespace
+
+int Args::integer(const std::string& name, int fallback) const {
+  if (!has(name)) return fallback;
+  return parse_number<int>(name, text(name), "an integer", [](const std::string& v, std::size_t* used) {
+    return std::stoi(v, used);
+  });
 }
 
 double Args::number(const std::string& name, double fallback) const {
   if (!has(name)) return fallback;
-  const std::string value = text(name);
-  std::size_t used = 0;
-  double result = 0;
+  return parse_number<double>(name, text(name), "a number", [](const std::string& v, std::size_t* used) {
+    return std::stod(v, used);
+  });
+}
+
+int main_with_errors(const char* program, int argc, char** argv, int (*run)(int, char**)) {
   try {
-    result = std::stod(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 2;
   }
-  if (used == 0 || used != value.size()) throw Error("--" + name + " needs a number, not '" + value + "'");
-  return result;
 }
 
 void parse_size(const std::string& text, int& height, int& width) {

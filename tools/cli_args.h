@@ -34,6 +34,9 @@ std::string model_path(const class Args& args);
 ModelOptions model_options(const class Args& args);
 ScoreCamOptions score_cam_options(const class Args& args);
 
+// Runs `run`, turning any exception into "program: message" on stderr and exit code 2.
+int main_with_errors(const char* program, int argc, char** argv, int (*run)(int, char**));
+
 // "224x224" or "224" -> height, width.
 void parse_size(const std::string& text, int& height, int& width);
 

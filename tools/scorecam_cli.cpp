@@ -129,11 +129,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "scorecam: " << e.what() << "\n";
-    return 2;
-  }
-}
+int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam", argc, argv, run); }

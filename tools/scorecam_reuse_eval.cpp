@@ -97,11 +97,4 @@ int evaluate(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return evaluate(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "scorecam-reuse-eval: " << e.what() << "\n";
-    return 2;
-  }
-}
+int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam-reuse-eval", argc, argv, evaluate); }

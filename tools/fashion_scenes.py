@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Cluttered "scenes" built from Fashion-MNIST, for training and testing a saliency demo model.
+
+A scene is one Fashion-MNIST article, tinted with a random colour, placed at a random position,
+scale and aspect ratio on an RGB canvas covered with synthetic clutter (gradients, stripes,
+blobs, strokes, noise). The clutter contains no article pixels at all, so the only evidence of
+the class is the article itself, and a saliency map of a correct classifier should point at it.
+
+Everything is drawn from a numpy Generator, so a seed fixes every scene exactly.
+
+  /usr/bin/python3 tools/fashion_scenes.py --selftest        # determinism and box checks
+  /usr/bin/python3 tools/fashion_scenes.py --preview out.png # a 4x4 grid of test-split scenes
+"""
+import argparse
+import colorsys
+import gzip
+import os
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+DATA_DIR = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
+LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+SCENE_SIZE = 96
+ARTICLE_SIZE_RANGE = (28, 56)   # article height in pixels on a 96x96 scene
+ASPECT_RANGE = (0.75, 1.33)     # width/height stretch; also covers 4:3 frames squashed to 1:1
+
+
+def _read_idx(path, header_bytes):
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=header_bytes)
+
+
+def load_fashion_mnist(split, data_dir=DATA_DIR):
+    """Returns (images [N, 28, 28] uint8, labels [N] uint8) of split "train" or "test"."""
+    prefix = {"train": "train", "test": "t10k"}[split]
+    images = _read_idx(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"), 16)
+    labels = _read_idx(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"), 8)
+    return images.reshape(-1, 28, 28), labels
+
+
+# ---- clutter: every helper works on a float32 HxWx3 canvas in [0, 1], at any size ----
+
+def random_colour(rng, value_range=(0.0, 1.0), saturation_range=(0.0, 1.0)):
+    hue = rng.uniform()
+    return np.array(colorsys.hsv_to_rgb(hue, rng.uniform(*saturation_range), rng.uniform(*value_range)),
+                    dtype=np.float32)
+
+
+def gradient(rng, height, width):
+    """A linear blend between two random colours in a random direction."""
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    t = xs / width * np.cos(angle) + ys / height * np.sin(angle)
+    t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
+    start, end = random_colour(rng), random_colour(rng)
+    return start + t[..., None] * (end - start)
+
+
+def add_stripes(rng, canvas, amplitude_max=0.15):
+    """Faint sinusoidal stripes: a periodic texture with edges everywhere, unlike any article."""
+    height, width, _ = canvas.shape
+    angle = rng.uniform(0, np.pi)
+    period = rng.uniform(4, 24)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    wave = np.sin((xs * np.cos(angle) + ys * np.sin(angle)) * 2 * np.pi / period + rng.uniform(0, 2 * np.pi))
+    canvas += rng.uniform(0, amplitude_max) * wave[..., None] * random_colour(rng)[None, None, :]
+
+
+def _rgba8(colour, opacity):
+    return tuple(int(c * 255) for c in colour) + (int(opacity * 255),)
+
+
+def add_blobs(rng, draw, width, height, count):
+    """Semi-transparent ellipses: solid regions the size of an article, with no article shape."""
+    scale = min(height, width)
+    for _ in range(count):
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        rx, ry = rng.uniform(0.05, 0.3, size=2) * scale
+        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=_rgba8(random_colour(rng), rng.uniform(0.3, 0.9)))
+
+
+def add_strokes(rng, draw, width, height, count):
+    """Random polylines: thin, high-contrast edges that compete with the article's outline."""
+    scale = min(height, width)
+    for _ in range(count):
+        vertices = int(rng.integers(2, 5))
+        points = [(float(x), float(y)) for x, y in
+                  zip(rng.uniform(0, width, size=vertices), rng.uniform(0, height, size=vertices))]
+        line_width = max(1, int(rng.uniform(0.01, 0.04) * scale))
+        draw.line(points, fill=_rgba8(random_colour(rng), rng.uniform(0.5, 1.0)), width=line_width)
+
+
+def add_noise(rng, canvas, sigma_max=0.06):
+    canvas += rng.normal(0, rng.uniform(0, sigma_max), size=canvas.shape).astype(np.float32)
+
+
+def make_clutter(rng, height, width, level=1.0, reference_area=SCENE_SIZE ** 2):
+    """A background of gradient, stripes, blobs and strokes.
+
+    level in [0, 1] scales the stripes and the number of shapes (1: full clutter). Shape counts
+    are those of a training scene per reference_area pixels: a video frame that the model sees
+    resized to 96 x 96 should pass its own area, so that it looks as busy as a training scene.
+    """
+    canvas = gradient(rng, height, width)
+    add_stripes(rng, canvas, amplitude_max=0.15 * level)
+    # PIL draws the shapes: an "RGBA" Draw on an RGB image alpha-blends each one as it goes.
+    image = Image.fromarray(to_uint8(canvas))
+    draw = ImageDraw.Draw(image, "RGBA")
+    count_factor = level * height * width / reference_area
+    add_blobs(rng, draw, width, height, int(rng.integers(2, 7) * count_factor))
+    add_strokes(rng, draw, width, height, int(rng.integers(3, 10) * count_factor))
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+# ---- articles ----
+
+def pick_tint(rng, background_patch, candidates=4):
+    """A random colour, the most distant of a few from the patch's mean colour, so that the
+    article is usually visible, though not always by a wide margin."""
+    mean = background_patch.reshape(-1, 3).mean(axis=0)
+    options = [random_colour(rng, value_range=(0.3, 1.0)) for _ in range(candidates)]
+    return max(options, key=lambda c: float(np.abs(c - mean).sum()))
+
+
+def place_article(canvas, image28, x, y, width, height, tint):
+    """Draws the article resized to width x height with its top-left corner at (x, y), in place.
+
+    The article's intensity drives both its opacity (its zero background stays transparent) and
+    its shading (so its inner texture survives tinting). Returns the tight box (x0, y0, x1, y1),
+    exclusive end, of the article's nonzero pixels after resizing.
+    """
+    resized = np.asarray(Image.fromarray(image28).resize((width, height), Image.BILINEAR))
+    intensity = resized.astype(np.float32)[..., None] / 255.0
+    alpha = np.clip(intensity * 3.0, 0.0, 1.0)
+    colour = tint[None, None, :] * (0.25 + 0.75 * intensity)
+    region = canvas[y:y + height, x:x + width]
+    region *= 1 - alpha
+    region += alpha * colour
+    rows = np.flatnonzero(resized.any(axis=1))
+    cols = np.flatnonzero(resized.any(axis=0))
+    return (x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1)
+
+
+def to_uint8(canvas):
+    return (np.clip(canvas, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def make_scene(rng, image28, size=SCENE_SIZE, size_range=ARTICLE_SIZE_RANGE, aspect_range=ASPECT_RANGE):
+    """One scene: returns (image [size, size, 3] uint8 RGB, box (x0, y0, x1, y1) of the article)."""
+    canvas = make_clutter(rng, size, size)
+    height = int(rng.integers(size_range[0], size_range[1] + 1))
+    width = min(size, int(round(height * rng.uniform(*aspect_range))))
+    x = int(rng.integers(0, size - width + 1))
+    y = int(rng.integers(0, size - height + 1))
+    tint = pick_tint(rng, canvas[y:y + height, x:x + width])
+    box = place_article(canvas, image28, x, y, width, height, tint)
+    add_noise(rng, canvas)
+    return to_uint8(canvas), box
+
+
+def make_dataset(split, n, seed, size=SCENE_SIZE):
+    """n scenes from the articles of split; returns (images [n, size, size, 3] uint8,
+    labels [n] int64, boxes [n, 4] int64). Articles are drawn without replacement while they last."""
+    rng = np.random.default_rng(seed)
+    articles, article_labels = load_fashion_mnist(split)
+    picks = rng.choice(len(articles), size=n, replace=n > len(articles))
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    boxes = np.empty((n, 4), dtype=np.int64)
+    for i, index in enumerate(picks):
+        images[i], boxes[i] = make_scene(rng, articles[index], size=size)
+    return images, article_labels[picks].astype(np.int64), boxes
+
+
+# ---- command line ----
+
+def selftest():
+    first = make_dataset("test", 32, seed=7)
+    again = make_dataset("test", 32, seed=7)
+    other = make_dataset("test", 32, seed=8)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again)), "same seed gave different scenes"
+    assert not np.array_equal(first[0], other[0]), "different seeds gave the same scenes"
+
+    images, labels, boxes = first
+    assert images.shape == (32, SCENE_SIZE, SCENE_SIZE, 3) and images.dtype == np.uint8
+    assert labels.min() >= 0 and labels.max() < len(LABELS)
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2:] <= SCENE_SIZE).all()
+    assert (boxes[:, 2:] > boxes[:, :2]).all()
+
+    # On a black canvas with a white tint, the lit pixels are exactly the article: every one must
+    # lie inside the box, and each side of the box must touch one.
+    rng = np.random.default_rng(0)
+    articles, _ = load_fashion_mnist("test")
+    for article in articles[:50]:
+        height = int(rng.integers(*ARTICLE_SIZE_RANGE))
+        width = int(height * rng.uniform(*ASPECT_RANGE))
+        x, y = int(rng.integers(0, SCENE_SIZE - width)), int(rng.integers(0, SCENE_SIZE - height))
+        canvas = np.zeros((SCENE_SIZE, SCENE_SIZE, 3), dtype=np.float32)
+        x0, y0, x1, y1 = place_article(canvas, article, x, y, width, height, np.ones(3, np.float32))
+        lit = canvas.any(axis=2)
+        assert not lit[:y0].any() and not lit[y1:].any(), "article pixels above or below the box"
+        assert not lit[:, :x0].any() and not lit[:, x1:].any(), "article pixels left or right of the box"
+        assert lit[y0].any() and lit[y1 - 1].any() and lit[:, x0].any() and lit[:, x1 - 1].any(), \
+            "box is not tight"
+    print("fashion_scenes selftest: ok")
+
+
+def preview(path, seed=0):
+    images, labels, boxes = make_dataset("test", 16, seed)
+    grid = Image.new("RGB", (4 * SCENE_SIZE, 4 * SCENE_SIZE))
+    for i, (image, box) in enumerate(zip(images, boxes)):
+        tile = Image.fromarray(image)
+        ImageDraw.Draw(tile).rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=(255, 0, 0))
+        grid.paste(tile, ((i % 4) * SCENE_SIZE, (i // 4) * SCENE_SIZE))
+    grid.save(path)
+    print(path, [LABELS[label] for label in labels])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--selftest", action="store_true", help="check determinism and boxes")
+    parser.add_argument("--preview", metavar="PNG", help="write a grid of 16 test scenes with their boxes")
+    args = parser.parse_args()
+    if not (args.selftest or args.preview):
+        parser.error("nothing to do: give --selftest or --preview")
+    if args.selftest:
+        selftest()
+    if args.preview:
+        preview(args.preview)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
