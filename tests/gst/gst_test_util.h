@@ -1,0 +1,85 @@
+// Helpers shared by the gst tests: test model paths, scratch directories, running a pipeline.
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+namespace scorecam_test {
+
+inline std::string test_model(const std::string& name) {
+  const char* dir = std::getenv("SCORECAM_TEST_MODELS");
+  return std::string(dir ? dir : SCORECAM_TEST_MODELS_DEFAULT) + "/" + name;
+}
+
+// A fresh directory, removed with its files (no subdirectories) when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    gchar* dir = g_dir_make_tmp("scorecam-gst-XXXXXX", nullptr);
+    path_ = dir ? dir : "";
+    g_free(dir);
+  }
+  ~TempDir() { remove(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  static void remove(const std::string& path) {
+    if (GDir* dir = g_dir_open(path.c_str(), 0, nullptr)) {
+      while (const gchar* name = g_dir_read_name(dir)) {
+        const std::string child = path + "/" + name;
+        if (g_file_test(child.c_str(), G_FILE_TEST_IS_DIR)) remove(child);
+        else g_remove(child.c_str());
+      }
+      g_dir_close(dir);
+    }
+    g_rmdir(path.c_str());
+  }
+
+  std::string path_;
+};
+
+struct RunResult {
+  bool ok = false;     // reached EOS
+  std::string error;   // the first error message, or why it did not finish
+};
+
+// Runs a pipeline until EOS, an error or the timeout. `pipeline` is set to NULL afterwards.
+inline RunResult run_to_eos(GstElement* pipeline, GstClockTime timeout = 60 * GST_SECOND) {
+  RunResult result;
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    result.error = "cannot start the pipeline; ";
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* message = gst_bus_timed_pop_filtered(bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (!message) {
+    result.error += "timed out";
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError* error = nullptr;
+    gst_message_parse_error(message, &error, nullptr);
+    result.error += error->message;
+    g_clear_error(&error);
+  } else {
+    result.ok = result.error.empty();
+  }
+  if (message) gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  return result;
+}
+
+inline GstElement* parse(const std::string& description) {
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  EXPECT_EQ(error, nullptr) << description << ": " << (error ? error->message : "");
+  g_clear_error(&error);
+  return pipeline;
+}
+
+}  // namespace scorecam_test

@@ -1,0 +1,254 @@
+// scorecamoverlay in real pipelines: a test source, encoded files through decodebin and an encoder,
+// an RTSP stream from a server the test starts, and the scripts in pipelines/.
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "gst_test_util.h"
+#include "gstscorecammeta.h"
+
+using scorecam_test::parse;
+using scorecam_test::run_to_eos;
+using scorecam_test::test_model;
+using scorecam_test::TempDir;
+
+namespace {
+
+const std::string kOverlay = "scorecamoverlay model-location=\"" + test_model("tiny_rgb.pt") + "\"";
+
+bool has_element(const char* name) {
+  GstElementFactory* factory = gst_element_factory_find(name);
+  if (factory) gst_object_unref(factory);
+  return factory != nullptr;
+}
+
+// What the tests encode with: H.264 where this GStreamer has it.
+std::string encoder() {
+  if (has_element("x264enc")) return "x264enc speed-preset=ultrafast";
+  if (has_element("openh264enc")) return "openh264enc";
+  return "";
+}
+
+// Counts the buffers (and those with both scorecam metas) passing a pad.
+struct BufferCounter {
+  std::atomic<int> buffers{0};
+  std::atomic<int> annotated{0};
+
+  void attach(GstElement* pipeline, const char* element_name) {
+    GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), element_name);
+    GstPad* pad = gst_element_get_static_pad(element, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &BufferCounter::on_buffer, this, nullptr);
+    gst_object_unref(pad);
+    gst_object_unref(element);
+  }
+
+  static GstPadProbeReturn on_buffer(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<BufferCounter*>(data);
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    ++self->buffers;
+    if (gst_buffer_get_scorecam_meta(buffer) && gst_buffer_get_video_region_of_interest_meta(buffer)) ++self->annotated;
+    return GST_PAD_PROBE_OK;
+  }
+};
+
+int count_frames(const std::string& file) {
+  GstElement* pipeline = parse("filesrc name=src ! decodebin ! fakesink name=sink");
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  g_object_set(src, "location", file.c_str(), nullptr);
+  gst_object_unref(src);
+  BufferCounter counter;
+  counter.attach(pipeline, "sink");
+  const auto result = run_to_eos(pipeline);
+  EXPECT_TRUE(result.ok) << file << ": " << result.error;
+  gst_object_unref(pipeline);
+  return counter.buffers;
+}
+
+void write_video(const std::string& file, int frames, int width, int height, const std::string& muxer = "mp4mux") {
+  GstElement* pipeline = parse("videotestsrc num-buffers=" + std::to_string(frames) +
+                               " pattern=ball ! video/x-raw,width=" + std::to_string(width) +
+                               ",height=" + std::to_string(height) + ",framerate=30/1 ! videoconvert ! " +
+                               encoder() + " ! " + muxer + " ! filesink location=\"" + file + "\"");
+  const auto result = run_to_eos(pipeline);
+  ASSERT_TRUE(result.ok) << result.error;
+  gst_object_unref(pipeline);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(Pipeline, TestSourceToFakesink) {
+  for (const char* format : {"I420", "RGB"}) {
+    GstElement* pipeline = parse(std::string("videotestsrc num-buffers=20 ! video/x-raw,format=") + format +
+                                 ",width=96,height=72 ! " + kOverlay + " ! fakesink name=sink");
+    BufferCounter counter;
+    counter.attach(pipeline, "sink");
+    const auto result = run_to_eos(pipeline);
+    EXPECT_TRUE(result.ok) << result.error;
+    EXPECT_EQ(counter.buffers, 20) << format;
+    EXPECT_EQ(counter.annotated, 20) << format;
+    gst_object_unref(pipeline);
+  }
+}
+
+TEST(Pipeline, BadModelFailsTheStateChangeWithItsMessage) {
+  GstElement* pipeline = parse("videotestsrc num-buffers=5 ! videoconvert ! "
+                               "scorecamoverlay model-location=/nonexistent/model.pt ! fakesink");
+  const auto result = run_to_eos(pipeline);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("/nonexistent/model.pt"), std::string::npos) << result.error;
+  gst_object_unref(pipeline);
+}
+
+TEST(Pipeline, EncodedFileThroughDecodebinAndAnEncoder) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  TempDir dir;
+  write_video(dir.file("in.mp4"), 30, 160, 120);
+  GstElement* pipeline = parse("filesrc location=\"" + dir.file("in.mp4") + "\" ! decodebin ! videoconvert ! " +
+                               kOverlay + " refresh-interval=4 name=overlay ! videoconvert ! " + encoder() +
+                               " ! mp4mux ! filesink location=\"" + dir.file("out.mp4") + "\"");
+  const auto result = run_to_eos(pipeline);
+  ASSERT_TRUE(result.ok) << result.error;
+  gst_object_unref(pipeline);
+  EXPECT_EQ(count_frames(dir.file("out.mp4")), 30);
+}
+
+// A server on a free port of 127.0.0.1, run by its own main loop.
+class RtspServer {
+ public:
+  explicit RtspServer(const std::string& launch) {
+    context_ = g_main_context_new();
+    loop_ = g_main_loop_new(context_, FALSE);
+    server_ = gst_rtsp_server_new();
+    gst_rtsp_server_set_address(server_, "127.0.0.1");
+    gst_rtsp_server_set_service(server_, "0");  // any free port
+    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+    gst_rtsp_media_factory_set_launch(factory, launch.c_str());
+    gst_rtsp_media_factory_set_shared(factory, TRUE);
+    gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
+    g_object_unref(mounts);
+    source_ = gst_rtsp_server_attach(server_, context_);
+    port_ = gst_rtsp_server_get_bound_port(server_);
+    thread_ = std::thread([this] { g_main_loop_run(loop_); });
+  }
+  ~RtspServer() {
+    g_main_loop_quit(loop_);
+    thread_.join();
+    if (GSource* source = g_main_context_find_source_by_id(context_, source_)) g_source_destroy(source);
+    g_object_unref(server_);
+    g_main_loop_unref(loop_);
+    g_main_context_unref(context_);
+  }
+  std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
+  bool ok() const { return source_ != 0 && port_ > 0; }
+
+ private:
+  GMainContext* context_;
+  GMainLoop* loop_;
+  GstRTSPServer* server_;
+  guint source_ = 0;
+  int port_ = -1;
+  std::thread thread_;
+};
+
+TEST(Pipeline, RtspStreamInAsyncMode) {
+  const std::string payload = encoder().empty()
+                                  ? "jpegenc ! rtpjpegpay name=pay0"
+                                  : encoder() + " tune=zerolatency key-int-max=15 ! rtph264pay name=pay0 pt=96";
+  RtspServer server("( videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+                    "videoconvert ! " + payload + " )");
+  ASSERT_TRUE(server.ok());
+  GstElement* pipeline = parse("rtspsrc location=" + server.url() + " protocols=tcp latency=100 ! decodebin ! "
+                               "videoconvert ! " + kOverlay + " async=true ! fakesink name=sink");
+  BufferCounter counter;
+  counter.attach(pipeline, "sink");
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  // Live: run until enough frames went through, with heatmaps on the later ones.
+  GstBus* bus = gst_element_get_bus(pipeline);
+  std::string error;
+  for (int waited = 0; waited < 600 && (counter.buffers < 45 || counter.annotated < 15) && error.empty(); ++waited) {
+    if (GstMessage* message = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ERROR)) {
+      GError* gerror = nullptr;
+      gst_message_parse_error(message, &gerror, nullptr);
+      error = gerror->message;
+      g_clear_error(&gerror);
+      gst_message_unref(message);
+    }
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  EXPECT_EQ(error, "");
+  EXPECT_GE(counter.buffers, 45);
+  EXPECT_GE(counter.annotated, 15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripts of pipelines/, run as users run them.
+
+int run_script(const std::string& command) {
+  const std::string line = "SCORECAM_BUILD_DIR=\"" SCORECAM_BUILD_DIR "\" " + command + " >/dev/null 2>&1";
+  return std::system(line.c_str());
+}
+
+std::string script(const std::string& name) { return "\"" SCORECAM_SOURCE_DIR "/pipelines/" + name + "\""; }
+
+TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
+  for (const char* name : {"file_to_file.sh", "rtsp_camera.sh", "folder_to_folder.sh"})
+    EXPECT_NE(run_script(script(name)), 0) << name;
+  EXPECT_NE(run_script(script("webcam.sh") + " /dev/no-such-camera"), 0);
+  EXPECT_NE(run_script(script("rtsp_camera.sh") + " http://not-rtsp"), 0);
+}
+
+TEST(Scripts, FileToFile) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  TempDir dir;
+  write_video(dir.file("in.mp4"), 12, 128, 96);
+  ASSERT_EQ(run_script(script("file_to_file.sh") + " \"" + dir.file("in.mp4") + "\" \"" + dir.file("out.mp4") +
+                       "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" colormap=turbo"),
+            0);
+  EXPECT_EQ(count_frames(dir.file("out.mp4")), 12);
+}
+
+TEST(Scripts, FolderToFolderWritesVideosAndOneJsonLinePerFrame) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  TempDir in, out;
+  const std::vector<std::tuple<std::string, int, int, int>> videos = {
+      {"walk.mp4", 20, 160, 120}, {"hall.mkv", 15, 128, 96}, {"door.mp4", 10, 96, 128}};
+  for (const auto& [name, frames, width, height] : videos)
+    write_video(in.file(name), frames, width, height, name.substr(name.size() - 3) == "mkv" ? "matroskamux" : "mp4mux");
+  ASSERT_EQ(run_script(script("folder_to_folder.sh") + " \"" + in.path() + "\" \"" + out.path() +
+                       "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" refresh-interval=3"),
+            0);
+  for (const auto& [name, frames, width, height] : videos) {
+    const std::string stem = name.substr(0, name.size() - 4);
+    EXPECT_EQ(count_frames(out.file(stem + ".mp4")), frames) << name;
+    std::ifstream lines(out.file(stem + ".jsonl"));
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+      const auto record = nlohmann::json::parse(line);
+      EXPECT_EQ(record.at("frame"), count);
+      EXPECT_GE(record.at("class_id").get<int>(), 0);
+      EXPECT_FALSE(record.at("label").get<std::string>().empty());
+      EXPECT_GE(record.at("forward_passes").get<int>(), 1);
+      if (count == 0) EXPECT_TRUE(record.at("refreshed").get<bool>()) << name;
+    }
+    EXPECT_EQ(count, frames) << name;
+  }
+}
+
+}  // namespace
