@@ -30,6 +30,7 @@
 #include <gst/video/video.h>
 
 #include "gstscorecammeta-impl.h"
+#include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
 #include "scorecam/model.h"
@@ -131,20 +132,10 @@ enum {
 
 bool rebuilds_explainer(guint id) { return id >= PROP_TARGET_CLASS && id <= PROP_SMOOTHING; }
 
-// The bundled model: installed, else in the source tree this plugin was built from.
-const char* default_model_location() {
-  static const std::string path = [] {
-    for (const char* candidate : {SCORECAM_INSTALLED_MODEL, SCORECAM_SOURCE_MODEL})
-      if (g_file_test(candidate, G_FILE_TEST_IS_REGULAR)) return std::string(candidate);
-    return std::string(SCORECAM_INSTALLED_MODEL);
-  }();
-  return path.c_str();
-}
-
 // What the user set. The defaults are the core's own.
 struct Settings {
   // Read by start(): changing them needs the READY state.
-  std::string model_location = default_model_location();
+  std::string model_location = scorecam::bundled_model_path();
   std::string config_location;
   std::string labels_location;
   std::string target_layer;
@@ -403,7 +394,8 @@ bool ScoreCamOverlayImpl::start() {
   const Settings s = settings();
   try {
     if (s.model_location.empty())
-      throw scorecam::Error("no model: set model-location to a TorchScript classifier (.pt)");
+      throw scorecam::Error("no model: set model-location to a TorchScript classifier (.pt); the bundled "
+                            "models/fashion_scenes.pt is neither installed nor in the source tree");
     scorecam::ModelOptions options;
     options.config_path = s.config_location;
     options.labels_path = s.labels_location;
@@ -508,9 +500,11 @@ void ScoreCamOverlayImpl::set_info(const GstVideoInfo* info) {
   to_rgb_ = gst_video_converter_new(&yuv_info, &rgb_info, config());
   from_rgb_ = gst_video_converter_new(&rgb_info, &yuv_info, config());
   rgb_buffer_ = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&rgb_info), nullptr);
-  if (!to_rgb_ || !from_rgb_ || !rgb_buffer_ || !gst_video_frame_map(&rgb_frame_, &rgb_info, rgb_buffer_, GST_MAP_READWRITE)) {
+  const bool mapped =
+      rgb_buffer_ && to_rgb_ && from_rgb_ && gst_video_frame_map(&rgb_frame_, &rgb_info, rgb_buffer_, GST_MAP_READWRITE);
+  if (!mapped) {
     if (rgb_buffer_) gst_buffer_unref(rgb_buffer_);
-    rgb_buffer_ = nullptr;
+    rgb_buffer_ = nullptr;  // release_scratch() would unmap it
     release_scratch();
     throw scorecam::Error("cannot convert " + std::string(gst_video_format_to_string(format)) + " to RGB");
   }
@@ -669,7 +663,8 @@ void ScoreCamOverlayImpl::draw(scorecam::ImageView& view, const std::shared_ptr<
 
 void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const Heatmap& heat, int width, int height, bool post_message) {
   const scorecam::ClassScore& best = heat.result.top.front();
-  GstVideoRegionOfInterestMeta* roi = gst_buffer_add_video_region_of_interest_meta(buffer, "scorecam", 0, 0, width, height);
+  GstVideoRegionOfInterestMeta* roi =
+      gst_buffer_add_video_region_of_interest_meta(buffer, "scorecam", 0, 0, width, height);
   gst_video_region_of_interest_meta_add_param(roi, classification_structure("classification", best));
   const torch::Tensor& map = heat.result.map;
   gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), heat.source_pts,

@@ -65,11 +65,12 @@ bool set_properties(GstElement* element, const std::vector<std::string>& propert
   return true;
 }
 
-nlohmann::json clock_time(guint64 time) {
-  return GST_CLOCK_TIME_IS_VALID(time) ? nlohmann::json(static_cast<double>(time) / GST_SECOND) : nlohmann::json();
+nlohmann::ordered_json clock_time(guint64 time) {
+  if (!GST_CLOCK_TIME_IS_VALID(time)) return nullptr;
+  return static_cast<double>(time) / GST_SECOND;
 }
 
-nlohmann::json frame_record(const GstStructure* s, guint64 frame) {
+nlohmann::ordered_json frame_record(const GstStructure* s, guint64 frame) {
   guint64 pts = GST_CLOCK_TIME_NONE, source_pts = GST_CLOCK_TIME_NONE;
   gint class_id = -1, target_class = -1, forward_passes = 0;
   gdouble confidence = 0;

@@ -57,7 +57,8 @@ inline RunResult run_to_eos(GstElement* pipeline, GstClockTime timeout = 60 * GS
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     result.error = "cannot start the pipeline; ";
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* message = gst_bus_timed_pop_filtered(bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* message =
+      gst_bus_timed_pop_filtered(bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   if (!message) {
     result.error += "timed out";
   } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
