@@ -521,23 +521,21 @@ std::shared_ptr<const Heatmap> ScoreCamOverlayImpl::explain(const scorecam::Imag
                                                            uint64_t epoch) {
   std::lock_guard<std::mutex> engine(engine_lock_);
   if (!explainer_) return nullptr;  // stopped meanwhile
+  std::optional<Settings> changed;  // the settings, when the explainer is older than them
   {
-    Settings s;
-    {
-      std::lock_guard<std::mutex> lock(settings_lock_);
-      if (settings_.explainer_revision != explainer_revision_) s = settings_;
+    std::lock_guard<std::mutex> lock(settings_lock_);
+    if (settings_.explainer_revision != explainer_revision_) changed = settings_;
+  }
+  if (changed) {
+    if (changed->target_class >= model_->num_classes()) {
+      GST_ELEMENT_WARNING(element_, LIBRARY, SETTINGS,
+                          ("target-class %d is out of range: the model has %d classes; explaining the "
+                           "predicted class instead", changed->target_class, model_->num_classes()),
+                          (nullptr));
+      changed->target_class = -1;
     }
-    if (s.explainer_revision != explainer_revision_) {
-      if (s.target_class >= model_->num_classes()) {
-        GST_ELEMENT_WARNING(element_, LIBRARY, SETTINGS,
-                            ("target-class %d is out of range: the model has %d classes; explaining the "
-                             "predicted class instead", s.target_class, model_->num_classes()),
-                            (nullptr));
-        s.target_class = -1;
-      }
-      explainer_ = make_explainer(s);
-      explainer_revision_ = s.explainer_revision;
-    }
+    explainer_ = make_explainer(*changed);
+    explainer_revision_ = changed->explainer_revision;
   }
   bool reset;
   {

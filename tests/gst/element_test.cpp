@@ -264,9 +264,7 @@ TEST(Metadata, MatchesTheFrameExplainerOnTheSameFrames) {
     EXPECT_EQ(meta->source_pts, GST_BUFFER_PTS(out));
     ASSERT_EQ(meta->map_width, static_cast<guint>(expected.map.size(1)));
     ASSERT_EQ(meta->map_height, static_cast<guint>(expected.map.size(0)));
-    // Not bit for bit: TorchScript's profiling executor optimizes the element's model (warmed up in
-    // start()) sooner than this one, and fused kernels round differently.
-    EXPECT_LT((meta_map(meta) - expected.map).abs().max().item<float>(), 1e-3) << "frame " << i;
+    EXPECT_LT((meta_map(meta) - expected.map).abs().max().item<float>(), 1e-6) << "frame " << i;
     gst_buffer_unref(out);
   }
 }
@@ -660,26 +658,34 @@ TEST(Stream, LatencyIsTheMeasuredProcessingTimeInSyncModeAndZeroInAsync) {
   EXPECT_EQ(gst_harness_query_latency(h.get()), 0u);
 }
 
-TEST(Stream, FlushesAndEosPassThrough) {
-  Harness h(make_overlay(tiny({{"refresh-interval", "10"}})));
+// After a flush or a discontinuity the reused scores are forgotten: the next frame is a full refresh.
+TEST(Stream, FlushesAndDiscontinuitiesRestartReuse) {
+  Harness h(make_overlay(tiny({{"refresh-interval", "10"}, {"post-messages", "true"}})));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h.element(), bus);
   h.set_caps(caps_for("RGB", 64, 48));
-  gst_buffer_unref(h.push_pull(make_frame("RGB", 64, 48, 0)));
+  auto refreshed = [&](GstBuffer* in) {
+    gst_buffer_unref(h.push_pull(in));
+    GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+    gboolean result = FALSE;
+    if (message) gst_structure_get_boolean(gst_message_get_structure(message), "refreshed", &result);
+    if (message) gst_message_unref(message);
+    return result;
+  };
+  EXPECT_TRUE(refreshed(make_frame("RGB", 64, 48, 0)));
+  EXPECT_FALSE(refreshed(make_frame("RGB", 64, 48, 0)));  // reused
+
   EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_start()));
   EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_stop(TRUE)));
   GstSegment segment;
   gst_segment_init(&segment, GST_FORMAT_TIME);
   EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_segment(&segment)));
-  // After a flush the reused scores are forgotten: the next frame is a full refresh.
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h.element(), bus);
-  g_object_set(h.element(), "post-messages", TRUE, nullptr);
-  gst_buffer_unref(h.push_pull(make_frame("RGB", 64, 48, 1)));
-  GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
-  ASSERT_NE(message, nullptr);
-  gboolean refreshed = FALSE;
-  gst_structure_get_boolean(gst_message_get_structure(message), "refreshed", &refreshed);
-  EXPECT_TRUE(refreshed);
-  gst_message_unref(message);
+  EXPECT_TRUE(refreshed(make_frame("RGB", 64, 48, 0)));
+  EXPECT_FALSE(refreshed(make_frame("RGB", 64, 48, 0)));
+
+  GstBuffer* discont = make_frame("RGB", 64, 48, 0);
+  GST_BUFFER_FLAG_SET(discont, GST_BUFFER_FLAG_DISCONT);
+  EXPECT_TRUE(refreshed(discont));
   gst_element_set_bus(h.element(), nullptr);
   gst_object_unref(bus);
   EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_eos()));
@@ -754,18 +760,20 @@ TEST(Async, AFlushDiscardsWorkFromBeforeIt) {
   GstBuffer* out = h.push_pull(in);
   EXPECT_EQ(gst_buffer_get_scorecam_meta(out), nullptr);  // the old heatmap went with the flush
   gst_buffer_unref(out);
-  // Wait until the post-flush frame is explained, then every heatmap must come from after the flush.
-  for (int i = 1; i < 500; ++i) {
+  // Once a heatmap is back, it must come from after the flush.
+  bool annotated = false;
+  for (int i = 1; i < 1000 && !annotated; ++i) {
     in = make_frame("RGB", 64, 48, i);
     GST_BUFFER_PTS(in) = after + i * GST_MSECOND;
     out = h.push_pull(in);
-    const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out);
-    const bool done = meta != nullptr;
-    if (meta) EXPECT_GE(meta->source_pts, after);
+    if (const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out)) {
+      annotated = true;
+      EXPECT_GE(meta->source_pts, after);
+    }
     gst_buffer_unref(out);
-    if (done) break;
     g_usleep(10000);
   }
+  EXPECT_TRUE(annotated);
 }
 
 TEST(Async, StopsCleanlyWithWorkInFlight) {
