@@ -4,6 +4,7 @@
 //   scorecam-annotate [--encoder DESCRIPTION] [--quiet] INPUT OUTPUT.mp4 RESULTS.jsonl [PROPERTY=VALUE ...]
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -19,7 +20,8 @@ constexpr const char* kUsage =
     "  Annotates INPUT with scorecamoverlay into OUTPUT.mp4 and writes one JSON object per frame to\n"
     "  RESULTS.jsonl. PROPERTY=VALUE pairs set scorecamoverlay properties (gst-inspect-1.0 scorecamoverlay).\n"
     "  --encoder  gst-launch description of the video encoder (default: x264enc speed-preset=veryfast)\n"
-    "  --quiet    no progress on stderr\n";
+    "  --quiet    no progress on stderr\n"
+    "  Ctrl-C finishes OUTPUT.mp4 with the frames so far and exits with status 130.\n";
 
 struct Options {
   std::string encoder = "x264enc speed-preset=veryfast";
@@ -108,10 +110,10 @@ class Progress {
                  percent.c_str(), static_cast<unsigned long long>(frames));
   }
 
-  void done(guint64 frames) {
+  void done(guint64 frames, bool complete) {
     if (enabled_)
-      std::fprintf(stderr, "%s%s: done, %llu frames\n", tty_ ? "\r" : "", name_.c_str(),
-                   static_cast<unsigned long long>(frames));
+      std::fprintf(stderr, "%s%s: %s, %llu frames\n", tty_ ? "\r" : "", name_.c_str(),
+                   complete ? "done" : "interrupted", static_cast<unsigned long long>(frames));
   }
 
  private:
@@ -120,12 +122,24 @@ class Progress {
   bool enabled_, tty_;
 };
 
-// Runs until EOS; false (with a message printed) on an error.
+volatile std::sig_atomic_t interrupted = 0;
+
+// Runs until EOS; false (with a message printed) on an error. Ctrl-C sends EOS, so that the MP4
+// written so far is finished and playable; a second Ctrl-C kills.
 bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Progress& progress, guint64& frames) {
+  std::signal(SIGINT, [](int) {
+    interrupted = 1;
+    std::signal(SIGINT, SIG_DFL);
+  });
   GstBus* bus = gst_element_get_bus(pipeline);
-  bool ok = false, finished = false;
+  bool ok = false, finished = false, eos_sent = false;
   while (!finished) {
     GstMessage* message = gst_bus_timed_pop(bus, GST_SECOND / 2);
+    if (interrupted && !eos_sent) {
+      std::fprintf(stderr, "\nscorecam-annotate: interrupted, finishing the output file\n");
+      gst_element_send_event(pipeline, gst_event_new_eos());
+      eos_sent = true;
+    }
     if (!message) {
       progress.update(frames);
       continue;
@@ -204,13 +218,13 @@ int main(int argc, char** argv) {
     // A failed state change has posted its error on the bus, where run() reports it.
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
     if (run(pipeline, overlay, results, progress, frames)) {
-      progress.done(frames);
-      status = 0;
+      progress.done(frames, !interrupted);
+      status = interrupted ? 130 : 0;  // what a shell reports for Ctrl-C, so that scripts stop too
     }
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   results.close();
-  if (status == 0 && !results) {
+  if (status != 1 && !results) {
     std::fprintf(stderr, "scorecam-annotate: error writing %s\n", options.results.c_str());
     status = 1;
   }

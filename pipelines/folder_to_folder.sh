@@ -26,6 +26,8 @@ shopt -u nullglob nocaseglob
 mkdir -p "$out_dir"
 encoder=$(video_encoder)
 
+# scorecam-annotate finishes the current file on Ctrl-C; then stop, rather than start the next.
+trap 'die "interrupted"' INT
 failed=0
 for i in "${!videos[@]}"; do
   video=${videos[$i]}

@@ -200,27 +200,46 @@ TEST(Pipeline, RtspStreamInAsyncMode) {
 // ---------------------------------------------------------------------------------------------
 // The scripts of pipelines/, run as users run them.
 
-int run_script(const std::string& command) {
-  const std::string line = "SCORECAM_BUILD_DIR=\"" SCORECAM_BUILD_DIR "\" " + command + " >/dev/null 2>&1";
-  return std::system(line.c_str());
-}
-
 std::string script(const std::string& name) { return "\"" SCORECAM_SOURCE_DIR "/pipelines/" + name + "\""; }
 
+// The exit status and what the script printed.
+std::pair<int, std::string> run_script(const std::string& command) {
+  const std::string line = "SCORECAM_BUILD_DIR=\"" SCORECAM_BUILD_DIR "\" " + command + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(line.c_str(), "r");
+  char chunk[512];
+  for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, n);
+  return {pclose(pipe), output};
+}
+
 TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
-  for (const char* name : {"file_to_file.sh", "rtsp_camera.sh", "folder_to_folder.sh"})
-    EXPECT_NE(run_script(script(name)), 0) << name;
-  EXPECT_NE(run_script(script("webcam.sh") + " /dev/no-such-camera"), 0);
-  EXPECT_NE(run_script(script("rtsp_camera.sh") + " http://not-rtsp"), 0);
+  for (const char* name : {"file_to_file.sh", "rtsp_camera.sh", "folder_to_folder.sh"}) {
+    const auto [status, output] = run_script(script(name));
+    EXPECT_NE(status, 0) << name;
+    EXPECT_NE(output.find("Usage: pipelines/" + std::string(name)), std::string::npos) << output;
+  }
+  const std::vector<std::pair<std::string, std::string>> mistakes = {
+      {script("webcam.sh") + " /dev/no-such-camera", "camera '/dev/no-such-camera' not found"},
+      {script("rtsp_camera.sh") + " http://host/stream", "is not an rtsp:// URL"},
+      {script("file_to_file.sh") + " /no/such.mp4 /tmp/out.mp4", "input '/no/such.mp4' not found"},
+      {script("folder_to_folder.sh") + " /no/such/dir /tmp/out", "is not a directory"},
+      {script("file_to_file.sh") + " " SCORECAM_SOURCE_DIR "/README.md /tmp/out.mp4 alpha",
+       "'alpha' is not PROPERTY=VALUE"}};
+  for (const auto& [command, message] : mistakes) {
+    const auto [status, output] = run_script(command);
+    EXPECT_NE(status, 0) << command;
+    EXPECT_NE(output.find(message), std::string::npos) << command << ": " << output;
+  }
 }
 
 TEST(Scripts, FileToFile) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
   TempDir dir;
   write_video(dir.file("in.mp4"), 12, 128, 96);
-  ASSERT_EQ(run_script(script("file_to_file.sh") + " \"" + dir.file("in.mp4") + "\" \"" + dir.file("out.mp4") +
-                       "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" colormap=turbo"),
-            0);
+  const auto [status, output] =
+      run_script(script("file_to_file.sh") + " \"" + dir.file("in.mp4") + "\" \"" + dir.file("out.mp4") +
+                 "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" colormap=turbo");
+  ASSERT_EQ(status, 0) << output;
   EXPECT_EQ(count_frames(dir.file("out.mp4")), 12);
 }
 
@@ -231,9 +250,11 @@ TEST(Scripts, FolderToFolderWritesVideosAndOneJsonLinePerFrame) {
       {"walk.mp4", 20, 160, 120}, {"hall.mkv", 15, 128, 96}, {"door.mp4", 10, 96, 128}};
   for (const auto& [name, frames, width, height] : videos)
     write_video(in.file(name), frames, width, height, name.substr(name.size() - 3) == "mkv" ? "matroskamux" : "mp4mux");
-  ASSERT_EQ(run_script(script("folder_to_folder.sh") + " \"" + in.path() + "\" \"" + out.path() +
-                       "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" refresh-interval=3"),
-            0);
+  const auto [status, output] =
+      run_script(script("folder_to_folder.sh") + " \"" + in.path() + "\" \"" + out.path() +
+                 "\" model-location=\"" + test_model("tiny_rgb.pt") + "\" refresh-interval=3");
+  ASSERT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("[3/3]"), std::string::npos) << output;  // progress
   for (const auto& [name, frames, width, height] : videos) {
     const std::string stem = name.substr(0, name.size() - 4);
     EXPECT_EQ(count_frames(out.file(stem + ".mp4")), frames) << name;
