@@ -104,6 +104,20 @@ TEST(Pipeline, TestSourceToFakesink) {
   }
 }
 
+// Downstream conversion and scaling keep both metas: the map is relative to the whole frame.
+TEST(Pipeline, MetadataSurvivesConversionAndScaling) {
+  GstElement* pipeline = parse("videotestsrc num-buffers=5 ! video/x-raw,format=RGBx,width=96,height=72 ! " +
+                               kOverlay + " ! videoconvert ! video/x-raw,format=I420 ! videoscale ! "
+                               "video/x-raw,width=48,height=36 ! fakesink name=sink");
+  BufferCounter counter;
+  counter.attach(pipeline, "sink");
+  const auto result = run_to_eos(pipeline);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(counter.buffers, 5);
+  EXPECT_EQ(counter.annotated, 5);
+  gst_object_unref(pipeline);
+}
+
 TEST(Pipeline, BadModelFailsTheStateChangeWithItsMessage) {
   GstElement* pipeline = parse("videotestsrc num-buffers=5 ! videoconvert ! "
                                "scorecamoverlay model-location=/nonexistent/model.pt ! fakesink");
