@@ -1,5 +1,9 @@
 // scorecamoverlay in real pipelines: a test source, encoded files through decodebin and an encoder,
 // an RTSP stream from a server the test starts, and the scripts in pipelines/.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <string>
@@ -179,12 +183,17 @@ class RtspServer {
   std::thread thread_;
 };
 
-TEST(Pipeline, RtspStreamInAsyncMode) {
+// A live camera-like stream for RtspServer: H.264 where there is an encoder, else JPEG.
+std::string camera_stream() {
   const std::string payload = encoder().empty()
                                   ? "jpegenc ! rtpjpegpay name=pay0"
                                   : encoder() + " tune=zerolatency key-int-max=15 ! rtph264pay name=pay0 pt=96";
-  RtspServer server("( videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 ! "
-                    "videoconvert ! " + payload + " )");
+  return "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+         "videoconvert ! " + payload + " )";
+}
+
+TEST(Pipeline, RtspStreamInAsyncMode) {
+  RtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   GstElement* pipeline = parse("rtspsrc location=" + server.url() + " protocols=tcp latency=100 ! decodebin ! "
                                "videoconvert ! " + kOverlay + " async=true ! fakesink name=sink");
@@ -244,6 +253,45 @@ TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
     EXPECT_NE(status, 0) << command;
     EXPECT_NE(output.find(message), std::string::npos) << command << ": " << output;
   }
+}
+
+// The camera script as a user runs it: on screen (a fakesink here) and to a file, until Ctrl-C.
+TEST(Scripts, RtspCameraToScreenAndFileUntilInterrupted) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  RtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir dir;
+  const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh", out = dir.file("camera.mp4"),
+                    model = "model-location=" + test_model("tiny_rgb.pt"), url = server.url();
+  const gchar* argv[] = {"bash", path.c_str(), url.c_str(), out.c_str(), model.c_str(), nullptr};
+  gchar** env = g_get_environ();
+  env = g_environ_setenv(env, "SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR, TRUE);
+  env = g_environ_setenv(env, "SCORECAM_VIDEO_SINK", "fakesink", TRUE);
+  GPid pid = 0;
+  GError* error = nullptr;
+  // A process group of its own, so that Ctrl-C reaches the script and gst-launch as in a terminal.
+  const bool spawned = g_spawn_async(nullptr, const_cast<gchar**>(argv), env,
+                                     static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                                              G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
+                                     [](gpointer) { setpgid(0, 0); }, nullptr, &pid, &error);
+  g_strfreev(env);
+  ASSERT_TRUE(spawned) << error->message;
+  // Recording has begun once the muxer has written more than its header.
+  for (int i = 0; i < 300; ++i) {
+    GStatBuf info;
+    if (g_stat(out.c_str(), &info) == 0 && info.st_size > 20000) break;
+    g_usleep(100000);
+  }
+  kill(-pid, SIGINT);
+  int status = -1;
+  for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) g_usleep(100000);
+  if (!WIFEXITED(status)) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "rtsp_camera.sh did not finish after Ctrl-C";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_GT(count_frames(out), 10);  // -e: the file was finished, so it decodes
 }
 
 TEST(Scripts, FileToFile) {
