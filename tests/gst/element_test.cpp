@@ -490,6 +490,9 @@ TEST(Properties, StartAtTheirDefaults) {
   g_object_get(element, "model-location", &model, nullptr);
   EXPECT_EQ(std::string(model), scorecam::bundled_model_path());
   g_free(model);
+  gboolean qos = TRUE;
+  g_object_get(element, "qos", &qos, nullptr);
+  EXPECT_FALSE(qos);  // the element drops no frame unless asked to
   gst_object_unref(element);
 }
 
