@@ -12,4 +12,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, scorecam,
                   "Score-CAM explanations of image classifiers, blended into video",
-                  plugin_init, VERSION, "unknown", "scorecam", "Unknown package origin")
+                  plugin_init, VERSION, "MIT/X11", "scorecam", "Unknown package origin")
