@@ -28,6 +28,9 @@ ARTICLE_SIZE_RANGE = (28, 56)   # article height in pixels on a 96x96 scene
 ASPECT_RANGE = (0.75, 1.33)     # width/height stretch; also covers 4:3 frames squashed to 1:1
 BACKGROUND_VALUES = (0.0, 0.6)  # HSV value of the background gradient's colours
 TINT_VALUES = (0.6, 1.0)        # HSV value of article tints
+TINT_SATURATIONS = (0.0, 1.0)   # HSV saturation of article tints
+BLOB_COUNTS = (2, 7)            # per 96x96 scene, [low, high)
+STROKE_COUNTS = (3, 10)
 
 
 def _read_idx(path, header_bytes):
@@ -116,8 +119,8 @@ def make_clutter(rng, height, width, reference_area=SCENE_SIZE ** 2):
     image = Image.fromarray(to_uint8(canvas))
     draw = ImageDraw.Draw(image, "RGBA")
     count_factor = height * width / reference_area
-    add_blobs(rng, draw, width, height, int(rng.integers(2, 7) * count_factor))
-    add_strokes(rng, draw, width, height, int(rng.integers(3, 10) * count_factor))
+    add_blobs(rng, draw, width, height, int(rng.integers(*BLOB_COUNTS) * count_factor))
+    add_strokes(rng, draw, width, height, int(rng.integers(*STROKE_COUNTS) * count_factor))
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
@@ -127,7 +130,8 @@ def pick_tint(rng, background_patch, candidates=4):
     """A random colour, the most distant of a few from the patch's mean colour, so that the
     article is usually visible, though not always by a wide margin."""
     mean = background_patch.reshape(-1, 3).mean(axis=0)
-    options = [random_colour(rng, value_range=TINT_VALUES) for _ in range(candidates)]
+    options = [random_colour(rng, value_range=TINT_VALUES, saturation_range=TINT_SATURATIONS)
+               for _ in range(candidates)]
     return max(options, key=lambda c: float(np.abs(c - mean).sum()))
 
 

@@ -49,10 +49,11 @@ class Walker:
 
 def make_walkers(rng, articles, labels, indices, background):
     """The main article crosses left to right through the lower middle; the second, smaller one
+    (25 px tall at 96 x 96, below the training range, so a distractor more than a rival class)
     crosses right to left above it, so the two never overlap."""
     tint = lambda: fashion_scenes.pick_tint(rng, background)  # noqa: E731
     main, second = indices
-    main_height, second_height = 96, 72
+    main_height, second_height = 96, 64
     main_width = int(round(main_height * WIDTH_STRETCH))
     second_width = int(round(second_height * WIDTH_STRETCH))
     return [
