@@ -25,7 +25,10 @@ LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 SCENE_SIZE = 96
 ARTICLE_SIZE_RANGE = (28, 56)   # article height in pixels on a 96x96 scene
-ASPECT_RANGE = (0.75, 1.33)     # width/height stretch; also covers 4:3 frames squashed to 1:1
+# Width/height stretch, kept slight: proportions tell T-shirt, shirt, pullover, coat and dress
+# apart. Stretching by up to 4:3 cost 1.5 points of accuracy (83.9% -> 85.4% without it, small
+# 48 x 48 scenes, 3 epochs); make_sample_video.py pre-widens its articles for the 4:3 squash.
+ASPECT_RANGE = (0.9, 1.1)
 BACKGROUND_VALUES = (0.0, 0.6)  # HSV value of the background gradient's colours
 TINT_VALUES = (0.6, 1.0)        # HSV value of article tints
 TINT_SATURATIONS = (0.0, 1.0)   # HSV saturation of article tints
@@ -54,6 +57,11 @@ def random_colour(rng, value_range=(0.0, 1.0), saturation_range=(0.0, 1.0)):
                     dtype=np.float32)
 
 
+def _grid(height, width):
+    """Row and column coordinates as a column and a row, which broadcast to height x width."""
+    return (np.arange(height, dtype=np.float32)[:, None], np.arange(width, dtype=np.float32)[None, :])
+
+
 def gradient(rng, height, width):
     """A linear blend between two random colours in a random direction.
 
@@ -62,7 +70,7 @@ def gradient(rng, height, width):
     in a 2-core CPU training budget. Blobs and strokes still take any colour, bright ones
     included, so finding the article is not a matter of finding the brightest region."""
     angle = rng.uniform(0, 2 * np.pi)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = _grid(height, width)
     t = xs / width * np.cos(angle) + ys / height * np.sin(angle)
     t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
     start, end = (random_colour(rng, value_range=BACKGROUND_VALUES) for _ in range(2))
@@ -74,7 +82,7 @@ def add_stripes(rng, canvas, amplitude_max=0.15):
     height, width, _ = canvas.shape
     angle = rng.uniform(0, np.pi)
     period = rng.uniform(4, 24)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = _grid(height, width)
     wave = np.sin((xs * np.cos(angle) + ys * np.sin(angle)) * 2 * np.pi / period + rng.uniform(0, 2 * np.pi))
     canvas += rng.uniform(0, amplitude_max) * wave[..., None] * random_colour(rng)[None, None, :]
 
@@ -104,7 +112,7 @@ def add_strokes(rng, draw, width, height, count):
 
 
 def add_noise(rng, canvas, sigma_max=0.06):
-    canvas += rng.normal(0, rng.uniform(0, sigma_max), size=canvas.shape).astype(np.float32)
+    canvas += rng.uniform(0, sigma_max) * rng.standard_normal(size=canvas.shape, dtype=np.float32)
 
 
 def make_clutter(rng, height, width, reference_area=SCENE_SIZE ** 2):
@@ -138,13 +146,14 @@ def pick_tint(rng, background_patch, candidates=4):
 def place_article(canvas, image28, x, y, width, height, tint):
     """Draws the article resized to width x height with its top-left corner at (x, y), in place.
 
-    The article's intensity drives both its opacity (its zero background stays transparent) and
-    its shading (so its inner texture survives tinting). Returns the tight box (x0, y0, x1, y1),
+    The article is opaque wherever it has ink, with only its anti-aliased rim blending into the
+    background; its intensity drives its shading, so its inner texture survives tinting. (Letting
+    dark article pixels show the clutter through cost 0.8 points of accuracy.) Returns the tight box (x0, y0, x1, y1),
     exclusive end, of the article's nonzero pixels after resizing.
     """
     resized = np.asarray(Image.fromarray(image28).resize((width, height), Image.BILINEAR))
     intensity = resized.astype(np.float32)[..., None] / 255.0
-    alpha = np.clip(intensity * 3.0, 0.0, 1.0)
+    alpha = np.clip(intensity * 20.0, 0.0, 1.0)
     colour = tint[None, None, :] * (0.25 + 0.75 * intensity)
     region = canvas[y:y + height, x:x + width]
     region *= 1 - alpha
@@ -171,7 +180,7 @@ def make_scene(rng, image28, size=SCENE_SIZE, size_range=ARTICLE_SIZE_RANGE, asp
     return to_uint8(canvas), box
 
 
-def make_dataset(split, n, seed, size=SCENE_SIZE):
+def make_dataset(split, n, seed, size=SCENE_SIZE, size_range=ARTICLE_SIZE_RANGE):
     """n scenes from the articles of split; returns (images [n, size, size, 3] uint8,
     labels [n] int64, boxes [n, 4] int64). Articles are drawn without replacement while they last."""
     rng = np.random.default_rng(seed)
@@ -180,7 +189,7 @@ def make_dataset(split, n, seed, size=SCENE_SIZE):
     images = np.empty((n, size, size, 3), dtype=np.uint8)
     boxes = np.empty((n, 4), dtype=np.int64)
     for i, index in enumerate(picks):
-        images[i], boxes[i] = make_scene(rng, articles[index], size=size)
+        images[i], boxes[i] = make_scene(rng, articles[index], size=size, size_range=size_range)
     return images, article_labels[picks].astype(np.int64), boxes
 
 

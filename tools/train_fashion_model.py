@@ -24,7 +24,8 @@ import fashion_scenes  # noqa: E402  (a sibling file, not an installed package)
 
 TARGET_LAYER = "features.3"
 INPUT_SIZE = (fashion_scenes.SCENE_SIZE, fashion_scenes.SCENE_SIZE)  # (height, width)
-LEARNING_RATE = 0.05  # peak of the one-cycle schedule
+LEARNING_RATE = 0.05  # peak of each one-cycle schedule
+SMALL_SIZE = 48       # scene size of the first training phase
 
 
 def conv_block(in_channels, out_channels, stride=1):
@@ -37,17 +38,20 @@ class SceneNet(nn.Module):
     """Four conv stages down to a 64 x 12 x 12 map at 96 x 96 input, global average pool, linear.
 
     features.3 is the last spatial stage, the Score-CAM target; 64 channels keep Score-CAM's
-    one-forward-pass-per-channel cost low. Two stride-2 convolutions first keep a 2-core CPU
-    training run within minutes: the articles are upscaled 28 x 28 images, so 48 x 48 and then
-    24 x 24 lose little of them.
+    one-forward-pass-per-channel cost low. The stem halves the resolution by pixel unshuffle
+    (each 2 x 2 block of pixels becomes 12 channels), which keeps every pixel for the look-alike
+    classes (shirt, T-shirt, pullover): in a 3000-step trial on 48 x 48 scenes it reached 82.6%
+    against 81.0% for a stride-2 convolution stem, for about a fifth more time per step.
+    Being fully convolutional with a global pool, the network also runs on the smaller scenes of
+    the first training phase.
     """
 
     def __init__(self, classes=len(fashion_scenes.LABELS)):
         super().__init__()
         self.features = nn.Sequential(
-            conv_block(3, 24, stride=2),                                   # 48 x 48
-            conv_block(24, 48, stride=2),                                  # 24 x 24
-            nn.Sequential(conv_block(48, 64), nn.MaxPool2d(2)),            # 12 x 12
+            nn.Sequential(nn.PixelUnshuffle(2), conv_block(12, 32)),       # 48 x 48
+            conv_block(32, 64, stride=2),                                  # 24 x 24
+            nn.Sequential(conv_block(64, 64), nn.MaxPool2d(2)),            # 12 x 12
             nn.Sequential(conv_block(64, 64), conv_block(64, 64)))         # 12 x 12, target
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(64, classes)
@@ -68,10 +72,17 @@ class Normalizer:
         return (x - self.mean) / self.std
 
 
-def channel_stats(images):
-    """Per-channel mean and std of pixels on [0, 1], in float64 so the sums stay exact enough."""
-    pixels = images.reshape(-1, 3).astype(np.float64) / 255.0
-    return pixels.mean(axis=0).tolist(), pixels.std(axis=0).tolist()
+def channel_stats(images, chunk=1000):
+    """Per-channel mean and std of pixels on [0, 1]. Sums in float64, a chunk of scenes at a
+    time: the whole set in float64 would take several GB."""
+    total, total_squares = np.zeros(3), np.zeros(3)
+    for start in range(0, len(images), chunk):
+        pixels = images[start:start + chunk].reshape(-1, 3).astype(np.float64) / 255.0
+        total += pixels.sum(axis=0)
+        total_squares += (pixels ** 2).sum(axis=0)
+    count = images.shape[0] * images.shape[1] * images.shape[2]
+    mean = total / count
+    return mean.tolist(), np.sqrt(total_squares / count - mean ** 2).tolist()
 
 
 def augment(batch, generator):
@@ -83,10 +94,10 @@ def augment(batch, generator):
     return batch[:, permutation]
 
 
-def train(model, images, labels, normalize, epochs, batch_size, seed):
+def train(model, images, labels, normalize, epochs, batch_size, generator):
+    """One one-cycle schedule of SGD over epochs passes on the scenes."""
     # channels_last nearly doubles the speed of CPU convolutions here (oneDNN's native layout).
     model.to(memory_format=torch.channels_last)
-    generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9, nesterov=True,
                                 weight_decay=5e-4)
     steps_per_epoch = (len(images) + batch_size - 1) // batch_size
@@ -109,7 +120,7 @@ def train(model, images, labels, normalize, epochs, batch_size, seed):
             schedule.step()
             total_loss += loss.item() * len(index)
             correct += (logits.argmax(1) == y).sum().item()
-        print(f"epoch {epoch + 1}/{epochs}: loss {total_loss / len(images):.4f}, "
+        print(f"  epoch {epoch + 1}/{epochs}: loss {total_loss / len(images):.4f}, "
               f"train accuracy {correct / len(images):.4f}, {time.time() - started:.0f} s", flush=True)
     model.to(memory_format=torch.contiguous_format)  # export the plain layout the C++ side expects
 
@@ -156,7 +167,9 @@ def target_layer_shape(model):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="TorchScript file to write (or read with --eval-only)")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=5, help="passes over the 96x96 scenes (phase 2)")
+    parser.add_argument("--small-epochs", type=int, default=3, help="passes over the small scenes (phase 1)")
+    parser.add_argument("--small-scenes", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=0, help="seeds the training scenes and the weights")
     parser.add_argument("--train-scenes", type=int, default=20000)
     parser.add_argument("--test-scenes", type=int, default=2000)
@@ -179,14 +192,27 @@ def main():
         normalize = Normalizer(sidecar["mean"], sidecar["std"])
     else:
         torch.manual_seed(args.seed)
+        generator = torch.Generator().manual_seed(args.seed)
+        model = SceneNet()
+        # Phase 1, a curriculum that is also cheap: articles nearly fill small 48 x 48 scenes with
+        # a quarter of the clutter, at a quarter of the cost per scene. Here the network learns
+        # the articles' shapes; on full scenes from the start it spent its first epochs near chance.
+        small, small_labels, _ = fashion_scenes.make_dataset(
+            "train", args.small_scenes, args.seed + 1, size=SMALL_SIZE, size_range=(28, SMALL_SIZE))
         images, labels, _ = fashion_scenes.make_dataset("train", args.train_scenes, args.seed)
         mean, std = channel_stats(images)
-        print(f"{args.train_scenes} training scenes built in {time.time() - started:.0f} s; "
-              f"mean {np.round(mean, 4).tolist()}, std {np.round(std, 4).tolist()}", flush=True)
+        print(f"{args.small_scenes} {SMALL_SIZE}x{SMALL_SIZE} and {args.train_scenes} 96x96 training scenes "
+              f"built in {time.time() - started:.0f} s; mean {np.round(mean, 4).tolist()}, "
+              f"std {np.round(std, 4).tolist()}", flush=True)
         normalize = Normalizer(mean, std)
-        model = SceneNet()
+        print(f"phase 1: {SMALL_SIZE}x{SMALL_SIZE} scenes", flush=True)
+        train(model, torch.from_numpy(small), torch.from_numpy(small_labels), normalize,
+              args.small_epochs, args.batch_size, generator)
+        del small, small_labels
+        # Phase 2: the real task, full clutter, articles a third to a half of the scene.
+        print("phase 2: 96x96 scenes", flush=True)
         train(model, torch.from_numpy(images), torch.from_numpy(labels), normalize,
-              args.epochs, args.batch_size, args.seed)
+              args.epochs, args.batch_size, generator)
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         export(model, args.out, mean, std)
         print(f"wrote {args.out} and {sidecar_path(args.out)}; target layer {TARGET_LAYER} "
