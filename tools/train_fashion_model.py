@@ -167,8 +167,8 @@ def target_layer_shape(model):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="TorchScript file to write (or read with --eval-only)")
-    parser.add_argument("--epochs", type=int, default=5, help="passes over the 96x96 scenes (phase 2)")
-    parser.add_argument("--small-epochs", type=int, default=3, help="passes over the small scenes (phase 1)")
+    parser.add_argument("--epochs", type=int, default=4, help="passes over the 96x96 scenes (phase 2)")
+    parser.add_argument("--small-epochs", type=int, default=6, help="passes over the small scenes (phase 1)")
     parser.add_argument("--small-scenes", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=0, help="seeds the training scenes and the weights")
     parser.add_argument("--train-scenes", type=int, default=20000)
