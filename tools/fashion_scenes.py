@@ -148,8 +148,8 @@ def place_article(canvas, image28, x, y, width, height, tint):
 
     The article is opaque wherever it has ink, with only its anti-aliased rim blending into the
     background; its intensity drives its shading, so its inner texture survives tinting. (Letting
-    dark article pixels show the clutter through cost 0.8 points of accuracy.) Returns the tight box (x0, y0, x1, y1),
-    exclusive end, of the article's nonzero pixels after resizing.
+    dark article pixels show the clutter through cost 0.8 points of accuracy.) Returns the tight
+    box (x0, y0, x1, y1), exclusive end, of the article's nonzero pixels after resizing.
     """
     resized = np.asarray(Image.fromarray(image28).resize((width, height), Image.BILINEAR))
     intensity = resized.astype(np.float32)[..., None] / 255.0

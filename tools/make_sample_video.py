@@ -9,7 +9,8 @@ Boxes are tight around the article's nonzero pixels, in frame pixels, end exclus
 The main article is about 0.4 of the frame height, so that in a frame resized to 96 x 96 it is
 38 px tall, mid-way in the 28..56 px range the model was trained on. It is drawn 4/3 times wider
 than its square source so that the 4:3 -> 1:1 squash gives it back its own proportions, which
-the model was trained on (within 10%). After writing, the script decodes the MP4 back and checks frames and content.
+the model was trained on (within 10%). After writing, the script decodes the MP4 back and
+checks frames and content.
 
   /usr/bin/python3 tools/make_sample_video.py --out samples/fashion_walk.mp4
   /usr/bin/python3 tools/make_sample_video.py --out samples/fashion_walk.mp4 --check-model models/fashion_scenes.pt

@@ -198,10 +198,12 @@ def main():
         # a quarter of the clutter, at a quarter of the cost per scene. Here the network learns
         # the articles' shapes; on full scenes from the start it spent its first epochs near chance.
         small, small_labels, _ = fashion_scenes.make_dataset(
-            "train", args.small_scenes, args.seed + 1, size=SMALL_SIZE, size_range=(28, SMALL_SIZE))
+            "train", args.small_scenes, args.seed + 1, size=SMALL_SIZE,
+            size_range=(fashion_scenes.ARTICLE_SIZE_RANGE[0], SMALL_SIZE))
         images, labels, _ = fashion_scenes.make_dataset("train", args.train_scenes, args.seed)
         mean, std = channel_stats(images)
-        print(f"{args.small_scenes} {SMALL_SIZE}x{SMALL_SIZE} and {args.train_scenes} 96x96 training scenes "
+        print(f"{args.small_scenes} {SMALL_SIZE}x{SMALL_SIZE} and {args.train_scenes} {fashion_scenes.SCENE_SIZE}x"
+              f"{fashion_scenes.SCENE_SIZE} training scenes "
               f"built in {time.time() - started:.0f} s; mean {np.round(mean, 4).tolist()}, "
               f"std {np.round(std, 4).tolist()}", flush=True)
         normalize = Normalizer(mean, std)
