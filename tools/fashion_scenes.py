@@ -26,8 +26,8 @@ LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 SCENE_SIZE = 96
 ARTICLE_SIZE_RANGE = (28, 56)   # article height in pixels on a 96x96 scene
 # Width/height stretch, kept slight: proportions tell T-shirt, shirt, pullover, coat and dress
-# apart. Stretching by up to 4:3 cost 1.5 points of accuracy (83.9% -> 85.4% without it, small
-# 48 x 48 scenes, 3 epochs); make_sample_video.py pre-widens its articles for the 4:3 squash.
+# apart, so a strong stretch turns one look-alike into another; make_sample_video.py pre-widens
+# its articles for the 4:3 squash instead.
 ASPECT_RANGE = (0.9, 1.1)
 BACKGROUND_VALUES = (0.0, 0.6)  # HSV value of the background gradient's colours
 TINT_VALUES = (0.6, 1.0)        # HSV value of article tints
@@ -147,9 +147,10 @@ def place_article(canvas, image28, x, y, width, height, tint):
     """Draws the article resized to width x height with its top-left corner at (x, y), in place.
 
     The article is opaque wherever it has ink, with only its anti-aliased rim blending into the
-    background; its intensity drives its shading, so its inner texture survives tinting. (Letting
-    dark article pixels show the clutter through cost 0.8 points of accuracy.) Returns the tight
-    box (x0, y0, x1, y1), exclusive end, of the article's nonzero pixels after resizing.
+    background; its intensity drives its shading, so its inner texture survives tinting. (Dark
+    article pixels that let the clutter through would make the clutter part of the article.)
+    Returns the tight box (x0, y0, x1, y1), exclusive end, of the article's nonzero pixels after
+    resizing.
     """
     resized = np.asarray(Image.fromarray(image28).resize((width, height), Image.BILINEAR))
     intensity = resized.astype(np.float32)[..., None] / 255.0
