@@ -165,19 +165,27 @@ def target_layer_shape(model):
     return shapes[0]
 
 
+def positive_int(text):
+    """argparse type for counts: below 1 they would fail only after minutes of building scenes."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="TorchScript file to write (or read with --eval-only)")
-    parser.add_argument("--epochs", type=int, default=3, help="passes over the 96x96 scenes (phase 2)")
-    parser.add_argument("--small-epochs", type=int, default=6, help="passes over the small scenes (phase 1)")
-    parser.add_argument("--small-scenes", type=int, default=60000)
+    parser.add_argument("--epochs", type=positive_int, default=3, help="passes over the 96x96 scenes (phase 2)")
+    parser.add_argument("--small-epochs", type=positive_int, default=6, help="passes over the small scenes (phase 1)")
+    parser.add_argument("--small-scenes", type=positive_int, default=60000)
     parser.add_argument("--seed", type=int, default=0, help="seeds the training scenes and the weights")
-    parser.add_argument("--train-scenes", type=int, default=40000, help="96x96 scenes of phase 2")
-    parser.add_argument("--test-scenes", type=int, default=10000,
+    parser.add_argument("--train-scenes", type=positive_int, default=40000, help="96x96 scenes of phase 2")
+    parser.add_argument("--test-scenes", type=positive_int, default=10000,
                         help="10000 (the default) is one scene per test-split article, each once")
     parser.add_argument("--test-seed", type=int, default=1000, help="seeds the test-split scenes")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--threads", type=positive_int, default=2)
     parser.add_argument("--eval-only", action="store_true",
                         help="measure an exported model (and its sidecar) on the test scenes; no training")
     args = parser.parse_args()
@@ -205,7 +213,7 @@ def main():
         images, labels, _ = fashion_scenes.make_dataset("train", args.train_scenes, args.seed)
         mean, std = channel_stats(images)
         print(f"{args.small_scenes} {SMALL_SIZE}x{SMALL_SIZE} and {args.train_scenes} {fashion_scenes.SCENE_SIZE}x"
-              f"{fashion_scenes.SCENE_SIZE} training scenes "
+              f"{fashion_scenes.SCENE_SIZE} training scenes (and the {args.test_scenes} test scenes) "
               f"built in {time.time() - started:.0f} s; mean {np.round(mean, 4).tolist()}, "
               f"std {np.round(std, 4).tolist()}", flush=True)
         normalize = Normalizer(mean, std)
@@ -214,7 +222,7 @@ def main():
               args.small_epochs, args.batch_size, generator)
         del small, small_labels
         # Phase 2: the real task, full clutter, articles a third to a half of the scene.
-        print("phase 2: 96x96 scenes", flush=True)
+        print(f"phase 2: {fashion_scenes.SCENE_SIZE}x{fashion_scenes.SCENE_SIZE} scenes", flush=True)
         train(model, torch.from_numpy(images), torch.from_numpy(labels), normalize,
               args.epochs, args.batch_size, generator)
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
