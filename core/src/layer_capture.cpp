@@ -3,6 +3,10 @@
 #include <algorithm>
 
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include "scorecam/error.h"
 
 namespace scorecam::detail {
 namespace {
@@ -52,6 +56,24 @@ void walk(const Module& module, const std::string& path, Block* block, Value* se
   }
 }
 
+const char kCapturePrefix[] = "_scorecam_capture_";
+
+// Every prim::SetAttr that capture_output() inserted, in this block and the blocks inside it.
+void capture_stores(Block* block, std::vector<Node*>& stores) {
+  for (Node* node : block->nodes()) {
+    for (Block* inner : node->blocks()) capture_stores(inner, stores);
+    if (node->kind() == c10::prim::SetAttr && node->s(c10::attr::name).rfind(kCapturePrefix, 0) == 0) {
+      stores.push_back(node);
+    }
+  }
+}
+
+std::string dotted(const std::vector<std::string>& chain) {
+  std::string path;
+  for (const auto& name : chain) path = join(path, name);
+  return path;
+}
+
 }  // namespace
 
 std::vector<CallSite> module_calls(const Module& root) {
@@ -76,10 +98,11 @@ std::string capture_output(const Module& root, const CallSite& site, CaptureName
   // One attribute per call node: instances sharing a type share the node, and each stores its own call.
   auto known = names.find(site.node);
   if (known != names.end()) return known->second;
-  const std::string name = "_scorecam_capture_" + std::to_string(names.size());
+  const std::string name = kCapturePrefix + std::to_string(names.size());
   names[site.node] = name;
   Module holder = submodule(root, site.holder_path);
-  holder.register_attribute(name, c10::TensorType::get(), at::Tensor());
+  // Optional, None until the call runs: freezing copes with None, not with an undefined tensor.
+  holder.register_attribute(name, c10::OptionalType::create(c10::TensorType::get()), c10::IValue());
   auto* graph = site.node->owningGraph();
   // Store a copy, as a forward hook sees it: the caller may modify the output in place (`out += identity`).
   torch::jit::WithInsertPoint after_call(site.node->next());
@@ -88,6 +111,45 @@ std::string capture_output(const Module& root, const CallSite& site, CaptureName
   store->s_(c10::attr::name, name);
   store->insertAfter(copy->node());
   return name;
+}
+
+}  // namespace scorecam::detail
+
+namespace scorecam::detail {
+
+void return_captured_output(Module& root, const CallSite& site, const std::string& attribute) {
+  torch::jit::Function& forward = root.get_method("forward").function();
+  auto graph = torch::jit::toGraphFunction(forward).graph()->copy();
+  torch::jit::Inline(*graph);
+  std::vector<Node*> stores;
+  capture_stores(graph->block(), stores);
+  // Instances sharing the holder's type all store: the holder's own store is the one to return.
+  Node* chosen = nullptr;
+  std::vector<std::string> chain;
+  for (Node* store : stores) {
+    if (store->s(c10::attr::name) != attribute) continue;
+    if (!attribute_chain(store->input(0), graph->inputs()[0], chain) || dotted(chain) != site.holder_path) continue;
+    if (store->owningBlock() != graph->block()) {
+      throw Error("the call of '" + site.path + "' sits inside control flow (if or loop) of the scripted model");
+    }
+    chosen = store;  // a later store overwrites an earlier one: the last call counts
+  }
+  if (!chosen) throw Error("the call of '" + site.path + "' is not reached from forward");
+  Value* captured = chosen->input(1);
+  for (Node* store : stores) store->destroy();
+
+  torch::jit::WithInsertPoint at_return(graph->return_node());
+  Value* both = graph->insertNode(graph->createTuple({graph->outputs()[0], captured}))->output();
+  graph->eraseOutput(0);
+  graph->registerOutput(both);
+  torch::jit::EliminateDeadCode(graph);
+
+  // Replace forward: its schema, derived from the graph once, would still promise one tensor.
+  const c10::QualifiedName name = forward.qualname();
+  auto unit = root._ivalue()->compilation_unit();
+  root.type()->unsafeRemoveMethod("forward");
+  unit->unsafeRemoveMethod(name);
+  root.type()->addMethod(unit->create_function(name, graph));
 }
 
 }  // namespace scorecam::detail

@@ -31,4 +31,10 @@ using CaptureNames = std::unordered_map<const torch::jit::Node*, std::string>;
 // Makes every run of the call store its output in an attribute of the holder; returns the attribute.
 std::string capture_output(const torch::jit::Module& root, const CallSite& site, CaptureNames& names);
 
+// Freezing folds attributes into constants, so a stored output would be lost. This turns the store
+// made by capture_output() into a second output instead: root's forward is inlined and returns
+// (output, captured value). Throws Error, leaving root as it was, when the store sits inside
+// control flow (an if or a loop of a scripted model), where there is no single value to return.
+void return_captured_output(torch::jit::Module& root, const CallSite& site, const std::string& attribute);
+
 }  // namespace scorecam::detail

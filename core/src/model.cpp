@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -14,6 +15,15 @@
 namespace scorecam {
 namespace {
 
+// What went wrong, in one line: for a failure inside TorchScript, the error after the traceback.
+std::string reason(const std::exception& e) {
+  const auto* error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = error ? error->what_without_backtrace() : e.what();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const bool traceback = text.rfind("The following operation failed in the TorchScript interpreter", 0) == 0;
+  return traceback ? text.substr(text.rfind('\n') + 1) : text.substr(0, text.find('\n'));
+}
+
 torch::jit::Module load_torchscript(const std::string& path, const torch::Device& device) {
   if (!std::filesystem::exists(path)) throw Error("model file '" + path + "' does not exist");
   if (std::filesystem::is_directory(path)) throw Error("model path '" + path + "' is a directory, not a file");
@@ -22,9 +32,7 @@ torch::jit::Module load_torchscript(const std::string& path, const torch::Device
     module.eval();
     return module;
   } catch (const c10::Error& e) {
-    std::string reason = e.what_without_backtrace();
-    reason = reason.substr(0, reason.find('\n'));
-    throw Error("'" + path + "' is not a readable TorchScript model (" + reason +
+    throw Error("'" + path + "' is not a readable TorchScript model (" + reason(e) +
                 "); export it with torch.jit.trace(model, example).save(path) or torch.jit.script");
   }
 }
@@ -88,10 +96,8 @@ Survey survey(const std::string& path, ModelConfig& config, const torch::Device&
     c10::InferenceMode guard;
     output = module.forward({input});
   } catch (const std::exception& e) {
-    std::string reason = e.what();
-    reason = reason.substr(0, reason.find('\n'));
     throw Error("model '" + path + "' failed on a " + describe_shape(input.sizes().vec()) +
-                " input (" + reason + "); check \"input_size\" and \"input_channels\" in its config");
+                " input (" + reason(e) + "); check \"input_size\" and \"input_channels\" in its config");
   }
   if (!output.isTensor()) {
     throw Error("model '" + path + "' returns " + output.tagKind() +
@@ -159,10 +165,106 @@ std::string choose_target(const std::string& path, const ModelConfig& config, co
   return layer->name;
 }
 
+
+// Every tensor of a forward pass's output (a tensor, or a tuple of them), for comparison.
+std::vector<torch::Tensor> tensors_of(const torch::jit::IValue& output) {
+  if (output.isTensor()) return {output.toTensor()};
+  std::vector<torch::Tensor> tensors;
+  for (const auto& element : output.toTupleRef().elements()) tensors.push_back(element.toTensor());
+  return tensors;
+}
+
+// The largest difference between two outputs, relative to the reference's largest magnitude.
+double relative_difference(const torch::jit::IValue& output, const torch::jit::IValue& reference) {
+  const auto got = tensors_of(output), expected = tensors_of(reference);
+  double worst = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto a = got.at(i).to(torch::kCPU, torch::kDouble), b = expected[i].to(torch::kCPU, torch::kDouble);
+    if (a.sizes() != b.sizes()) return INFINITY;
+    const double scale = std::max(1.0, b.abs().max().item<double>());
+    worst = std::max(worst, (a - b).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+const char kOptimized[] = "frozen and optimized for inference";
+
+struct Prepared {
+  torch::jit::Module module;
+  std::string how;  // how it runs, for Model::inference_path()
+};
+
+// The fastest exact copy of `module` LibTorch offers: frozen (attributes folded into constants,
+// BatchNorm into the convolutions before it), then optimized for inference (on the CPU, oneDNN
+// operators with prepacked weights). Some models fail or drift only when run (oneDNN pools only
+// divisible sizes), so a copy is kept only if it matches `module` on `probe`; else plain freezing
+// is tried, and `module` itself is the last resort.
+Prepared fastest_exact(const torch::jit::Module& module, const torch::Tensor& probe) {
+  c10::InferenceMode guard;
+  const double tolerance = probe.scalar_type() == torch::kFloat ? 1e-3 : 3e-2;
+  const torch::jit::IValue reference = const_cast<torch::jit::Module&>(module).forward({probe});
+  std::string why_not;
+  for (const bool optimize : {true, false}) {
+    try {
+      torch::jit::Module candidate = torch::jit::freeze(module);
+      if (optimize) candidate = torch::jit::optimize_for_inference(candidate);
+      const double difference = relative_difference(candidate.forward({probe}), reference);
+      if (difference <= tolerance) {
+        if (optimize) return {candidate, kOptimized};
+        return {candidate, "frozen, not optimized for inference (" + why_not + ")"};
+      }
+      why_not = "its output differs by " + std::to_string(difference) + " of the largest value";
+    } catch (const std::exception& e) {
+      why_not = reason(e);
+    }
+  }
+  return {module, "as loaded, not frozen (" + why_not + ")"};
+}
+
 }  // namespace
 
-Model::Model(torch::jit::Module module, ModelConfig config, torch::Device device, torch::ScalarType dtype)
-    : module_(std::move(module)), config_(std::move(config)), device_(device), dtype_(dtype) {}
+Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
+    : config_(std::move(config)), device_(device), dtype_(dtype) {}
+
+torch::jit::Module Model::load_module(const std::string& path) const {
+  torch::jit::Module module = load_torchscript(path, device_);
+  module.to(device_, dtype_);
+  return module;
+}
+
+std::string Model::prepare_classifier(const std::string& path, const torch::Tensor* probe) {
+  classifier_ = load_module(path);
+  if (!probe) return "as loaded (optimization off)";
+  Prepared prepared = fastest_exact(classifier_, *probe);
+  classifier_ = prepared.module;
+  return prepared.how;
+}
+
+std::string Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
+  capture_ = load_module(path);
+  // The target's last call: a module called twice (a shared ReLU) is explained at its last output.
+  std::optional<detail::CallSite> site;
+  for (const auto& call : detail::module_calls(capture_)) {
+    if (call.path == target_layer_) site = call;
+  }
+  detail::CaptureNames names;
+  capture_attribute_ = detail::capture_output(capture_, *site, names);
+  std::string how = "as loaded (optimization off)";
+  if (probe) {
+    try {
+      detail::return_captured_output(capture_, *site, capture_attribute_);
+      Prepared prepared = fastest_exact(capture_, *probe);
+      capture_ = prepared.module;
+      capture_returns_ = true;
+      return prepared.how;
+    } catch (const Error& e) {
+      // The module is untouched: it stores the output in the attribute, which no frozen copy keeps.
+      how = std::string("as loaded, not frozen (") + e.what() + ")";
+    }
+  }
+  capture_holder_ = detail::submodule(capture_, site->holder_path);
+  return how;
+}
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
   ModelConfig config = resolve_config(model_path, options);
@@ -171,31 +273,33 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   if (device.is_cpu() && !std::getenv("OMP_NUM_THREADS")) {
     at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   }
+  // The masked batches all have one shape: cuDNN's autotuning pays for itself within a frame.
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   const torch::ScalarType dtype = scalar_type(parse_precision(options.precision, device));
   const Survey found = survey(model_path, config, device, dtype);
   if (found.output_shape.size() != 2 || found.output_shape[0] != 1 || found.output_shape[1] < 2) {
     throw Error("model '" + model_path + "' outputs " + describe_shape(found.output_shape) +
                 " for one image; a classifier must output [N, classes] with at least 2 classes");
   }
-  const std::string target = choose_target(model_path, config, found);
-
-  std::unique_ptr<Model> model(new Model(load_torchscript(model_path, device), config, device, dtype));
-  model->module_.to(device, dtype);
-  model->target_layer_ = target;
+  std::unique_ptr<Model> model(new Model(config, device, dtype));
+  model->target_layer_ = choose_target(model_path, config, found);
   model->num_classes_ = static_cast<int>(found.output_shape[1]);
-  const auto shape = find_layer(found.layers, target)->shape;
+  const auto shape = find_layer(found.layers, model->target_layer_)->shape;
   model->activation_shape_ = {shape[1], shape[2], shape[3]};
-  // Capture only the target's last call: a survey-style capture of every layer would keep them all alive.
-  detail::CaptureNames names;
-  for (const auto& call : detail::module_calls(model->module_)) {
-    if (call.path != target) continue;
-    model->capture_holder_ = detail::submodule(model->module_, call.holder_path);
-    model->capture_attribute_ = detail::capture_output(model->module_, call, names);
-  }
   if (!config.labels.empty() && static_cast<int>(config.labels.size()) != model->num_classes_) {
     throw Error("model '" + model_path + "' has " + std::to_string(model->num_classes_) + " classes but " +
                 std::to_string(config.labels.size()) + " labels were given");
   }
+  // Frozen copies are checked against the model on a fixed pseudo-random input.
+  const torch::Tensor probe =
+      torch::randn({1, *config.input_channels, config.input_height, config.input_width},
+                   at::make_generator<at::CPUGeneratorImpl>(/*seed=*/1))
+          .to(device, dtype);
+  const torch::Tensor* probe_or_none = options.optimize ? &probe : nullptr;
+  const std::string masked = model->prepare_classifier(model_path, probe_or_none);
+  const std::string first = model->prepare_capture(model_path, probe_or_none);
+  model->optimized_ = masked == kOptimized && first == kOptimized;
+  model->inference_path_ = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
   return model;
 }
 
@@ -208,14 +312,23 @@ std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const M
 ForwardResult Model::forward(const torch::Tensor& input) {
   c10::InferenceMode guard;
   ForwardResult result;
-  result.logits = module_.forward({input}).toTensor().to(torch::kFloat);
-  result.activations = capture_holder_.attr(capture_attribute_).toTensor();
+  const auto output = capture_.forward({input});
+  if (capture_returns_) {
+    const auto& both = output.toTupleRef().elements();
+    result.logits = both[0].toTensor().to(torch::kFloat);
+    result.activations = both[1].toTensor();
+  } else {
+    result.logits = output.toTensor().to(torch::kFloat);
+    const auto stored = capture_holder_.attr(capture_attribute_);
+    if (!stored.isTensor()) throw Error("layer '" + target_layer_ + "' did not run for this input");
+    result.activations = stored.toTensor();
+  }
   return result;
 }
 
 torch::Tensor Model::classify(const torch::Tensor& input) {
   c10::InferenceMode guard;
-  return module_.forward({input}).toTensor().to(torch::kFloat);
+  return classifier_.forward({input}).toTensor().to(torch::kFloat);
 }
 
 std::string Model::label(int class_id) const {

@@ -44,6 +44,39 @@ TEST(Model, LoadsSidecarAndTargetLayer) {
   EXPECT_EQ(model->label(7), "class 7");
 }
 
+TEST(Model, RunsFrozenAndOptimizedByDefault) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  EXPECT_TRUE(model->optimized());
+  EXPECT_EQ(model->inference_path(), "frozen and optimized for inference");
+  ModelOptions as_loaded;
+  as_loaded.optimize = false;
+  const auto plain = Model::load(test_model("tiny_rgb.pt"), as_loaded);
+  EXPECT_FALSE(plain->optimized());
+  EXPECT_EQ(plain->inference_path(), "as loaded (optimization off)");
+  // The same logits and activations either way (BatchNorm-free here: freezing changes no arithmetic
+  // beyond oneDNN's summation order).
+  const auto input = testing::load_npy(test_model("tiny_rgb_input.npy"));
+  const auto fast = model->forward(input), reference = plain->forward(input);
+  EXPECT_LE(testing::max_abs_difference(fast.logits, reference.logits), 1e-5f);
+  EXPECT_LE(testing::max_abs_difference(fast.activations, reference.activations), 1e-5f);
+  EXPECT_LE(testing::max_abs_difference(model->classify(input), reference.logits), 1e-5f);
+}
+
+TEST(Model, ControlFlowAroundTheTargetFallsBackToTheModuleAsLoaded) {
+  const auto model = Model::load(test_model("tiny_branchy.pt"));
+  EXPECT_FALSE(model->optimized());
+  const std::string& path = model->inference_path();
+  EXPECT_NE(path.find("masked passes frozen and optimized for inference"), std::string::npos) << path;
+  EXPECT_NE(path.find("first pass as loaded, not frozen"), std::string::npos) << path;
+  EXPECT_NE(path.find("control flow"), std::string::npos) << path;
+  // Every frame's activations, not only the first's: the attribute is overwritten on each pass.
+  const auto input = testing::load_npy(test_model("tiny_branchy_input.npy"));
+  const auto first = model->forward(input).activations.clone();
+  const auto second = model->forward(input * 2).activations;
+  EXPECT_GT(testing::max_abs_difference(first, second), 1e-3f);
+  EXPECT_LE(testing::max_abs_difference(model->forward(input).activations, first), 1e-6f);
+}
+
 TEST(Model, DefaultTargetIsLastSpatialLayer) {
   // The sidecar's target is overridden by an empty one through a config without target_layer.
   const auto config = temp_file("no_target.json", R"({"input_size": [32, 40]})");

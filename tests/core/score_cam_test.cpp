@@ -16,15 +16,20 @@ struct Parity {
   std::string model;
   std::string golden;  // suffix of the reference map file
   ScoreCamOptions options;
+  bool optimize = true;  // frozen and optimized, or the module as loaded
 };
 
-void PrintTo(const Parity& p, std::ostream* os) { *os << p.model << " " << p.golden; }
+void PrintTo(const Parity& p, std::ostream* os) {
+  *os << p.model << " " << p.golden << (p.optimize ? "" : " as loaded");
+}
 
 class ScoreCamParity : public ::testing::TestWithParam<Parity> {};
 
 TEST_P(ScoreCamParity, MatchesReference) {
   const auto& p = GetParam();
-  const auto model = Model::load(test_model(p.model + ".pt"));
+  ModelOptions model_options;
+  model_options.optimize = p.optimize;
+  const auto model = Model::load(test_model(p.model + ".pt"), model_options);
   ScoreCam cam(*model, p.options);
   const auto result = cam.explain(load_npy(test_model(p.model + "_input.npy")));
   const auto expected = load_npy(test_model(p.model + "_" + p.golden + ".npy"));
@@ -54,8 +59,19 @@ INSTANTIATE_TEST_SUITE_P(
         Parity{"tiny_rgb", "probability", options_for(ScoreMode::Probability, 64, 100)},
         Parity{"tiny_gray", "probability", options_for(ScoreMode::Probability, 4)},
         Parity{"tiny_gray", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 7)},
-        Parity{"tiny_gray", "cic", options_for(ScoreMode::BaselineSubtracted, 16)}),
-    [](const auto& info) { return info.param.model + "_" + std::to_string(info.index); });
+        Parity{"tiny_gray", "cic", options_for(ScoreMode::BaselineSubtracted, 16)},
+        // The module as loaded, which frozen copies are checked against and fall back to.
+        Parity{"tiny_rgb", "probability", options_for(ScoreMode::Probability, 5), false},
+        Parity{"tiny_rgb", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 5), false},
+        Parity{"tiny_rgb", "cic", options_for(ScoreMode::BaselineSubtracted, 5), false},
+        // A scripted model whose first pass cannot be frozen: masked passes frozen, first pass as loaded.
+        Parity{"tiny_branchy", "probability", options_for(ScoreMode::Probability, 5)},
+        Parity{"tiny_branchy", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 6)},
+        Parity{"tiny_branchy", "cic", options_for(ScoreMode::BaselineSubtracted, 7)},
+        Parity{"tiny_branchy", "std4", options_for(ScoreMode::Probability, 3, 4)}),
+    [](const auto& info) {
+      return info.param.model + "_" + std::to_string(info.index) + (info.param.optimize ? "" : "_as_loaded");
+    });
 
 TEST(ScoreCam, AllChannelsConstantGivesEmptyMapNotNaN) {
   const auto model = Model::load(test_model("dead_channels.pt"));

@@ -5,6 +5,7 @@ Random weights with a fixed seed, so the files are the same on every run and no 
   tiny_rgb.pt      3-channel, 32x40 input (non-square), target layer "features.4" (16 x 8 x 10)
   tiny_gray.pt     1-channel, 24x24 input
   tiny_scripted.pt tiny_rgb's architecture through torch.jit.script
+  tiny_branchy.pt  scripted, its features called inside data-dependent control flow
   flat_output.pt   returns [N, classes, 1]: not a classifier output
   tiny_1x1.pt      its only feature map is 1x1
   dead_channels.pt every channel of its target layer is zero
@@ -36,6 +37,18 @@ class TinyNet(nn.Module):
 
     def forward(self, x):
         return self.head(torch.flatten(self.pool(self.features(x)), 1))
+
+
+class Branchy(TinyNet):
+    """Calls its features in both branches of an `if` that scripting keeps: the target layer's output
+    has no single value in the inlined graph, so it cannot be returned from a frozen copy."""
+
+    def forward(self, x):
+        if bool(x.mean() > -1e4):
+            features = self.features(x)
+        else:
+            features = self.features(x.flip(3))
+        return self.head(torch.flatten(self.pool(features), 1))
 
 
 class FlatOutput(TinyNet):
@@ -88,6 +101,9 @@ def main():
     save(tiny, torch.randn(1, 3, 32, 40), f"{out}/tiny_rgb.pt", rgb)
     save(tiny, None, f"{out}/tiny_scripted.pt", rgb, script=True)
     write_golden(tiny, "tiny_rgb", (1, 3, 32, 40), out)
+    branchy = Branchy()
+    save(branchy, None, f"{out}/tiny_branchy.pt", rgb, script=True)
+    write_golden(branchy, "tiny_branchy", (1, 3, 32, 40), out)
 
     gray = TinyNet(in_channels=1)
     save(gray, torch.randn(1, 1, 24, 24), f"{out}/tiny_gray.pt",

@@ -29,6 +29,8 @@ struct ModelOptions {
   int input_width = 0;
   std::string device = "cpu";
   std::string precision = "fp32";
+  // Run forward passes on frozen, inference-optimized copies (exact; see Model::inference_path()).
+  bool optimize = true;
 };
 
 class Model {
@@ -43,8 +45,13 @@ class Model {
 
   // input: [N, C, H, W] normalized, on device(), in dtype().
   ForwardResult forward(const torch::Tensor& input);
-  // Logits only, for the masked batches whose activations nobody reads.
+  // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
   torch::Tensor classify(const torch::Tensor& input);
+
+  // How the passes run: "frozen and optimized for inference" when forward() and classify() both do,
+  // else how each runs and why not faster (a model that cannot be frozen, say).
+  const std::string& inference_path() const { return inference_path_; }
+  bool optimized() const { return optimized_; }
 
   const ModelConfig& config() const { return config_; }
   const std::string& target_layer() const { return target_layer_; }
@@ -56,15 +63,24 @@ class Model {
   std::string label(int class_id) const;
 
  private:
-  Model(torch::jit::Module module, ModelConfig config, torch::Device device, torch::ScalarType dtype);
+  Model(ModelConfig config, torch::Device device, torch::ScalarType dtype);
+  torch::jit::Module load_module(const std::string& path) const;  // on device_, in dtype_
+  // Each loads its module, frozen and optimized when `probe` (an input to check the copy on) is
+  // given and the model allows, and returns how it runs.
+  std::string prepare_classifier(const std::string& path, const torch::Tensor* probe);
+  std::string prepare_capture(const std::string& path, const torch::Tensor* probe);
 
-  torch::jit::Module module_;
   ModelConfig config_;
   torch::Device device_;
   torch::ScalarType dtype_;
   std::string target_layer_;
-  torch::jit::Module capture_holder_;  // the module whose graph stores the target's output
+  torch::jit::Module classifier_;      // returns the logits
+  torch::jit::Module capture_;         // returns (logits, activations) when capture_returns_, else the logits
+  bool capture_returns_ = false;
+  torch::jit::Module capture_holder_;  // otherwise: the module whose graph stores the target's output
   std::string capture_attribute_;      // in this attribute
+  bool optimized_ = false;
+  std::string inference_path_;
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
 };
