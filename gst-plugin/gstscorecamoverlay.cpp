@@ -190,27 +190,6 @@ scorecam::ImageView view_of(GstVideoFrame* frame, scorecam::PixelLayout layout) 
   return view;
 }
 
-// Worst time of a full explanation: what a frame may cost in sync mode. Measured with reuse off,
-// on a textured frame (a flat one would leave most channels constant, hence skipped), on the
-// second run: the first pays TorchScript's one-off optimizations, which no later frame pays.
-GstClockTime measure_worst_latency(scorecam::Model& model, const scorecam::ScoreCamOptions& options) {
-  const int width = model.config().input_width, height = model.config().input_height;
-  std::vector<uint8_t> pixels(static_cast<size_t>(width) * height * 3);
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c)
-        pixels[(static_cast<size_t>(y) * width + x) * 3 + c] = static_cast<uint8_t>((x * (c + 3) + y * (7 - c)) * 5);
-  scorecam::ImageView view{pixels.data(), width, height, static_cast<size_t>(width) * 3, scorecam::PixelLayout::RGB};
-  scorecam::FrameExplainer explainer(model, options, scorecam::ReuseOptions{}, -1);
-  GstClockTime elapsed = 0;
-  for (int run = 0; run < 2; ++run) {
-    const auto start = std::chrono::steady_clock::now();
-    explainer.process(view);
-    elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-  }
-  return elapsed;
-}
-
 // The "classification" structure of the region-of-interest meta; the bus message adds to it.
 GstStructure* classification_structure(const char* name, const scorecam::ClassScore& best) {
   return gst_structure_new(name, "label", G_TYPE_STRING, best.label.c_str(), "class-id", G_TYPE_INT, best.class_id,
@@ -408,11 +387,17 @@ bool ScoreCamOverlayImpl::start() {
                             s.model_location + " has " + std::to_string(model->num_classes()) +
                             " classes (0.." + std::to_string(model->num_classes() - 1) +
                             "); use -1 to explain the predicted class");
-    torch::NoGradGuard no_grad;
-    const GstClockTime worst = measure_worst_latency(*model, s.score_cam);
-    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); full explanation takes %" GST_TIME_FORMAT,
+    // What a frame may cost in sync mode: a full explanation, estimated from one batch.
+    const auto worst = static_cast<GstClockTime>(
+        scorecam::ScoreCam(*model, s.score_cam).estimate_seconds_per_frame() * GST_SECOND);
+    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); a full explanation takes about %" GST_TIME_FORMAT,
                     s.model_location.c_str(), model->target_layer().c_str(), model->num_classes(),
                     GST_TIME_ARGS(worst));
+    if (model->frozen()) {
+      GST_INFO_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
+    } else {
+      GST_WARNING_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
+    }
     {
       std::lock_guard<std::mutex> engine(engine_lock_);
       model_ = std::move(model);

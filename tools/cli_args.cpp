@@ -29,6 +29,12 @@ ModelOptions model_options(const Args& args) {
   return options;
 }
 
+std::unique_ptr<Model> load_model(const Args& args, const char* program) {
+  auto model = Model::load(model_path(args), model_options(args));
+  if (!model->frozen()) std::cerr << program << ": note: forward passes: " << model->inference_path() << "\n";
+  return model;
+}
+
 ScoreCamOptions score_cam_options(const Args& args) {
   ScoreCamOptions options;
   options.score_mode = parse_score_mode(args.text("score-mode", "probability"));

@@ -1,6 +1,7 @@
 #pragma once
 // A small "--name value" parser shared by the command-line tools, with errors that name the flag.
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ class Args {
 // --model, or the bundled model when absent; throws Error when neither exists.
 std::string model_path(const class Args& args);
 ModelOptions model_options(const class Args& args);
+// Loads the model the options name; says on stderr when a pass cannot run on a frozen copy.
+std::unique_ptr<Model> load_model(const class Args& args, const char* program);
 ScoreCamOptions score_cam_options(const class Args& args);
 
 // Runs `run`, turning any exception into "program: message" on stderr and exit code 2.

@@ -104,7 +104,7 @@ int run(int argc, char** argv) {
   overlay.colormap = parse_colormap(args.text("colormap", "jet"));
   overlay.alpha = args.number("alpha", 0.5);
   if (!(overlay.alpha >= 0.0 && overlay.alpha <= 1.0)) throw Error("--alpha must be within [0, 1]");
-  const auto model = Model::load(cli::model_path(args), cli::model_options(args));
+  const auto model = cli::load_model(args, "scorecam");
   FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", -1));
 
   int failures = 0;

@@ -70,7 +70,7 @@ int evaluate(int argc, char** argv) {
     frames.push_back(cv::imread(path, cv::IMREAD_COLOR));
     if (frames.back().empty()) throw Error("cannot read frame '" + path + "'");
   }
-  const auto model = Model::load(cli::model_path(args), cli::model_options(args));
+  const auto model = cli::load_model(args, "scorecam-reuse-eval");
   const auto options = cli::score_cam_options(args);
   const Run full = run_over(*model, options, ReuseOptions{}, frames);
   std::printf("%zu frames, full Score-CAM: %lld forward passes\n", frames.size(), static_cast<long long>(full.forward_passes));

@@ -1,19 +1,19 @@
 #include "scorecam/model.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <sstream>
-#include <thread>
 
-#include <ATen/Parallel.h>
-
+#include "cpu_runtime.h"
+#include "fastest_module.h"
 #include "layer_capture.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
 namespace {
+
+const char kOptimizationOff[] = "as loaded (optimization off)";
 
 // What went wrong, in one line: for a failure inside TorchScript, the error after the traceback.
 std::string reason(const std::exception& e) {
@@ -187,38 +187,37 @@ double relative_difference(const torch::jit::IValue& output, const torch::jit::I
   return worst;
 }
 
-const char kOptimized[] = "frozen and optimized for inference";
-
-struct Prepared {
-  torch::jit::Module module;
-  std::string how;  // how it runs, for Model::inference_path()
-};
-
-// The fastest exact copy of `module` LibTorch offers: frozen (attributes folded into constants,
-// BatchNorm into the convolutions before it), then optimized for inference (on the CPU, oneDNN
-// operators with prepacked weights). Some models fail or drift only when run (oneDNN pools only
-// divisible sizes), so a copy is kept only if it matches `module` on `probe`; else plain freezing
-// is tried, and `module` itself is the last resort.
-Prepared fastest_exact(const torch::jit::Module& module, const torch::Tensor& probe) {
+// The exact copies of `module` worth timing: frozen (attributes folded into constants, BatchNorm
+// into the convolutions before it), and frozen then optimized for inference (on the CPU, oneDNN
+// operators with prepacked weights). Some copies fail or drift only when run (oneDNN pools only
+// evenly dividing sizes), so each is kept only if it matches `module` on `probe`; `module` itself
+// is the answer when none does.
+std::vector<detail::Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor& probe) {
   c10::InferenceMode guard;
   const double tolerance = probe.scalar_type() == torch::kFloat ? 1e-3 : 3e-2;
   const torch::jit::IValue reference = const_cast<torch::jit::Module&>(module).forward({probe});
-  std::string why_not;
+  std::vector<detail::Variant> copies;
+  std::string why_not_optimized, why_not_frozen;
   for (const bool optimize : {true, false}) {
+    std::string& why_not = optimize ? why_not_optimized : why_not_frozen;
     try {
-      torch::jit::Module candidate = torch::jit::freeze(module);
-      if (optimize) candidate = torch::jit::optimize_for_inference(candidate);
-      const double difference = relative_difference(candidate.forward({probe}), reference);
+      torch::jit::Module copy = torch::jit::freeze(module);
+      if (optimize) copy = torch::jit::optimize_for_inference(copy);
+      const double difference = relative_difference(copy.forward({probe}), reference);
       if (difference <= tolerance) {
-        if (optimize) return {candidate, kOptimized};
-        return {candidate, "frozen, not optimized for inference (" + why_not + ")"};
+        copies.push_back({copy, optimize ? "frozen and optimized for inference" : "frozen", true});
+        continue;
       }
       why_not = "its output differs by " + std::to_string(difference) + " of the largest value";
     } catch (const std::exception& e) {
       why_not = reason(e);
     }
   }
-  return {module, "as loaded, not frozen (" + why_not + ")"};
+  if (copies.size() == 1 && !why_not_optimized.empty()) {
+    copies.front().how = "frozen, not optimized for inference (" + why_not_optimized + ")";
+  }
+  if (copies.empty()) copies.push_back({module, "as loaded, not frozen (" + why_not_frozen + ")", false});
+  return copies;
 }
 
 }  // namespace
@@ -226,53 +225,58 @@ Prepared fastest_exact(const torch::jit::Module& module, const torch::Tensor& pr
 Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
     : config_(std::move(config)), device_(device), dtype_(dtype) {}
 
+Model::~Model() = default;
+
 torch::jit::Module Model::load_module(const std::string& path) const {
   torch::jit::Module module = load_torchscript(path, device_);
   module.to(device_, dtype_);
   return module;
 }
 
-std::string Model::prepare_classifier(const std::string& path, const torch::Tensor* probe) {
-  classifier_ = load_module(path);
-  if (!probe) return "as loaded (optimization off)";
-  Prepared prepared = fastest_exact(classifier_, *probe);
-  classifier_ = prepared.module;
-  return prepared.how;
+void Model::prepare_classifier(const std::string& path, const torch::Tensor* probe) {
+  torch::jit::Module module = load_module(path);
+  classifier_ = std::make_unique<detail::FastestModule>(
+      probe ? exact_copies(module, *probe) : std::vector<detail::Variant>{{module, kOptimizationOff}});
 }
 
-std::string Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
-  capture_ = load_module(path);
+void Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
+  torch::jit::Module module = load_module(path);
   // The target's last call: a module called twice (a shared ReLU) is explained at its last output.
   std::optional<detail::CallSite> site;
-  for (const auto& call : detail::module_calls(capture_)) {
+  for (const auto& call : detail::module_calls(module)) {
     if (call.path == target_layer_) site = call;
   }
   detail::CaptureNames names;
-  capture_attribute_ = detail::capture_output(capture_, *site, names);
-  std::string how = "as loaded (optimization off)";
+  capture_attribute_ = detail::capture_output(module, *site, names);
+  std::string how = kOptimizationOff;
   if (probe) {
     try {
-      detail::return_captured_output(capture_, *site, capture_attribute_);
-      Prepared prepared = fastest_exact(capture_, *probe);
-      capture_ = prepared.module;
+      detail::return_captured_output(module, *site, capture_attribute_);
+      capture_ = std::make_unique<detail::FastestModule>(exact_copies(module, *probe));
       capture_returns_ = true;
-      return prepared.how;
+      return;
     } catch (const Error& e) {
       // The module is untouched: it stores the output in the attribute, which no frozen copy keeps.
       how = std::string("as loaded, not frozen (") + e.what() + ")";
     }
   }
-  capture_holder_ = detail::submodule(capture_, site->holder_path);
-  return how;
+  capture_holder_ = detail::submodule(module, site->holder_path);
+  capture_ = std::make_unique<detail::FastestModule>(std::vector<detail::Variant>{{module, how}});
+}
+
+bool Model::frozen() const { return classifier_->frozen() && capture_->frozen(); }
+
+bool Model::choosing_copies() const { return !classifier_->decided() || !capture_->decided(); }
+
+std::string Model::inference_path() const {
+  const std::string masked = classifier_->how(), first = capture_->how();
+  return masked == first ? masked : "masked passes " + masked + "; first pass " + first;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
   ModelConfig config = resolve_config(model_path, options);
   const torch::Device device = parse_device(options.device);
-  // Debian's LibTorch starts with one intra-op thread; use every core unless OMP_NUM_THREADS says otherwise.
-  if (device.is_cpu() && !std::getenv("OMP_NUM_THREADS")) {
-    at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  }
+  if (device.is_cpu()) detail::tune_cpu_runtime();
   // The masked batches all have one shape: cuDNN's autotuning pays for itself within a frame.
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   const torch::ScalarType dtype = scalar_type(parse_precision(options.precision, device));
@@ -291,15 +295,12 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                 std::to_string(config.labels.size()) + " labels were given");
   }
   // Frozen copies are checked against the model on a fixed pseudo-random input.
-  const torch::Tensor probe =
-      torch::randn({1, *config.input_channels, config.input_height, config.input_width},
-                   at::make_generator<at::CPUGeneratorImpl>(/*seed=*/1))
-          .to(device, dtype);
-  const torch::Tensor* probe_or_none = options.optimize ? &probe : nullptr;
-  const std::string masked = model->prepare_classifier(model_path, probe_or_none);
-  const std::string first = model->prepare_capture(model_path, probe_or_none);
-  model->optimized_ = masked == kOptimized && first == kOptimized;
-  model->inference_path_ = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  model->probe_ = torch::randn({1, *config.input_channels, config.input_height, config.input_width},
+                               at::make_generator<at::CPUGeneratorImpl>(/*seed=*/1))
+                      .to(device, dtype);
+  const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
+  model->prepare_classifier(model_path, probe);
+  model->prepare_capture(model_path, probe);
   return model;
 }
 
@@ -312,7 +313,7 @@ std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const M
 ForwardResult Model::forward(const torch::Tensor& input) {
   c10::InferenceMode guard;
   ForwardResult result;
-  const auto output = capture_.forward({input});
+  const auto output = capture_->forward(input);
   if (capture_returns_) {
     const auto& both = output.toTupleRef().elements();
     result.logits = both[0].toTensor().to(torch::kFloat);
@@ -326,9 +327,15 @@ ForwardResult Model::forward(const torch::Tensor& input) {
   return result;
 }
 
+void Model::warm_up(int batch_size) {
+  c10::InferenceMode guard;
+  capture_->warm_up(probe_);
+  classifier_->warm_up(probe_.expand({batch_size, -1, -1, -1}).contiguous());
+}
+
 torch::Tensor Model::classify(const torch::Tensor& input) {
   c10::InferenceMode guard;
-  return classifier_.forward({input}).toTensor().to(torch::kFloat);
+  return classifier_->forward(input).toTensor().to(torch::kFloat);
 }
 
 std::string Model::label(int class_id) const {

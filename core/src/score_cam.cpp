@@ -1,6 +1,8 @@
 #include "scorecam/score_cam.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <random>
 
 #include "scorecam/error.h"
@@ -103,27 +105,39 @@ torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) {
   return std::get<0>(chosen.sort());
 }
 
+void ScoreCam::mask_input(const torch::Tensor& input, const torch::Tensor& maps, torch::Tensor& out) {
+  const int64_t count = maps.size(1), height = input.size(2), width = input.size(3);
+  // Masks are the channels upsampled and normalized to [0, 1]; they multiply the normalized input,
+  // so a masked-out pixel becomes the mean colour.
+  const auto masks = normalize_planes(upsample(maps.to(torch::kFloat), height, width));
+  at::mul_out(out, input, masks.view({count, 1, height, width}).to(input.scalar_type()));
+}
+
+torch::Tensor ScoreCam::masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
+                                      const torch::Tensor& channels) {
+  c10::InferenceMode guard;
+  auto out = torch::empty({channels.numel(), input.size(1), input.size(2), input.size(3)}, input.options());
+  if (channels.numel() > 0) mask_input(input, activations.index_select(1, channels), out);
+  return out;
+}
+
 void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& activations,
                               const torch::Tensor& channels, int target_class, ChannelScores& into) {
   c10::InferenceMode guard;
   const int64_t count = channels.numel();
   if (count == 0) return;
-  const int64_t height = input.size(2), width = input.size(3);
   const int64_t batch = std::min<int64_t>(options_.batch_size, count);
   if (!masked_batch_.defined() || masked_batch_.size(0) < batch || masked_batch_.sizes().slice(1) != input.sizes().slice(1) ||
       masked_batch_.scalar_type() != input.scalar_type() || masked_batch_.device() != input.device()) {
-    masked_batch_ = torch::empty({batch, input.size(1), height, width}, input.options());
+    masked_batch_ = torch::empty({batch, input.size(1), input.size(2), input.size(3)}, input.options());
   }
   const torch::Tensor baseline =
       options_.score_mode == ScoreMode::BaselineSubtracted ? baseline_probability(target_class) : torch::Tensor();
   const auto selected = activations.index_select(1, channels);  // [1, k, h, w]
   for (int64_t start = 0; start < count; start += batch) {
     const int64_t size = std::min(batch, count - start);
-    // Masks are the channels upsampled and normalized to [0, 1]; they multiply the normalized input,
-    // so a masked-out pixel becomes the mean colour.
-    const auto masks = normalize_planes(upsample(selected.narrow(1, start, size).to(torch::kFloat), height, width));
     auto masked = masked_batch_.narrow(0, 0, size);
-    at::mul_out(masked, input, masks.view({size, 1, height, width}).to(input.scalar_type()));
+    mask_input(input, selected.narrow(1, start, size), masked);
     const auto logits = model_.classify(masked);
     torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
                               ? logits.select(1, target_class)
@@ -166,6 +180,38 @@ torch::Tensor ScoreCam::combine(const torch::Tensor& activations, const ChannelS
   const auto normalized = normalize_planes(saliency);
   empty = !(saliency.amax() > saliency.amin()).item<bool>();
   return normalized;
+}
+
+double ScoreCam::estimate_seconds_per_frame() {
+  c10::InferenceMode guard;
+  const int64_t channels = model_.activation_shape()[0];
+  const int64_t evaluated = options_.max_channels > 0 && options_.selection != ChannelSelection::All
+                                ? std::min<int64_t>(options_.max_channels, channels)
+                                : channels;
+  const int64_t batch = std::min<int64_t>(options_.batch_size, evaluated);
+  model_.warm_up(static_cast<int>(batch));
+  // Smooth, like a camera frame: on a CPU, noise runs measurably slower than real images.
+  const auto& config = model_.config();
+  const auto options = torch::TensorOptions().device(model_.device());
+  const auto y = torch::linspace(0, 3.0 * M_PI, config.input_height, options).view({1, 1, -1, 1});
+  const auto x = torch::linspace(0, 4.0 * M_PI, config.input_width, options).view({1, 1, 1, -1});
+  const auto phase = torch::arange(model_.input_channels(), options).view({1, -1, 1, 1});
+  const auto input = (torch::sin(x + phase) * torch::cos(y - phase)).to(model_.dtype()).contiguous();
+
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  auto start = Clock::now();
+  const auto activations = model_.forward(input).activations;
+  activations.sum().item<float>();  // waits for the device
+  const double first_pass = seconds_since(start);
+  const auto all = torch::arange(channels, options.dtype(torch::kLong));
+  const auto masked = masked_inputs(input, activations, all.narrow(0, 0, batch));
+  start = Clock::now();
+  model_.classify(masked).sum().item<float>();
+  const double one_batch = seconds_since(start);
+  return first_pass + static_cast<double>((evaluated + batch - 1) / batch) * one_batch;
 }
 
 Explanation ScoreCam::explain(const torch::Tensor& input, int target_class) {

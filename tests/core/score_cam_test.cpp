@@ -116,6 +116,16 @@ TEST(ScoreCam, ExplicitTargetClassAndRange) {
   EXPECT_THROW(cam.explain(input, 5), Error);
 }
 
+TEST(ScoreCam, EstimatesAFrameWithoutChangingAnyResult) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  ScoreCam cam(*model, options_for(ScoreMode::Probability, 4));
+  const double seconds = cam.estimate_seconds_per_frame();
+  EXPECT_GT(seconds, 0.0);
+  EXPECT_LT(seconds, 10.0);
+  const auto result = cam.explain(load_npy(test_model("tiny_rgb_input.npy")));
+  EXPECT_LE(max_abs_difference(result.map, load_npy(test_model("tiny_rgb_probability.npy"))), 1e-4f);
+}
+
 TEST(ScoreCam, RejectsBadOptions) {
   const auto model = Model::load(test_model("tiny_rgb.pt"));
   EXPECT_THROW(ScoreCam(*model, options_for(ScoreMode::Probability, 0)), Error);

@@ -104,14 +104,39 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
   }
 }
 
-TEST(Bench, PrintsThroughputRatioAndLatency) {
+TEST(Bench, PrintsTheLimitTheRatioAndTheFrameTime) {
   const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
                      " --frames 3 --seconds 0.2 --batch-size 8");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const char* line : {"plain batched inference:", "masked forward passes/s", "ratio to plain inference:",
+  for (const char* line : {"image: ", "samples/astronaut.jpg", "forward passes: ", "limit: ",
+                           "on the masked inputs of the image, batch 8; the ratio divides by it",
+                           "images/s on random-noise batches", "with the module as loaded",
+                           "masked forward passes/s (", "ratio to the limit: ",
                            "ms per frame: median"}) {
-    EXPECT_NE(r.output.find(line), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "\n" << r.output;
   }
+}
+
+TEST(Bench, NoLimitTimesOnlyTheFramesAndSavesTheMap) {
+  const auto dir = fresh_dir("bench");
+  const auto image = write_image(dir, 80, 64);
+  const auto map = (dir / "map.npy").string();
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") + " --image " + image +
+                     " --frames 2 --no-limit --save-map " + map);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("limit: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" channels per frame\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("over 2 frames"), std::string::npos) << r.output;
+  const auto saved = load_npy(map);
+  EXPECT_EQ(saved.sizes(), (std::vector<int64_t>{32, 40}));  // the model's input size
+  EXPECT_EQ(saved.max().item<float>(), 1.f);
+}
+
+TEST(Bench, RejectsAnImageItCannotRead) {
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
+                     " --image /nonexistent.png --no-limit");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("cannot read image '/nonexistent.png'"), std::string::npos) << r.output;
 }
 
 TEST(ReuseEval, StaticFramesKeepFullFidelityWithFewerPasses) {

@@ -10,6 +10,9 @@
 #include "scorecam/model_config.h"
 
 namespace scorecam {
+namespace detail {
+class FastestModule;
+}
 
 struct LayerInfo {
   std::string name;                 // dotted module path, e.g. "layer4" or "features.29"
@@ -47,11 +50,18 @@ class Model {
   ForwardResult forward(const torch::Tensor& input);
   // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
   torch::Tensor classify(const torch::Tensor& input);
+  // Pays TorchScript's per-shape optimization of every copy up front: forward() for one frame,
+  // classify() for batches of `batch_size`. A few forward passes; later calls run at full speed.
+  void warm_up(int batch_size);
 
-  // How the passes run: "frozen and optimized for inference" when forward() and classify() both do,
-  // else how each runs and why not faster (a model that cannot be frozen, say).
-  const std::string& inference_path() const { return inference_path_; }
-  bool optimized() const { return optimized_; }
+  // How the passes run: frozen copies, which one the first batches measured fastest, or why a pass
+  // runs on the module as loaded (a model that cannot be frozen, say).
+  std::string inference_path() const;
+  bool frozen() const;  // both passes run on frozen copies
+  // Still timing its exact copies against each other on the first batches (see inference_path()).
+  bool choosing_copies() const;
+
+  ~Model();
 
   const ModelConfig& config() const { return config_; }
   const std::string& target_layer() const { return target_layer_; }
@@ -65,22 +75,22 @@ class Model {
  private:
   Model(ModelConfig config, torch::Device device, torch::ScalarType dtype);
   torch::jit::Module load_module(const std::string& path) const;  // on device_, in dtype_
-  // Each loads its module, frozen and optimized when `probe` (an input to check the copy on) is
-  // given and the model allows, and returns how it runs.
-  std::string prepare_classifier(const std::string& path, const torch::Tensor* probe);
-  std::string prepare_capture(const std::string& path, const torch::Tensor* probe);
+  // Each loads its module, and its exact frozen copies when given a `probe` to check them on.
+  void prepare_classifier(const std::string& path, const torch::Tensor* probe);
+  void prepare_capture(const std::string& path, const torch::Tensor* probe);
 
   ModelConfig config_;
+  torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on
   torch::Device device_;
   torch::ScalarType dtype_;
   std::string target_layer_;
-  torch::jit::Module classifier_;      // returns the logits
-  torch::jit::Module capture_;         // returns (logits, activations) when capture_returns_, else the logits
+  std::unique_ptr<detail::FastestModule> classifier_;  // returns the logits
+  // Returns (logits, activations) when capture_returns_, else the logits, having stored the
+  // activations in capture_attribute_ of capture_holder_.
+  std::unique_ptr<detail::FastestModule> capture_;
   bool capture_returns_ = false;
-  torch::jit::Module capture_holder_;  // otherwise: the module whose graph stores the target's output
-  std::string capture_attribute_;      // in this attribute
-  bool optimized_ = false;
-  std::string inference_path_;
+  torch::jit::Module capture_holder_;
+  std::string capture_attribute_;
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
 };

@@ -68,13 +68,25 @@ class ScoreCam {
   void score_channels(const torch::Tensor& input, const torch::Tensor& activations,
                       const torch::Tensor& channels, int target_class, ChannelScores& into);
   ChannelScores empty_scores() const;
+  // The masked inputs X * M_k that score_channels() classifies, [k, C, H, W]: for benchmarks that
+  // measure the model on exactly what Score-CAM feeds it.
+  static torch::Tensor masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
+                                     const torch::Tensor& channels);
   // Saliency at the input size, in [0, 1], on the device; `empty` set when nothing is positive.
   torch::Tensor combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const;
+
+  // Seconds a full explanation is expected to take, without running one: the model is warmed up,
+  // then one first pass and one masked batch of a smooth synthetic image are timed, and the batch
+  // time is multiplied by the batches that every channel (or max-channels of them) needs. Costs
+  // a few forward batches whatever the model.
+  double estimate_seconds_per_frame();
 
   const ScoreCamOptions& options() const { return options_; }
   Model& model() { return model_; }
 
  private:
+  // Writes X * M_k for each channel map of `maps` ([1, k, h, w]) into `out` ([k, C, H, W]).
+  static void mask_input(const torch::Tensor& input, const torch::Tensor& maps, torch::Tensor& out);
   torch::Tensor channel_weights(const ChannelScores& scores) const;
   torch::Tensor baseline_probability(int target_class);
 
