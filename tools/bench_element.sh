@@ -6,7 +6,8 @@
 # (refresh-interval=8 rolling=true: 1/8 of the channels rescored on each frame, see docs/element.md).
 # Each run is `filesrc ! decodebin ! videoconvert ! scorecamoverlay ! fakesink sync=false`; its
 # time is gst-launch's own PLAYING-to-EOS time, which leaves out loading the model. The first
-# frame is explained while prerolling, before that time starts, so it is not counted.
+# frame is explained while prerolling, before that time starts, so it is not counted. The plugin
+# is taken from build/ (SCORECAM_BUILD_DIR overrides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=3
@@ -17,14 +18,14 @@ while (($#)); do
     --rounds) rounds=$2; shift 2 ;;
     --video) video=$2; shift 2 ;;
     --preset) presets+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_element: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 ((${#presets[@]})) || presets=("default=" "live=refresh-interval=8 rolling=true")
 [ -f "$video" ] || { echo "bench_element: no video '$video'" >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "bench_element: --rounds must be a positive integer" >&2; exit 2; }
-export GST_PLUGIN_PATH=$PWD/build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
+export GST_PLUGIN_PATH=${SCORECAM_BUILD_DIR:-$PWD/build}/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 gst-inspect-1.0 scorecamoverlay >/dev/null || { echo "bench_element: build the plugin first (tools/setup.sh)" >&2; exit 2; }
 
 decode="filesrc location=$video ! decodebin ! videoconvert"
@@ -57,5 +58,7 @@ done
 for preset in "${presets[@]}"; do
   name=${preset%%=*}
   echo "${fps_list[$name]}" | tr ' ' '\n' | sed '/^$/d' | sort -g |
-    awk -v name="$name" '{ v[NR] = $1 } END { printf "%s: median %.1f frames/s (min %.1f, max %.1f) over %d runs\n", name, v[int((NR + 1) / 2)], v[1], v[NR], NR }'
+    awk -v name="$name" '{ v[NR] = $1 }
+      END { median = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%s: median %.1f frames/s (min %.1f, max %.1f) over %d runs\n", name, median, v[1], v[NR], NR }'
 done
