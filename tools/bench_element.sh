@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Frames per second of scorecamoverlay over a video, decoding included, for several property sets
 # in one run: the sets take turns, ROUNDS times, so that they share the machine's drift.
-#   tools/bench_element.sh [--rounds N] [--video FILE] [--preset NAME=PROPERTIES]...
+#   tools/bench_element.sh [--rounds N] [--video FILE] [--format FORMAT] [--preset NAME=PROPERTIES]...
 # Default presets: "default" (no properties: exact Score-CAM on every frame) and "live"
 # (refresh-interval=8 rolling=true: 1/8 of the channels rescored on each frame, see docs/element.md).
-# Each run is `filesrc ! decodebin ! videoconvert ! scorecamoverlay ! fakesink sync=false`; its
+# Each run is `filesrc ! decodebin ! videoconvert [! video/x-raw,format=FORMAT] ! scorecamoverlay !
+# fakesink sync=false` (without --format, videoconvert and the element agree on one); its
 # time is gst-launch's own PLAYING-to-EOS time, which leaves out loading the model. The first
 # frame is explained while prerolling, before that time starts, so it is not counted. The plugin
 # is taken from build/ (SCORECAM_BUILD_DIR overrides).
@@ -12,13 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=3
 video=samples/fashion_walk.mp4
+format=
 presets=()
 while (($#)); do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --video) video=$2; shift 2 ;;
+    --format) format=$2; shift 2 ;;
     --preset) presets+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_element: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,11 +31,11 @@ done
 export GST_PLUGIN_PATH=${SCORECAM_BUILD_DIR:-$PWD/build}/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 gst-inspect-1.0 scorecamoverlay >/dev/null || { echo "bench_element: build the plugin first (tools/setup.sh)" >&2; exit 2; }
 
-decode="filesrc location=$video ! decodebin ! videoconvert"
+decode="filesrc location=$video ! decodebin ! videoconvert${format:+ ! video/x-raw,format=$format}"
 frames=$(gst-launch-1.0 -v $decode ! fakesink silent=false 2>/dev/null | grep -c "chain" || true)
 ((frames > 1)) || { echo "bench_element: '$video' decodes to $frames frame(s)" >&2; exit 2; }
 lscpu | grep -E "^Model name|^CPU\(s\)" || true
-echo "video $video: $frames frames; $rounds rounds"
+echo "video $video${format:+ as $format}: $frames frames; $rounds rounds"
 
 seconds_of() {  # "Execution ended after 0:00:05.123456789" -> 5.123456789
   awk '/Execution ended after/ { split($4, t, ":"); print t[1] * 3600 + t[2] * 60 + t[3] }'

@@ -3,7 +3,8 @@
 #   1. scorecam-bench: Score-CAM against the model's own limit, for the bundled model (a scene of the
 #      sample clip, and the photo), torchvision resnet18 (all channels, and 64) and resnet50 (256);
 #   2. tools/compare_with_pytorch.py: the C++ against eager batched PyTorch for the same three models;
-#   3. tools/bench_element.sh: the element's frames per second over the sample clip;
+#   3. tools/bench_element.sh: the element's frames per second over the sample clip, as the
+#      pipeline negotiates it and as NV12; tools/conv_peak.py: the CPU's convolution peak;
 #   4. scorecam-reuse-eval: the fidelity of reuse across frames on the sample clip.
 # Torchvision models have random weights (speed does not depend on them).
 #   tools/run_benchmarks.sh [DEVICE] [PRECISION]   (default: cpu fp32; the PyTorch comparison and
@@ -42,6 +43,10 @@ if [ "$device" = cpu ]; then
     --frames 1 --rounds 3
   echo
   tools/bench_element.sh --rounds 5
+  echo
+  tools/bench_element.sh --rounds 5 --format NV12
+  echo
+  /usr/bin/python3 tools/conv_peak.py
   echo
 fi
 
