@@ -11,31 +11,29 @@
  * gst-launch-1.0 videotestsrc num-buffers=300 ! videoconvert ! scorecamoverlay ! videoconvert ! autovideosink
  * ]|
  *
- * The element is thin on purpose: the model, Score-CAM, reuse across frames and blending live in
- * scorecam_core. Here: properties, caps, frame mapping, metadata and the async worker.
+ * The element is glue: the model, Score-CAM, reuse across frames and the stream logic (sync and
+ * async processing, flushes, reconfiguration, latency) live in scorecam_core. Here: properties,
+ * caps, frame mapping, drawing through GStreamer's overlay composition, metadata and messages.
  */
 #include "gstscorecamoverlay.h"
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
-#include <vector>
 
 #include <gst/video/video.h>
 
 #include "gstscorecammeta-impl.h"
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
-#include "scorecam/frame_explainer.h"
 #include "scorecam/model.h"
 #include "scorecam/overlay.h"
 #include "scorecam/score_cam.h"
+#include "scorecam/stream_explainer.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_scorecam_overlay_debug);
 #define GST_CAT_DEFAULT gst_scorecam_overlay_debug
@@ -100,8 +98,7 @@ GType colormap_get_type() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Properties. The order matters: PROP_TARGET_CLASS..PROP_SMOOTHING are the ones the explainer is
-// built from, so changing one rebuilds it before the next frame.
+// Properties, grouped by what a change to them needs (see Settings).
 
 enum {
   PROP_0,
@@ -130,11 +127,8 @@ enum {
   PROP_EXPLAINED_FRAMES,
 };
 
-bool rebuilds_explainer(guint id) { return id >= PROP_TARGET_CLASS && id <= PROP_SMOOTHING; }
-
-// What the user set. The defaults are the core's own.
-struct Settings {
-  // Read by start(): changing them needs the READY state.
+// Read by start(): changing them needs the READY state. The defaults are the core's own.
+struct ModelSettings {
   std::string model_location = scorecam::bundled_model_path();
   std::string config_location;
   std::string labels_location;
@@ -142,33 +136,110 @@ struct Settings {
   std::string device = scorecam::ModelOptions{}.device;
   scorecam::Precision precision = scorecam::Precision::Float32;
   bool async = false;
-  // What the explainer is built from; explainer_revision counts their changes.
-  int target_class = -1;
-  scorecam::ScoreCamOptions score_cam;
-  scorecam::ReuseOptions reuse;
-  uint64_t explainer_revision = 0;
-  // Read on every frame.
+};
+
+// Read on every frame.
+struct DrawSettings {
   scorecam::OverlayOptions overlay;
   bool show_label = true;
   bool post_messages = false;
+
+  bool draws_the_same(const DrawSettings& other) const {
+    return overlay.colormap == other.overlay.colormap && overlay.alpha == other.overlay.alpha &&
+           overlay.threshold == other.overlay.threshold && show_label == other.show_label;
+  }
 };
 
-// A finished explanation, shared by every frame it is blended into.
-struct Heatmap {
-  scorecam::FrameResult result;  // map contiguous float32 on the CPU
-  std::string target_label;      // label of result.target_class
-  GstClockTime source_pts = GST_CLOCK_TIME_NONE;
+struct Settings {
+  ModelSettings model;
+  scorecam::ExplainerSettings explainer;  // a change rebuilds the explainer before the next frame
+  uint64_t explainer_revision = 0;        // counts those changes
+  DrawSettings draw;
 };
 
-// A frame waiting for the async worker: a tightly packed copy in the frame's own pixel layout.
-struct Job {
-  std::vector<uint8_t> pixels;
-  scorecam::ImageView view;  // into pixels
-  GstClockTime pts = GST_CLOCK_TIME_NONE;
-  uint64_t epoch = 0;
-};
+std::string string_of(const GValue* value) {
+  const char* s = g_value_get_string(value);
+  return s ? s : "";
+}
 
-scorecam::PixelLayout packed_layout(GstVideoFormat format) {
+// Each returns false for a property of another group.
+bool set_model_property(ModelSettings& s, guint id, const GValue* value) {
+  switch (id) {
+    case PROP_MODEL_LOCATION: s.model_location = string_of(value); return true;
+    case PROP_CONFIG_LOCATION: s.config_location = string_of(value); return true;
+    case PROP_LABELS_LOCATION: s.labels_location = string_of(value); return true;
+    case PROP_TARGET_LAYER: s.target_layer = string_of(value); return true;
+    case PROP_DEVICE: s.device = string_of(value); return true;
+    case PROP_PRECISION: s.precision = static_cast<scorecam::Precision>(g_value_get_enum(value)); return true;
+    case PROP_ASYNC: s.async = g_value_get_boolean(value); return true;
+    default: return false;
+  }
+}
+
+bool set_explainer_property(scorecam::ExplainerSettings& s, guint id, const GValue* value) {
+  switch (id) {
+    case PROP_TARGET_CLASS: s.target_class = g_value_get_int(value); return true;
+    case PROP_SCORE_MODE: s.score_cam.score_mode = static_cast<scorecam::ScoreMode>(g_value_get_enum(value)); return true;
+    case PROP_BATCH_SIZE: s.score_cam.batch_size = g_value_get_int(value); return true;
+    case PROP_MAX_CHANNELS: s.score_cam.max_channels = g_value_get_int(value); return true;
+    case PROP_CHANNEL_SELECTION:
+      s.score_cam.selection = static_cast<scorecam::ChannelSelection>(g_value_get_enum(value));
+      return true;
+    case PROP_REFRESH_INTERVAL: s.reuse.refresh_interval = g_value_get_int(value); return true;
+    case PROP_ROLLING: s.reuse.rolling = g_value_get_boolean(value); return true;
+    case PROP_DRIFT_THRESHOLD: s.reuse.drift_threshold = g_value_get_double(value); return true;
+    case PROP_SMOOTHING: s.reuse.smoothing = g_value_get_double(value); return true;
+    default: return false;
+  }
+}
+
+bool set_draw_property(DrawSettings& s, guint id, const GValue* value) {
+  switch (id) {
+    case PROP_ALPHA: s.overlay.alpha = g_value_get_double(value); return true;
+    case PROP_COLORMAP: s.overlay.colormap = static_cast<scorecam::Colormap>(g_value_get_enum(value)); return true;
+    case PROP_THRESHOLD: s.overlay.threshold = g_value_get_double(value); return true;
+    case PROP_SHOW_LABEL: s.show_label = g_value_get_boolean(value); return true;
+    case PROP_POST_MESSAGES: s.post_messages = g_value_get_boolean(value); return true;
+    default: return false;
+  }
+}
+
+bool get_setting(const Settings& settings, guint id, GValue* value) {
+  const ModelSettings& m = settings.model;
+  const scorecam::ExplainerSettings& e = settings.explainer;
+  const DrawSettings& d = settings.draw;
+  switch (id) {
+    case PROP_MODEL_LOCATION: g_value_set_string(value, m.model_location.c_str()); break;
+    case PROP_CONFIG_LOCATION: g_value_set_string(value, m.config_location.c_str()); break;
+    case PROP_LABELS_LOCATION: g_value_set_string(value, m.labels_location.c_str()); break;
+    case PROP_TARGET_LAYER: g_value_set_string(value, m.target_layer.c_str()); break;
+    case PROP_DEVICE: g_value_set_string(value, m.device.c_str()); break;
+    case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(m.precision)); break;
+    case PROP_ASYNC: g_value_set_boolean(value, m.async); break;
+    case PROP_TARGET_CLASS: g_value_set_int(value, e.target_class); break;
+    case PROP_SCORE_MODE: g_value_set_enum(value, static_cast<gint>(e.score_cam.score_mode)); break;
+    case PROP_BATCH_SIZE: g_value_set_int(value, e.score_cam.batch_size); break;
+    case PROP_MAX_CHANNELS: g_value_set_int(value, e.score_cam.max_channels); break;
+    case PROP_CHANNEL_SELECTION: g_value_set_enum(value, static_cast<gint>(e.score_cam.selection)); break;
+    case PROP_REFRESH_INTERVAL: g_value_set_int(value, e.reuse.refresh_interval); break;
+    case PROP_ROLLING: g_value_set_boolean(value, e.reuse.rolling); break;
+    case PROP_DRIFT_THRESHOLD: g_value_set_double(value, e.reuse.drift_threshold); break;
+    case PROP_SMOOTHING: g_value_set_double(value, e.reuse.smoothing); break;
+    case PROP_ALPHA: g_value_set_double(value, d.overlay.alpha); break;
+    case PROP_COLORMAP: g_value_set_enum(value, static_cast<gint>(d.overlay.colormap)); break;
+    case PROP_THRESHOLD: g_value_set_double(value, d.overlay.threshold); break;
+    case PROP_SHOW_LABEL: g_value_set_boolean(value, d.show_label); break;
+    case PROP_POST_MESSAGES: g_value_set_boolean(value, d.post_messages); break;
+    default: return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames in, overlays out.
+
+// Formats whose pixels the model input is read from directly.
+std::optional<scorecam::PixelLayout> packed_rgb_layout(GstVideoFormat format) {
   switch (format) {
     case GST_VIDEO_FORMAT_RGB: return scorecam::PixelLayout::RGB;
     case GST_VIDEO_FORMAT_BGR: return scorecam::PixelLayout::BGR;
@@ -176,19 +247,139 @@ scorecam::PixelLayout packed_layout(GstVideoFormat format) {
     case GST_VIDEO_FORMAT_BGRA: return scorecam::PixelLayout::BGRA;
     case GST_VIDEO_FORMAT_RGBx: return scorecam::PixelLayout::RGBx;
     case GST_VIDEO_FORMAT_BGRx: return scorecam::PixelLayout::BGRx;
-    default: throw scorecam::Error(std::string("unsupported video format ") + gst_video_format_to_string(format));
+    case GST_VIDEO_FORMAT_xRGB: return scorecam::PixelLayout::xRGB;
+    case GST_VIDEO_FORMAT_xBGR: return scorecam::PixelLayout::xBGR;
+    case GST_VIDEO_FORMAT_ARGB: return scorecam::PixelLayout::ARGB;
+    case GST_VIDEO_FORMAT_ABGR: return scorecam::PixelLayout::ABGR;
+    default: return std::nullopt;
   }
 }
 
-scorecam::ImageView view_of(GstVideoFrame* frame, scorecam::PixelLayout layout) {
-  scorecam::ImageView view;
-  view.data = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0));
-  view.width = GST_VIDEO_FRAME_WIDTH(frame);
-  view.height = GST_VIDEO_FRAME_HEIGHT(frame);
-  view.stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-  view.layout = layout;
-  return view;
+scorecam::ImageView view_of(const GstVideoFrame* frame, scorecam::PixelLayout layout) {
+  return {static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)), GST_VIDEO_FRAME_WIDTH(frame),
+          GST_VIDEO_FRAME_HEIGHT(frame), static_cast<std::size_t>(GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0)), layout};
 }
+
+// The model's view of a frame: the frame itself when it is packed RGB, else an RGB copy made by
+// GstVideoConverter (YUV, grey, 10-bit...). The frame itself is never converted back.
+class ModelView {
+ public:
+  explicit ModelView(const GstVideoInfo* info) {
+    const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(info);
+    if (const auto layout = packed_rgb_layout(format)) {
+      layout_ = *layout;
+      return;
+    }
+    GstVideoInfo rgb = *info;  // same size, rate and aspect: the converter insists
+    gst_video_info_set_interlaced_format(&rgb, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_INTERLACE_MODE(info),
+                                         GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info));
+    GST_VIDEO_INFO_FPS_N(&rgb) = GST_VIDEO_INFO_FPS_N(info);
+    GST_VIDEO_INFO_FPS_D(&rgb) = GST_VIDEO_INFO_FPS_D(info);
+    GST_VIDEO_INFO_PAR_N(&rgb) = GST_VIDEO_INFO_PAR_N(info);
+    GST_VIDEO_INFO_PAR_D(&rgb) = GST_VIDEO_INFO_PAR_D(info);
+    // No dithering: the same frame always gives the model the same input.
+    converter_ = gst_video_converter_new(const_cast<GstVideoInfo*>(info), &rgb,
+                                         gst_structure_new("GstVideoConverter", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+                                                           GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE,
+                                                           nullptr));
+    buffer_ = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&rgb), nullptr);
+    if (!converter_ || !buffer_ || !gst_video_frame_map(&rgb_, &rgb, buffer_, GST_MAP_READWRITE)) {
+      release();
+      throw scorecam::Error(std::string("cannot read ") + gst_video_format_to_string(format) + " frames as RGB");
+    }
+    mapped_ = true;
+  }
+  ~ModelView() { release(); }
+  ModelView(const ModelView&) = delete;
+  ModelView& operator=(const ModelView&) = delete;
+
+  scorecam::ImageView of(GstVideoFrame* frame) {
+    if (!converter_) return view_of(frame, layout_);
+    gst_video_converter_frame(converter_, frame, &rgb_);
+    return view_of(&rgb_, scorecam::PixelLayout::RGB);
+  }
+
+ private:
+  void release() {
+    if (mapped_) gst_video_frame_unmap(&rgb_);
+    if (buffer_) gst_buffer_unref(buffer_);
+    if (converter_) gst_video_converter_free(converter_);
+    mapped_ = false;
+    buffer_ = nullptr;
+    converter_ = nullptr;
+  }
+
+  scorecam::PixelLayout layout_ = scorecam::PixelLayout::RGB;
+  GstVideoConverter* converter_ = nullptr;
+  GstBuffer* buffer_ = nullptr;
+  GstVideoFrame rgb_{};
+  bool mapped_ = false;
+};
+
+// The heatmap and caption of one explanation as an overlay composition of one ARGB rectangle
+// over the frame, kept while frames share the explanation (async mode) and the settings.
+class HeatmapOverlay {
+ public:
+  ~HeatmapOverlay() { clear(); }
+
+  // nullptr when there is nothing to draw.
+  GstVideoOverlayComposition* get(const std::shared_ptr<const scorecam::Heatmap>& heat, int width, int height,
+                                  const DrawSettings& settings) {
+    if (heat != heat_ || width != width_ || height != height_ || !settings.draws_the_same(settings_)) {
+      clear();
+      heat_ = heat;
+      width_ = width;
+      height_ = height;
+      settings_ = settings;
+      if (settings.overlay.alpha > 0.0 || settings.show_label) composition_ = make(*heat);
+    }
+    return composition_;
+  }
+
+  void clear() {
+    if (composition_) gst_video_overlay_composition_unref(composition_);
+    composition_ = nullptr;
+    heat_.reset();
+  }
+
+ private:
+  GstVideoOverlayComposition* make(const scorecam::Heatmap& heat) {
+    // GStreamer's ARGB overlay format is B, G, R, A in memory on little-endian machines.
+    const auto layout = G_BYTE_ORDER == G_LITTLE_ENDIAN ? scorecam::PixelLayout::BGRA : scorecam::PixelLayout::ARGB;
+    const std::size_t stride = static_cast<std::size_t>(width_) * 4;
+    GstBuffer* pixels = gst_buffer_new_allocate(nullptr, stride * height_, nullptr);
+    gst_buffer_add_video_meta(pixels, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width_,
+                              height_);
+    GstMapInfo map;
+    if (!gst_buffer_map(pixels, &map, GST_MAP_WRITE)) {
+      gst_buffer_unref(pixels);
+      throw scorecam::Error("cannot map the overlay's pixels");
+    }
+    scorecam::ImageView layer{map.data, width_, height_, stride, layout};
+    try {
+      scorecam::paint_heatmap(layer, resized_.resized(heat.result.map, height_, width_), settings_.overlay);
+      if (settings_.show_label) scorecam::draw_caption(layer, heat.caption);
+    } catch (...) {
+      gst_buffer_unmap(pixels, &map);
+      gst_buffer_unref(pixels);
+      throw;
+    }
+    gst_buffer_unmap(pixels, &map);
+    GstVideoOverlayRectangle* rectangle =
+        gst_video_overlay_rectangle_new_raw(pixels, 0, 0, width_, height_, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    gst_buffer_unref(pixels);
+    GstVideoOverlayComposition* composition = gst_video_overlay_composition_new(rectangle);
+    gst_video_overlay_rectangle_unref(rectangle);
+    return composition;
+  }
+
+  std::shared_ptr<const scorecam::Heatmap> heat_;
+  int width_ = 0;
+  int height_ = 0;
+  DrawSettings settings_;
+  GstVideoOverlayComposition* composition_ = nullptr;
+  scorecam::ResizedMapCache resized_;
+};
 
 // The "classification" structure of the region-of-interest meta; the bus message adds to it.
 GstStructure* classification_structure(const char* name, const scorecam::ClassScore& best) {
@@ -196,19 +387,11 @@ GstStructure* classification_structure(const char* name, const scorecam::ClassSc
                            "confidence", G_TYPE_DOUBLE, static_cast<double>(best.probability), nullptr);
 }
 
-std::string caption(const Heatmap& heat) {
-  const scorecam::ClassScore& best = heat.result.top.front();
-  std::string text = best.label + " " + std::to_string(static_cast<int>(best.probability * 100.f + 0.5f)) + "%";
-  if (heat.result.target_class != best.class_id) text += " | map: " + heat.target_label;
-  return text;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// The element's C++ side. Settings and per-run state are apart, each under its own lock; the
-// model and its explainer have a third, held for a whole explanation, so that the streaming
-// thread never waits on the model in async mode. Lock order: engine, then state.
+// The element's C++ side: GStreamer's callbacks, each doing one job. The stream logic (sync and
+// async processing, flushes, reconfiguration, latency) is scorecam::StreamExplainer's.
 
 class ScoreCamOverlayImpl {
  public:
@@ -221,60 +404,36 @@ class ScoreCamOverlayImpl {
   bool start();
   void stop();
   void set_info(const GstVideoInfo* info);
+  void set_downstream_draws(bool draws) { downstream_draws_ = draws; }
   GstFlowReturn transform(GstVideoFrame* frame);
   void flush();
-  void drop_pending();
+  void end_of_stream();
   GstClockTime latency();
 
  private:
   Settings settings();
-  std::unique_ptr<scorecam::FrameExplainer> make_explainer(const Settings& settings);
-  std::shared_ptr<const Heatmap> explain(const scorecam::ImageView& view, GstClockTime pts, uint64_t epoch);
-  void queue(const scorecam::ImageView& view, GstClockTime pts, uint64_t epoch);
-  void work();
-  void fail(const char* what);
-  scorecam::ImageView rgb_view(GstVideoFrame* frame);
-  void draw(scorecam::ImageView& view, const std::shared_ptr<const Heatmap>& heat, const Settings& settings);
-  void attach(GstBuffer* buffer, const Heatmap& heat, int width, int height, bool post_message);
-  void release_scratch();
+  std::shared_ptr<scorecam::StreamExplainer> stream();
+  scorecam::StreamEvents events();
+  void draw(GstVideoFrame* frame, const std::shared_ptr<const scorecam::Heatmap>& heat, const DrawSettings& draw);
+  void attach(GstBuffer* buffer, const scorecam::Heatmap& heat, int width, int height, bool post_message);
 
   GstScoreCamOverlay* element_;
 
   std::mutex settings_lock_;
   Settings settings_;
 
-  // The model and its explainer: used by one thread at a time, the streaming thread in sync mode
-  // and the worker in async mode.
-  std::mutex engine_lock_;
-  std::unique_ptr<scorecam::Model> model_;
-  std::unique_ptr<scorecam::FrameExplainer> explainer_;
-  uint64_t explainer_revision_ = 0;
-
-  // Per-run state shared by the streaming thread, the worker, queries and property reads.
-  std::mutex state_lock_;
-  std::condition_variable work_ready_;
-  bool running_ = false;  // between start() and stop(): the model settings are in use
-  bool async_ = false;
-  bool stopping_ = false;
-  bool failed_ = false;
-  bool reset_pending_ = false;   // the explainer must forget its reused state before the next frame
-  uint64_t epoch_ = 0;           // bumped by flushes: work begun before one is discarded
-  std::optional<Job> pending_;   // async: the one frame waiting; a newer frame replaces it
-  std::vector<uint8_t> spare_;   // async: a finished job's pixels, reused for the next copy
-  std::shared_ptr<const Heatmap> latest_;
-  GstClockTime latency_ = 0;
-  guint64 dropped_work_ = 0;
-  guint64 explained_frames_ = 0;
-  std::thread worker_;
+  // Between start() and stop(). The stream is also read by property and query threads.
+  std::mutex stream_lock_;
+  std::shared_ptr<scorecam::StreamExplainer> stream_;
 
   // Streaming thread only: GstBaseTransform serializes set_info() and transform().
-  GstVideoConverter* to_rgb_ = nullptr;  // NV12/I420 <-> the RGB scratch frame
-  GstVideoConverter* from_rgb_ = nullptr;
-  GstBuffer* rgb_buffer_ = nullptr;
-  GstVideoFrame rgb_frame_{};
-  scorecam::PixelLayout layout_ = scorecam::PixelLayout::RGB;
-  std::shared_ptr<const Heatmap> resized_for_;  // the heatmap resized_map_ was made from
-  torch::Tensor resized_map_;
+  struct RunState {
+    uint64_t explainer_revision = 0;  // of the settings the stream was last given
+    std::unique_ptr<ModelView> model_view;
+    HeatmapOverlay overlay;
+  };
+  RunState run_;
+  std::atomic<bool> downstream_draws_{false};  // downstream takes GstVideoOverlayCompositionMeta
 };
 
 struct _GstScoreCamOverlay {
@@ -287,136 +446,90 @@ Settings ScoreCamOverlayImpl::settings() {
   return settings_;
 }
 
+std::shared_ptr<scorecam::StreamExplainer> ScoreCamOverlayImpl::stream() {
+  std::lock_guard<std::mutex> lock(stream_lock_);
+  return stream_;
+}
+
 void ScoreCamOverlayImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
-  if (pspec->flags & GST_PARAM_MUTABLE_READY) {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    if (running_) {
-      g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element_),
-                pspec->name);
-      return;
-    }
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY) && stream()) {
+    g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element_),
+              pspec->name);
+    return;
   }
-  auto string_value = [value] {
-    const char* s = g_value_get_string(value);
-    return std::string(s ? s : "");
-  };
   std::lock_guard<std::mutex> lock(settings_lock_);
-  Settings& s = settings_;
-  switch (id) {
-    case PROP_MODEL_LOCATION: s.model_location = string_value(); break;
-    case PROP_CONFIG_LOCATION: s.config_location = string_value(); break;
-    case PROP_LABELS_LOCATION: s.labels_location = string_value(); break;
-    case PROP_TARGET_LAYER: s.target_layer = string_value(); break;
-    case PROP_DEVICE: s.device = string_value(); break;
-    case PROP_PRECISION: s.precision = static_cast<scorecam::Precision>(g_value_get_enum(value)); break;
-    case PROP_ASYNC: s.async = g_value_get_boolean(value); break;
-    case PROP_TARGET_CLASS: s.target_class = g_value_get_int(value); break;
-    case PROP_SCORE_MODE: s.score_cam.score_mode = static_cast<scorecam::ScoreMode>(g_value_get_enum(value)); break;
-    case PROP_BATCH_SIZE: s.score_cam.batch_size = g_value_get_int(value); break;
-    case PROP_MAX_CHANNELS: s.score_cam.max_channels = g_value_get_int(value); break;
-    case PROP_CHANNEL_SELECTION:
-      s.score_cam.selection = static_cast<scorecam::ChannelSelection>(g_value_get_enum(value));
-      break;
-    case PROP_REFRESH_INTERVAL: s.reuse.refresh_interval = g_value_get_int(value); break;
-    case PROP_ROLLING: s.reuse.rolling = g_value_get_boolean(value); break;
-    case PROP_DRIFT_THRESHOLD: s.reuse.drift_threshold = g_value_get_double(value); break;
-    case PROP_SMOOTHING: s.reuse.smoothing = g_value_get_double(value); break;
-    case PROP_ALPHA: s.overlay.alpha = g_value_get_double(value); break;
-    case PROP_COLORMAP: s.overlay.colormap = static_cast<scorecam::Colormap>(g_value_get_enum(value)); break;
-    case PROP_THRESHOLD: s.overlay.threshold = g_value_get_double(value); break;
-    case PROP_SHOW_LABEL: s.show_label = g_value_get_boolean(value); break;
-    case PROP_POST_MESSAGES: s.post_messages = g_value_get_boolean(value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec); return;
+  if (set_explainer_property(settings_.explainer, id, value)) {
+    ++settings_.explainer_revision;
+  } else if (!set_model_property(settings_.model, id, value) && !set_draw_property(settings_.draw, id, value)) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
   }
-  if (rebuilds_explainer(id)) ++s.explainer_revision;
 }
 
 void ScoreCamOverlayImpl::get_property(guint id, GValue* value, GParamSpec* pspec) {
   if (id == PROP_DROPPED_WORK || id == PROP_EXPLAINED_FRAMES) {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    g_value_set_uint64(value, id == PROP_DROPPED_WORK ? dropped_work_ : explained_frames_);
+    const auto running = stream();
+    const uint64_t count =
+        !running ? 0 : id == PROP_DROPPED_WORK ? running->dropped_frames() : running->explained_frames();
+    g_value_set_uint64(value, count);
     return;
   }
-  std::lock_guard<std::mutex> lock(settings_lock_);
-  const Settings& s = settings_;
-  switch (id) {
-    case PROP_MODEL_LOCATION: g_value_set_string(value, s.model_location.c_str()); break;
-    case PROP_CONFIG_LOCATION: g_value_set_string(value, s.config_location.c_str()); break;
-    case PROP_LABELS_LOCATION: g_value_set_string(value, s.labels_location.c_str()); break;
-    case PROP_TARGET_LAYER: g_value_set_string(value, s.target_layer.c_str()); break;
-    case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
-    case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(s.precision)); break;
-    case PROP_ASYNC: g_value_set_boolean(value, s.async); break;
-    case PROP_TARGET_CLASS: g_value_set_int(value, s.target_class); break;
-    case PROP_SCORE_MODE: g_value_set_enum(value, static_cast<gint>(s.score_cam.score_mode)); break;
-    case PROP_BATCH_SIZE: g_value_set_int(value, s.score_cam.batch_size); break;
-    case PROP_MAX_CHANNELS: g_value_set_int(value, s.score_cam.max_channels); break;
-    case PROP_CHANNEL_SELECTION: g_value_set_enum(value, static_cast<gint>(s.score_cam.selection)); break;
-    case PROP_REFRESH_INTERVAL: g_value_set_int(value, s.reuse.refresh_interval); break;
-    case PROP_ROLLING: g_value_set_boolean(value, s.reuse.rolling); break;
-    case PROP_DRIFT_THRESHOLD: g_value_set_double(value, s.reuse.drift_threshold); break;
-    case PROP_SMOOTHING: g_value_set_double(value, s.reuse.smoothing); break;
-    case PROP_ALPHA: g_value_set_double(value, s.overlay.alpha); break;
-    case PROP_COLORMAP: g_value_set_enum(value, static_cast<gint>(s.overlay.colormap)); break;
-    case PROP_THRESHOLD: g_value_set_double(value, s.overlay.threshold); break;
-    case PROP_SHOW_LABEL: g_value_set_boolean(value, s.show_label); break;
-    case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec); break;
-  }
+  if (!get_setting(settings(), id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
 }
 
-std::unique_ptr<scorecam::FrameExplainer> ScoreCamOverlayImpl::make_explainer(const Settings& s) {
-  return std::make_unique<scorecam::FrameExplainer>(*model_, s.score_cam, s.reuse, s.target_class);
+scorecam::StreamEvents ScoreCamOverlayImpl::events() {
+  scorecam::StreamEvents events;
+  GstElement* element = GST_ELEMENT(element_);
+  events.failed = [element](const std::string& what) {
+    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("Score-CAM failed: %s", what.c_str()), (nullptr));
+  };
+  events.warning = [element](const std::string& what) {
+    GST_ELEMENT_WARNING(element, LIBRARY, SETTINGS, ("%s", what.c_str()), (nullptr));
+  };
+  events.latency_grew = [element](std::chrono::nanoseconds latency) {
+    GST_INFO_OBJECT(element, "explanation took %" GST_TIME_FORMAT ", more than the reported latency",
+                    GST_TIME_ARGS(static_cast<GstClockTime>(latency.count())));
+    gst_element_post_message(element, gst_message_new_latency(GST_OBJECT(element)));
+  };
+  return events;
 }
 
 bool ScoreCamOverlayImpl::start() {
   const Settings s = settings();
+  const ModelSettings& m = s.model;
   try {
-    if (s.model_location.empty())
+    if (m.model_location.empty())
       throw scorecam::Error("no model: set model-location to a TorchScript classifier (.pt); the bundled "
                             "models/fashion_scenes.pt is neither installed nor in the source tree");
     scorecam::ModelOptions options;
-    options.config_path = s.config_location;
-    options.labels_path = s.labels_location;
-    options.target_layer = s.target_layer;
-    options.device = s.device;
-    options.precision = scorecam::precision_name(s.precision);
-    auto model = scorecam::Model::load(s.model_location, options);
-    if (s.target_class >= model->num_classes())
-      throw scorecam::Error("target-class " + std::to_string(s.target_class) + " is out of range: " +
-                            s.model_location + " has " + std::to_string(model->num_classes()) +
-                            " classes (0.." + std::to_string(model->num_classes() - 1) +
-                            "); use -1 to explain the predicted class");
-    // What a frame may cost in sync mode: a full explanation, estimated from one batch.
-    const auto worst = static_cast<GstClockTime>(
-        scorecam::ScoreCam(*model, s.score_cam).estimate_seconds_per_frame() * GST_SECOND);
-    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); a full explanation takes about %" GST_TIME_FORMAT,
-                    s.model_location.c_str(), model->target_layer().c_str(), model->num_classes(),
-                    GST_TIME_ARGS(worst));
+    options.config_path = m.config_location;
+    options.labels_path = m.labels_location;
+    options.target_layer = m.target_layer;
+    options.device = m.device;
+    options.precision = scorecam::precision_name(m.precision);
+    auto model = scorecam::Model::load(m.model_location, options);
+    const int classes = model->num_classes();
+    if (s.explainer.target_class >= classes)
+      throw scorecam::Error("target-class " + std::to_string(s.explainer.target_class) + " is out of range: " +
+                            m.model_location + " has " + std::to_string(classes) + " classes (0.." +
+                            std::to_string(classes - 1) + "); use -1 to explain the predicted class");
     if (model->frozen()) {
       GST_INFO_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
     } else {
       GST_WARNING_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
     }
-    {
-      std::lock_guard<std::mutex> engine(engine_lock_);
-      model_ = std::move(model);
-      explainer_ = make_explainer(s);
-      explainer_revision_ = s.explainer_revision;
-    }
-    {
-      std::lock_guard<std::mutex> lock(state_lock_);
-      running_ = true;
-      async_ = s.async;
-      latency_ = worst;
-    }
-    if (s.async) worker_ = std::thread(&ScoreCamOverlayImpl::work, this);
+    auto stream = std::make_shared<scorecam::StreamExplainer>(std::move(model), s.explainer, m.async, events());
+    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); a full explanation takes about %" GST_TIME_FORMAT,
+                    m.model_location.c_str(), stream->model().target_layer().c_str(), classes,
+                    GST_TIME_ARGS(static_cast<GstClockTime>(stream->latency().count())));
+    run_.explainer_revision = s.explainer_revision;
+    std::lock_guard<std::mutex> lock(stream_lock_);
+    stream_ = std::move(stream);
     return true;
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(element_, RESOURCE, SETTINGS, ("%s", e.what()),
-                      ("model-location=%s device=%s", s.model_location.c_str(), s.device.c_str()));
+                      ("model-location=%s device=%s", m.model_location.c_str(), m.device.c_str()));
   } catch (...) {
-    GST_ELEMENT_ERROR(element_, RESOURCE, SETTINGS, ("unknown error while loading %s", s.model_location.c_str()),
+    GST_ELEMENT_ERROR(element_, RESOURCE, SETTINGS, ("unknown error while loading %s", m.model_location.c_str()),
                       (nullptr));
   }
   stop();
@@ -424,270 +537,77 @@ bool ScoreCamOverlayImpl::start() {
 }
 
 void ScoreCamOverlayImpl::stop() {
+  std::shared_ptr<scorecam::StreamExplainer> stopping;
   {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    stopping_ = true;
+    std::lock_guard<std::mutex> lock(stream_lock_);
+    stopping = std::move(stream_);
   }
-  work_ready_.notify_all();
-  // An explanation in flight finishes first: LibTorch cannot be interrupted.
-  if (worker_.joinable()) worker_.join();
-  {
-    std::lock_guard<std::mutex> engine(engine_lock_);
-    explainer_.reset();
-    model_.reset();
-  }
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    running_ = async_ = stopping_ = failed_ = reset_pending_ = false;
-    pending_.reset();
-    spare_ = {};
-    latest_.reset();
-    latency_ = 0;
-    dropped_work_ = explained_frames_ = 0;
-  }
-  release_scratch();
+  stopping.reset();  // async: the explanation in flight finishes first, outside the lock
+  run_ = RunState{};
 }
 
-void ScoreCamOverlayImpl::release_scratch() {
-  if (rgb_buffer_) {
-    gst_video_frame_unmap(&rgb_frame_);
-    gst_buffer_unref(rgb_buffer_);
-    rgb_buffer_ = nullptr;
-  }
-  if (to_rgb_) gst_video_converter_free(to_rgb_);
-  if (from_rgb_) gst_video_converter_free(from_rgb_);
-  to_rgb_ = from_rgb_ = nullptr;
-  resized_for_.reset();
-  resized_map_ = torch::Tensor();
-}
-
-void ScoreCamOverlayImpl::set_info(const GstVideoInfo* info) {
-  release_scratch();
-  const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(info);
-  if (format != GST_VIDEO_FORMAT_NV12 && format != GST_VIDEO_FORMAT_I420) {
-    layout_ = packed_layout(format);
-    return;
-  }
-  // Planar YUV: explain and blend in an RGB copy, then convert the result back.
-  GstVideoInfo rgb_info;
-  gst_video_info_set_format(&rgb_info, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info));
-  // The converter insists on equal frame rates and pixel aspect ratios.
-  GST_VIDEO_INFO_FPS_N(&rgb_info) = GST_VIDEO_INFO_FPS_N(info);
-  GST_VIDEO_INFO_FPS_D(&rgb_info) = GST_VIDEO_INFO_FPS_D(info);
-  GST_VIDEO_INFO_PAR_N(&rgb_info) = GST_VIDEO_INFO_PAR_N(info);
-  GST_VIDEO_INFO_PAR_D(&rgb_info) = GST_VIDEO_INFO_PAR_D(info);
-  GstVideoInfo yuv_info = *info;
-  // No dithering: it would add noise to pixels the heatmap leaves alone.
-  auto config = [] {
-    return gst_structure_new("GstVideoConverter", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-                             GST_VIDEO_DITHER_NONE, nullptr);
-  };
-  to_rgb_ = gst_video_converter_new(&yuv_info, &rgb_info, config());
-  from_rgb_ = gst_video_converter_new(&rgb_info, &yuv_info, config());
-  rgb_buffer_ = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&rgb_info), nullptr);
-  const bool mapped =
-      rgb_buffer_ && to_rgb_ && from_rgb_ && gst_video_frame_map(&rgb_frame_, &rgb_info, rgb_buffer_, GST_MAP_READWRITE);
-  if (!mapped) {
-    if (rgb_buffer_) gst_buffer_unref(rgb_buffer_);
-    rgb_buffer_ = nullptr;  // release_scratch() would unmap it
-    release_scratch();
-    throw scorecam::Error("cannot convert " + std::string(gst_video_format_to_string(format)) + " to RGB");
-  }
-  layout_ = scorecam::PixelLayout::RGB;
-}
-
-scorecam::ImageView ScoreCamOverlayImpl::rgb_view(GstVideoFrame* frame) {
-  if (!to_rgb_) return view_of(frame, layout_);
-  gst_video_converter_frame(to_rgb_, frame, &rgb_frame_);
-  return view_of(&rgb_frame_, layout_);
-}
-
-std::shared_ptr<const Heatmap> ScoreCamOverlayImpl::explain(const scorecam::ImageView& view, GstClockTime pts,
-                                                           uint64_t epoch) {
-  std::lock_guard<std::mutex> engine(engine_lock_);
-  if (!explainer_) return nullptr;  // stopped meanwhile
-  std::optional<Settings> changed;  // the settings, when the explainer is older than them
-  {
-    std::lock_guard<std::mutex> lock(settings_lock_);
-    if (settings_.explainer_revision != explainer_revision_) changed = settings_;
-  }
-  if (changed) {
-    if (changed->target_class >= model_->num_classes()) {
-      GST_ELEMENT_WARNING(element_, LIBRARY, SETTINGS,
-                          ("target-class %d is out of range: the model has %d classes; explaining the "
-                           "predicted class instead", changed->target_class, model_->num_classes()),
-                          (nullptr));
-      changed->target_class = -1;
-    }
-    explainer_ = make_explainer(*changed);
-    explainer_revision_ = changed->explainer_revision;
-  }
-  bool reset;
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    if (epoch != epoch_) return nullptr;
-    reset = std::exchange(reset_pending_, false);
-  }
-  if (reset) explainer_->reset();
-
-  torch::NoGradGuard no_grad;
-  const auto start = std::chrono::steady_clock::now();
-  auto heat = std::make_shared<Heatmap>();
-  heat->result = explainer_->process(view);
-  heat->result.map = heat->result.map.to(torch::kCPU, torch::kFloat).contiguous();
-  heat->target_label = model_->label(heat->result.target_class);
-  heat->source_pts = pts;
-  const GstClockTime elapsed =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-  if (heat->result.top.empty()) throw scorecam::Error("the explainer returned no classification");
-
-  bool latency_grew = false;
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    if (epoch != epoch_) return nullptr;
-    latest_ = heat;
-    ++explained_frames_;
-    // Tell the pipeline when frames take clearly longer than the latency it was told about.
-    if (!async_ && elapsed > latency_ + latency_ / 4) {
-      latency_ = elapsed;
-      latency_grew = true;
-    }
-  }
-  if (latency_grew) {
-    GST_INFO_OBJECT(element_, "explanation took %" GST_TIME_FORMAT ", more than the reported latency",
-                    GST_TIME_ARGS(elapsed));
-    gst_element_post_message(GST_ELEMENT(element_), gst_message_new_latency(GST_OBJECT(element_)));
-  }
-  return heat;
-}
-
-void ScoreCamOverlayImpl::queue(const scorecam::ImageView& view, GstClockTime pts, uint64_t epoch) {
-  Job job;
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    job.pixels = std::move(spare_);
-  }
-  const size_t row = static_cast<size_t>(view.width) * scorecam::bytes_per_pixel(view.layout);
-  job.pixels.resize(row * view.height);
-  for (int y = 0; y < view.height; ++y) std::memcpy(job.pixels.data() + y * row, view.data + y * view.stride, row);
-  job.view = {job.pixels.data(), view.width, view.height, row, view.layout};
-  job.pts = pts;
-  job.epoch = epoch;
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    if (pending_) {
-      ++dropped_work_;
-      spare_ = std::move(pending_->pixels);
-    }
-    pending_ = std::move(job);
-  }
-  work_ready_.notify_one();
-}
-
-void ScoreCamOverlayImpl::work() {
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> lock(state_lock_);
-      work_ready_.wait(lock, [this] { return stopping_ || pending_; });
-      if (stopping_) return;
-      job = std::move(*pending_);
-      pending_.reset();
-    }
-    try {
-      explain(job.view, job.pts, job.epoch);
-    } catch (const std::exception& e) {
-      fail(e.what());
-      return;
-    } catch (...) {
-      fail("unknown error");
-      return;
-    }
-    std::lock_guard<std::mutex> lock(state_lock_);
-    spare_ = std::move(job.pixels);
-  }
-}
-
-// An error on the worker: posted at once, and the streaming thread stops at its next frame.
-void ScoreCamOverlayImpl::fail(const char* what) {
-  GST_ELEMENT_ERROR(element_, STREAM, FAILED, ("Score-CAM failed: %s", what), (nullptr));
-  std::lock_guard<std::mutex> lock(state_lock_);
-  failed_ = true;
-}
+void ScoreCamOverlayImpl::set_info(const GstVideoInfo* info) { run_.model_view = std::make_unique<ModelView>(info); }
 
 void ScoreCamOverlayImpl::flush() {
-  std::lock_guard<std::mutex> lock(state_lock_);
-  ++epoch_;
-  pending_.reset();
-  latest_.reset();
-  reset_pending_ = true;
+  if (const auto running = stream()) running->flush();
+  run_.overlay.clear();
 }
 
-void ScoreCamOverlayImpl::drop_pending() {
-  std::lock_guard<std::mutex> lock(state_lock_);
-  pending_.reset();
+void ScoreCamOverlayImpl::end_of_stream() {
+  if (const auto running = stream()) running->discard_waiting();
 }
 
 GstClockTime ScoreCamOverlayImpl::latency() {
-  std::lock_guard<std::mutex> lock(state_lock_);
-  return async_ ? 0 : latency_;
+  const auto running = stream();
+  return running ? static_cast<GstClockTime>(running->latency().count()) : 0;
 }
 
-void ScoreCamOverlayImpl::draw(scorecam::ImageView& view, const std::shared_ptr<const Heatmap>& heat,
-                               const Settings& s) {
-  // In async mode one heatmap serves many frames: resize it once per frame size.
-  if (resized_for_ != heat || resized_map_.size(0) != view.height || resized_map_.size(1) != view.width) {
-    resized_map_ = scorecam::resize_map(heat->result.map, view.height, view.width);
-    resized_for_ = heat;
+void ScoreCamOverlayImpl::draw(GstVideoFrame* frame, const std::shared_ptr<const scorecam::Heatmap>& heat,
+                               const DrawSettings& settings) {
+  GstVideoOverlayComposition* composition =
+      run_.overlay.get(heat, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), settings);
+  if (!composition) return;
+  if (downstream_draws_) {
+    gst_buffer_add_video_overlay_composition_meta(frame->buffer, composition);
+  } else if (!gst_video_overlay_composition_blend(composition, frame)) {
+    throw scorecam::Error(std::string("cannot blend the heatmap into ") +
+                          gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(frame)) + " frames");
   }
-  scorecam::blend_heatmap(view, resized_map_, s.overlay);
-  if (s.show_label) scorecam::draw_caption(view, caption(*heat));
 }
 
-void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const Heatmap& heat, int width, int height, bool post_message) {
+void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& heat, int width, int height,
+                                 bool post_message) {
   const scorecam::ClassScore& best = heat.result.top.front();
+  const auto source_pts = static_cast<GstClockTime>(heat.source_timestamp);
   GstVideoRegionOfInterestMeta* roi =
       gst_buffer_add_video_region_of_interest_meta(buffer, "scorecam", 0, 0, width, height);
   gst_video_region_of_interest_meta_add_param(roi, classification_structure("classification", best));
   const torch::Tensor& map = heat.result.map;
-  gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), heat.source_pts,
+  gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), source_pts,
                                heat.result.target_class);
   if (!post_message) return;
   GstStructure* s = classification_structure("scorecam", best);
   gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS(buffer), "source-timestamp", G_TYPE_UINT64,
-                    heat.source_pts, "target-class", G_TYPE_INT, heat.result.target_class, "refreshed",
-                    G_TYPE_BOOLEAN, heat.result.refreshed, "forward-passes", G_TYPE_INT, heat.result.forward_passes,
-                    nullptr);
+                    source_pts, "target-class", G_TYPE_INT, heat.result.target_class, "refreshed", G_TYPE_BOOLEAN,
+                    heat.result.refreshed, "forward-passes", G_TYPE_INT, heat.result.forward_passes, nullptr);
   gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), s));
 }
 
 GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
-  GstBuffer* buffer = frame->buffer;
-  uint64_t epoch;
-  bool async;
-  {
-    std::lock_guard<std::mutex> lock(state_lock_);
-    if (failed_) return GST_FLOW_ERROR;
-    // A discontinuity: what was learnt from the frames before says nothing about the next ones.
-    if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT)) reset_pending_ = true;
-    epoch = epoch_;
-    async = async_;
-  }
-  scorecam::ImageView view = rgb_view(frame);
-  std::shared_ptr<const Heatmap> heat;
-  if (async) {
-    queue(view, GST_BUFFER_PTS(buffer), epoch);
-    std::lock_guard<std::mutex> lock(state_lock_);
-    heat = latest_;
-  } else {
-    heat = explain(view, GST_BUFFER_PTS(buffer), epoch);
-  }
-  if (!heat) return GST_FLOW_OK;  // async: nothing finished yet, the frame leaves untouched
-
+  const auto running = stream();
+  if (!running || running->failed() || !run_.model_view) return GST_FLOW_ERROR;
   const Settings s = settings();
-  draw(view, heat, s);
-  if (from_rgb_) gst_video_converter_frame(from_rgb_, &rgb_frame_, frame);
-  attach(buffer, *heat, view.width, view.height, s.post_messages);
+  if (s.explainer_revision != run_.explainer_revision) {
+    running->reconfigure(s.explainer);
+    run_.explainer_revision = s.explainer_revision;
+  }
+  GstBuffer* buffer = frame->buffer;
+  // A discontinuity: what was learnt from the frames before says nothing about the next ones.
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT)) running->restart_reuse();
+  const auto heat = running->submit(run_.model_view->of(frame), static_cast<int64_t>(GST_BUFFER_PTS(buffer)));
+  if (!heat) return GST_FLOW_OK;  // async: nothing finished yet, the frame leaves untouched
+  draw(frame, heat, s.draw);
+  attach(buffer, *heat, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), s.draw.post_messages);
   return GST_FLOW_OK;
 }
 
@@ -737,7 +657,7 @@ gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
   const bool ok = guarded(trans, false, [event](ScoreCamOverlayImpl* impl) {
     if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) impl->flush();
     // The frames have all left: work still queued would explain nothing anyone sees.
-    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) impl->drop_pending();
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) impl->end_of_stream();
     return true;
   });
   if (!ok) {
@@ -768,6 +688,17 @@ gboolean set_info(GstVideoFilter* filter, GstCaps*, GstVideoInfo* in_info, GstCa
   });
 }
 
+// Upstream's allocation query goes on downstream (the element works in place); when downstream
+// answers that it draws overlay compositions itself, the heatmap travels as that meta instead.
+gboolean propose_allocation(GstBaseTransform* trans, GstQuery* decide_query, GstQuery* query) {
+  if (!GST_BASE_TRANSFORM_CLASS(gst_scorecam_overlay_parent_class)->propose_allocation(trans, decide_query, query))
+    return FALSE;
+  const bool draws = gst_query_find_allocation_meta(query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, nullptr);
+  GST_DEBUG_OBJECT(trans, "downstream %s overlay compositions", draws ? "draws" : "does not draw");
+  GST_SCORECAM_OVERLAY(trans)->impl->set_downstream_draws(draws);
+  return TRUE;
+}
+
 GstFlowReturn transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* frame) {
   return guarded(filter, GST_FLOW_ERROR, [frame](ScoreCamOverlayImpl* impl) { return impl->transform(frame); });
 }
@@ -786,7 +717,7 @@ void install_properties(GObjectClass* klass) {
           g_param_spec_string("model-location", "Model location",
                               "TorchScript classifier (.pt), by default the bundled fashion model; the JSON sidecar "
                               "of the same name beside it is read too",
-                              defaults.model_location.c_str(), kReady));
+                              defaults.model.model_location.c_str(), kReady));
   install(PROP_CONFIG_LOCATION,
           g_param_spec_string("config-location", "Config location",
                               "JSON sidecar with input size, mean/std, colour order, labels and target layer "
@@ -802,69 +733,69 @@ void install_properties(GObjectClass* klass) {
                               "else the last layer with a spatial feature map)",
                               "", kReady));
   install(PROP_DEVICE, g_param_spec_string("device", "Device", "Torch device: cpu, cuda or cuda:N",
-                                           defaults.device.c_str(), kReady));
+                                           defaults.model.device.c_str(), kReady));
   install(PROP_PRECISION,
           g_param_spec_enum("precision", "Precision", "Numeric precision of the model (fp16 and bf16 need CUDA)",
-                            precision_get_type(), static_cast<gint>(defaults.precision), kReady));
+                            precision_get_type(), static_cast<gint>(defaults.model.precision), kReady));
   install(PROP_ASYNC,
           g_param_spec_boolean("async", "Asynchronous",
                                "Let each frame through at once, blended with the newest finished heatmap, while a "
                                "worker thread explains the newest frame (for live sources and slow models)",
-                               defaults.async, kReady));
+                               defaults.model.async, kReady));
   install(PROP_TARGET_CLASS,
           g_param_spec_int("target-class", "Target class",
                            "Class whose evidence the heatmap shows (-1: each frame's predicted class)", -1,
-                           G_MAXINT, defaults.target_class, kPlaying));
+                           G_MAXINT, defaults.explainer.target_class, kPlaying));
   install(PROP_SCORE_MODE,
           g_param_spec_enum("score-mode", "Score mode", "How the score of a masked input becomes a channel weight",
-                            score_mode_get_type(), static_cast<gint>(defaults.score_cam.score_mode), kPlaying));
+                            score_mode_get_type(), static_cast<gint>(defaults.explainer.score_cam.score_mode), kPlaying));
   install(PROP_BATCH_SIZE,
           g_param_spec_int("batch-size", "Batch size", "Masked inputs per forward pass", 1, 4096,
-                           defaults.score_cam.batch_size, kPlaying));
+                           defaults.explainer.score_cam.batch_size, kPlaying));
   install(PROP_MAX_CHANNELS,
           g_param_spec_int("max-channels", "Max channels",
                            "Evaluate at most this many channels of the target layer, chosen by "
                            "channel-selection (0: all)",
-                           0, G_MAXINT, defaults.score_cam.max_channels, kPlaying));
+                           0, G_MAXINT, defaults.explainer.score_cam.max_channels, kPlaying));
   install(PROP_CHANNEL_SELECTION,
           g_param_spec_enum("channel-selection", "Channel selection",
                             "Which channels to evaluate when max-channels limits them", channel_selection_get_type(),
-                            static_cast<gint>(defaults.score_cam.selection), kPlaying));
+                            static_cast<gint>(defaults.explainer.score_cam.selection), kPlaying));
   install(PROP_REFRESH_INTERVAL,
           g_param_spec_int("refresh-interval", "Refresh interval",
                            "Recompute the channel weights every N frames and reuse them in between (1: full "
                            "Score-CAM on every frame)",
-                           1, 100000, defaults.reuse.refresh_interval, kPlaying));
+                           1, 100000, defaults.explainer.reuse.refresh_interval, kPlaying));
   install(PROP_ROLLING,
           g_param_spec_boolean("rolling", "Rolling refresh",
                                "Spread each refresh over refresh-interval frames, 1/N of the channels per frame, "
                                "instead of all at once (no latency spikes)",
-                               defaults.reuse.rolling, kPlaying));
+                               defaults.explainer.reuse.rolling, kPlaying));
   install(PROP_DRIFT_THRESHOLD,
           g_param_spec_double("drift-threshold", "Drift threshold",
                               "Relative L2 change of the activations since the last refresh that forces a "
                               "refresh (0: off)",
-                              0.0, 100.0, defaults.reuse.drift_threshold, kPlaying));
+                              0.0, 100.0, defaults.explainer.reuse.drift_threshold, kPlaying));
   install(PROP_SMOOTHING,
           g_param_spec_double("smoothing", "Smoothing",
                               "Weight of the previous heatmap in an exponential moving average (0: off)", 0.0, 0.99,
-                              defaults.reuse.smoothing, kPlaying));
+                              defaults.explainer.reuse.smoothing, kPlaying));
   install(PROP_ALPHA, g_param_spec_double("alpha", "Alpha", "Opacity of the heatmap where it is drawn", 0.0, 1.0,
-                                          defaults.overlay.alpha, kPlaying));
+                                          defaults.draw.overlay.alpha, kPlaying));
   install(PROP_COLORMAP, g_param_spec_enum("colormap", "Colormap", "Colours of the heatmap", colormap_get_type(),
-                                           static_cast<gint>(defaults.overlay.colormap), kPlaying));
+                                           static_cast<gint>(defaults.draw.overlay.colormap), kPlaying));
   install(PROP_THRESHOLD,
           g_param_spec_double("threshold", "Threshold", "Saliency below this leaves the pixel untouched", 0.0, 1.0,
-                              defaults.overlay.threshold, kPlaying));
+                              defaults.draw.overlay.threshold, kPlaying));
   install(PROP_SHOW_LABEL,
           g_param_spec_boolean("show-label", "Show label",
                                "Draw the predicted class and its confidence in the top-left corner",
-                               defaults.show_label, kPlaying));
+                               defaults.draw.show_label, kPlaying));
   install(PROP_POST_MESSAGES,
           g_param_spec_boolean("post-messages", "Post messages",
                                "Post a \"scorecam\" element message on the bus for every frame that carries a "
                                "heatmap",
-                               defaults.post_messages, kPlaying));
+                               defaults.draw.post_messages, kPlaying));
   install(PROP_DROPPED_WORK,
           g_param_spec_uint64("dropped-work", "Dropped work",
                               "Async mode: frames not explained because a newer frame replaced them in the queue",
@@ -894,10 +825,10 @@ static void gst_scorecam_overlay_class_init(GstScoreCamOverlayClass* klass) {
       "scorecam developers");
   static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
       "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, NV12, I420 }")));
+      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS)));
   static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
       "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, NV12, I420 }")));
+      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS)));
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 
@@ -906,6 +837,7 @@ static void gst_scorecam_overlay_class_init(GstScoreCamOverlayClass* klass) {
   trans_class->stop = stop;
   trans_class->sink_event = sink_event;
   trans_class->query = query;
+  trans_class->propose_allocation = propose_allocation;
 
   GstVideoFilterClass* filter_class = GST_VIDEO_FILTER_CLASS(klass);
   filter_class->set_info = set_info;

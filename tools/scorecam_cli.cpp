@@ -36,8 +36,6 @@ struct ImageResult {
   double milliseconds = 0;
 };
 
-std::string percent(float probability) { return std::to_string(static_cast<int>(probability * 100.f + 0.5f)) + "%"; }
-
 ImageResult explain_image(FrameExplainer& explainer, const std::string& path, const std::filesystem::path& out,
                           const OverlayOptions& overlay) {
   cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
@@ -48,13 +46,13 @@ ImageResult explain_image(FrameExplainer& explainer, const std::string& path, co
   const auto start = std::chrono::steady_clock::now();
   result.frame = explainer.process(view);
   result.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  const auto map = resize_map(result.frame.map, image.rows, image.cols);
+  ResizedMapCache resized;  // the map at the image's size, for the .npy and the overlay
+  const torch::Tensor& map = resized.resized(result.frame.map, image.rows, image.cols);
   const std::string stem = std::filesystem::path(path).stem().string();
   result.map_path = (out / (stem + ".npy")).string();
   save_npy(result.map_path, map);
   blend_heatmap(view, map, overlay);
-  const auto& best = result.frame.top.front();
-  draw_caption(view, best.label + " " + percent(best.probability));
+  draw_caption(view, caption_text(result.frame, explainer.model().label(result.frame.target_class)));
   result.overlay_path = (out / (stem + ".png")).string();
   if (!cv::imwrite(result.overlay_path, image)) throw Error("cannot write '" + result.overlay_path + "'");
   return result;

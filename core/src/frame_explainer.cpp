@@ -15,6 +15,14 @@ std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& pro
   return top;
 }
 
+std::string caption_text(const FrameResult& result, const std::string& target_label) {
+  if (result.top.empty()) return target_label;
+  const ClassScore& best = result.top.front();
+  std::string text = best.label + " " + std::to_string(static_cast<int>(best.probability * 100.f + 0.5f)) + "%";
+  if (result.target_class != best.class_id) text += " | map: " + target_label;
+  return text;
+}
+
 FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class)
     : score_cam_(model, score_cam), reuse_(reuse), target_class_(target_class) {
   if (reuse_.refresh_interval < 1) throw Error("refresh-interval must be at least 1");

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "scorecam/error.h"
+#include "scorecam/score_cam.h"
 
 namespace scorecam {
 namespace {
@@ -63,32 +64,89 @@ Colormap parse_colormap(const std::string& name) {
 
 std::string colormap_name(Colormap colormap) { return kColormaps[static_cast<std::size_t>(colormap)].first; }
 
-void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
+namespace {
+
+void check_map(const ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
   if (map.dim() != 2 || map.size(0) != frame.height || map.size(1) != frame.width || !map.is_contiguous() ||
       map.scalar_type() != torch::kFloat || !map.device().is_cpu()) {
-    throw Error("blend_heatmap needs a contiguous float32 CPU map of the frame's size (see resize_map)");
+    throw Error("a heatmap needs a contiguous float32 CPU map of the frame's size (see resize_map)");
   }
   if (!(options.alpha >= 0.0 && options.alpha <= 1.0)) throw Error("alpha must be within [0, 1]");
+}
+
+// Calls paint(pixel, colour) for each pixel whose saliency reaches the threshold, and skip(pixel)
+// for the others; colour is BGR.
+template <typename Paint, typename Skip>
+void for_each_pixel(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options, Paint&& paint,
+                    Skip&& skip) {
   const cv::Mat& table = cached_table(options.colormap);
   const int pixel = bytes_per_pixel(frame.layout);
-  int red, green, blue;
-  rgb_offsets(frame.layout, red, green, blue);
-  // Fixed-point weights: 8 bits of alpha keep the blend exact enough and the loop integer-only.
-  const int weight = static_cast<int>(std::lround(options.alpha * 256.0));
   const float* values = map.data_ptr<float>();
   for (int y = 0; y < frame.height; ++y) {
     uint8_t* row = frame.data + static_cast<std::size_t>(y) * frame.stride;
     const float* saliency = values + static_cast<std::size_t>(y) * frame.width;
     for (int x = 0; x < frame.width; ++x) {
       const float value = saliency[x];
-      if (value < options.threshold) continue;
-      const auto& colour = table.at<cv::Vec3b>(0, std::clamp(static_cast<int>(value * 255.f + 0.5f), 0, 255));
-      uint8_t* p = row + x * pixel;
-      p[red] = static_cast<uint8_t>((p[red] * (256 - weight) + colour[2] * weight) >> 8);
-      p[green] = static_cast<uint8_t>((p[green] * (256 - weight) + colour[1] * weight) >> 8);
-      p[blue] = static_cast<uint8_t>((p[blue] * (256 - weight) + colour[0] * weight) >> 8);
+      if (value < options.threshold) {
+        skip(row + x * pixel);
+        continue;
+      }
+      paint(row + x * pixel, table.at<cv::Vec3b>(0, std::clamp(static_cast<int>(value * 255.f + 0.5f), 0, 255)));
     }
   }
+}
+
+int alpha_offset(PixelLayout layout) {
+  switch (layout) {
+    case PixelLayout::RGBA:
+    case PixelLayout::BGRA: return 3;
+    case PixelLayout::ARGB:
+    case PixelLayout::ABGR: return 0;
+    default: throw Error("paint_heatmap needs a layout with an alpha channel (RGBA, BGRA, ARGB or ABGR)");
+  }
+}
+
+}  // namespace
+
+void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
+  check_map(frame, map, options);
+  int red, green, blue;
+  rgb_offsets(frame.layout, red, green, blue);
+  // Fixed-point weights: 8 bits of alpha keep the blend exact enough and the loop integer-only.
+  const int weight = static_cast<int>(std::lround(options.alpha * 256.0));
+  for_each_pixel(
+      frame, map, options,
+      [&](uint8_t* p, const cv::Vec3b& colour) {
+        p[red] = static_cast<uint8_t>((p[red] * (256 - weight) + colour[2] * weight) >> 8);
+        p[green] = static_cast<uint8_t>((p[green] * (256 - weight) + colour[1] * weight) >> 8);
+        p[blue] = static_cast<uint8_t>((p[blue] * (256 - weight) + colour[0] * weight) >> 8);
+      },
+      [](uint8_t*) {});
+}
+
+void paint_heatmap(ImageView& layer, const torch::Tensor& map, const OverlayOptions& options) {
+  check_map(layer, map, options);
+  const int alpha = alpha_offset(layer.layout);
+  int red, green, blue;
+  rgb_offsets(layer.layout, red, green, blue);
+  const auto opacity = static_cast<uint8_t>(std::lround(options.alpha * 255.0));
+  for_each_pixel(
+      layer, map, options,
+      [&](uint8_t* p, const cv::Vec3b& colour) {
+        p[red] = colour[2];
+        p[green] = colour[1];
+        p[blue] = colour[0];
+        p[alpha] = opacity;
+      },
+      [](uint8_t* p) { std::fill_n(p, 4, uint8_t{0}); });
+}
+
+const torch::Tensor& ResizedMapCache::resized(const torch::Tensor& map, int height, int width) {
+  if (!resized_.defined() || !source_.is_same(map) || resized_.size(0) != height || resized_.size(1) != width) {
+    resized_ = resize_map(map, height, width);
+    source_ = map;
+  }
+  return resized_;
 }
 
 void draw_caption(ImageView& frame, const std::string& text) {

@@ -8,23 +8,10 @@
 namespace scorecam {
 namespace {
 
+using testing::Frame;
 using testing::max_abs_difference;
+using testing::random_frame;
 using testing::test_model;
-
-struct Frame {
-  std::vector<uint8_t> pixels;
-  ImageView view;
-};
-
-Frame random_frame(int width, int height, uint64_t seed, PixelLayout layout = PixelLayout::RGB) {
-  Frame frame;
-  const int pixel = bytes_per_pixel(layout);
-  torch::manual_seed(seed);
-  const auto seeded = torch::randint(0, 256, {height * width * pixel}, torch::kUInt8);
-  frame.pixels.assign(seeded.data_ptr<uint8_t>(), seeded.data_ptr<uint8_t>() + seeded.numel());
-  frame.view = {frame.pixels.data(), width, height, static_cast<std::size_t>(width * pixel), layout};
-  return frame;
-}
 
 TEST(ModelInput, NormalizesInTheModelsColourOrder) {
   const auto model = Model::load(test_model("tiny_rgb.pt"));
@@ -159,6 +146,15 @@ TEST(FrameExplainer, TopClassesAreSortedWithLabels) {
   EXPECT_EQ(result.top.front().class_id, result.target_class);
   for (std::size_t i = 1; i < result.top.size(); ++i) EXPECT_GE(result.top[i - 1].probability, result.top[i].probability);
   EXPECT_EQ(result.top.front().label, model->label(result.target_class));
+}
+
+TEST(Caption, NamesTheClassAndTheMapsClassWhenTheyDiffer) {
+  FrameResult result;
+  result.top = {{3, "boot", 0.874f}, {1, "shirt", 0.1f}};
+  result.target_class = 3;
+  EXPECT_EQ(caption_text(result, "boot"), "boot 87%");
+  result.target_class = 1;
+  EXPECT_EQ(caption_text(result, "shirt"), "boot 87% | map: shirt");
 }
 
 }  // namespace

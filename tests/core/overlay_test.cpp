@@ -66,6 +66,40 @@ TEST(Overlay, RejectsMapOfAnotherSize) {
   EXPECT_NO_THROW(blend_heatmap(frame, resize_map(torch::ones({2, 2}), 4, 4), {}));
 }
 
+TEST(Overlay, PaintsAHeatmapLayerOpaqueWhereSalientAndClearElsewhere) {
+  for (auto layout : {PixelLayout::BGRA, PixelLayout::ARGB}) {
+    std::vector<uint8_t> pixels(2 * 1 * 4, 99);
+    ImageView layer = view_of(pixels, 2, 1, layout);
+    OverlayOptions options;
+    options.alpha = 0.6;
+    options.threshold = 0.5;
+    paint_heatmap(layer, torch::tensor({{0.2f, 1.0f}}), options);
+    int red, green, blue;
+    rgb_offsets(layout, red, green, blue);
+    const int alpha = layout == PixelLayout::BGRA ? 3 : 0;
+    EXPECT_EQ(std::vector<uint8_t>(pixels.begin(), pixels.begin() + 4), std::vector<uint8_t>(4, 0));
+    EXPECT_EQ(pixels[4 + alpha], 153);  // 0.6 * 255
+    EXPECT_EQ(pixels[4 + red], 128);    // jet at 1.0
+    EXPECT_EQ(pixels[4 + green], 0);
+    EXPECT_EQ(pixels[4 + blue], 0);
+  }
+  std::vector<uint8_t> rgb(3, 0);
+  ImageView no_alpha = view_of(rgb, 1, 1, PixelLayout::RGB);
+  EXPECT_THROW(paint_heatmap(no_alpha, torch::ones({1, 1}), {}), Error);
+}
+
+TEST(Overlay, ResizesEachMapOncePerSize) {
+  ResizedMapCache cache;
+  const auto map = torch::rand({4, 5});
+  const torch::Tensor& first = cache.resized(map, 8, 10);
+  EXPECT_EQ(first.sizes(), (std::vector<int64_t>{8, 10}));
+  const void* data = first.data_ptr();
+  EXPECT_EQ(cache.resized(map, 8, 10).data_ptr(), data);  // the same map at the same size: no work
+  EXPECT_EQ(cache.resized(map, 4, 4).sizes(), (std::vector<int64_t>{4, 4}));
+  const auto other = map.clone();
+  EXPECT_TRUE(cache.resized(other, 4, 4).equal(resize_map(other, 4, 4)));
+}
+
 TEST(Overlay, CaptionDrawsInTheTopLeftCorner) {
   std::vector<uint8_t> pixels(120 * 60 * 4, 128);
   ImageView frame = view_of(pixels, 120, 60, PixelLayout::BGRx);

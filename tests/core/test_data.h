@@ -1,5 +1,6 @@
 #pragma once
-// Where the generated test models live, and a reader for the .npy files the Python side writes.
+// Where the generated test models live, a reader for the .npy files the Python side writes, and
+// frames of random pixels.
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -8,6 +9,8 @@
 
 #include <gtest/gtest.h>
 #include <torch/script.h>
+
+#include "scorecam/image.h"
 
 namespace scorecam::testing {
 
@@ -49,6 +52,21 @@ inline torch::Tensor load_npy(const std::string& path) {
 
 inline float max_abs_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat).cpu() - b.to(torch::kFloat).cpu()).abs().max().item<float>();
+}
+
+struct Frame {
+  std::vector<uint8_t> pixels;
+  ImageView view;
+};
+
+inline Frame random_frame(int width, int height, uint64_t seed, PixelLayout layout = PixelLayout::RGB) {
+  Frame frame;
+  const int pixel = bytes_per_pixel(layout);
+  torch::manual_seed(seed);
+  const auto seeded = torch::randint(0, 256, {height * width * pixel}, torch::kUInt8);
+  frame.pixels.assign(seeded.data_ptr<uint8_t>(), seeded.data_ptr<uint8_t>() + seeded.numel());
+  frame.view = {frame.pixels.data(), width, height, static_cast<std::size_t>(width * pixel), layout};
+  return frame;
 }
 
 }  // namespace scorecam::testing

@@ -39,6 +39,9 @@ struct FrameResult {
 
 std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k);
 
+// "label 87%", plus " | map: <label>" when the map explains another class than the predicted one.
+std::string caption_text(const FrameResult& result, const std::string& target_label);
+
 class FrameExplainer {
  public:
   // target_class < 0: explain the predicted class of each frame.

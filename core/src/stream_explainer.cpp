@@ -1,0 +1,143 @@
+#include "scorecam/stream_explainer.h"
+
+#include <utility>
+
+#include "scorecam/error.h"
+
+namespace scorecam {
+
+StreamExplainer::StreamExplainer(std::unique_ptr<Model> model, const ExplainerSettings& settings, bool async,
+                                 StreamEvents events)
+    : events_(std::move(events)), model_(std::move(model)), settings_(settings) {
+  explainer_ = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse, settings.target_class);
+  if (!async) {
+    latency_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(ScoreCam(*model_, settings.score_cam).estimate_seconds_per_frame()));
+    return;
+  }
+  worker_ = std::make_unique<NewestFrameWorker>(
+      [this](const PostedFrame& frame) { explain(frame.view, frame.timestamp, frame.generation); },
+      [this](const std::string& what) {
+        {
+          std::lock_guard<std::mutex> lock(state_lock_);
+          failed_ = true;
+        }
+        if (events_.failed) events_.failed(what);
+      });
+}
+
+StreamExplainer::~StreamExplainer() = default;
+
+std::shared_ptr<const Heatmap> StreamExplainer::submit(const ImageView& frame, int64_t timestamp) {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(state_lock_);
+    generation = generation_;
+  }
+  if (!worker_) return explain(frame, timestamp, generation);
+  worker_->post(frame, timestamp, generation);
+  std::lock_guard<std::mutex> lock(state_lock_);
+  return latest_;
+}
+
+void StreamExplainer::reconfigure(const ExplainerSettings& settings) {
+  std::lock_guard<std::mutex> lock(state_lock_);
+  settings_ = settings;
+  ++settings_revision_;
+}
+
+void StreamExplainer::flush() {
+  if (worker_) worker_->discard_waiting();
+  std::lock_guard<std::mutex> lock(state_lock_);
+  ++generation_;
+  latest_.reset();
+  restart_reuse_ = true;
+}
+
+void StreamExplainer::restart_reuse() {
+  std::lock_guard<std::mutex> lock(state_lock_);
+  restart_reuse_ = true;
+}
+
+void StreamExplainer::discard_waiting() {
+  if (worker_) worker_->discard_waiting();
+}
+
+void StreamExplainer::wait_until_idle() {
+  if (worker_) worker_->wait_until_idle();
+}
+
+bool StreamExplainer::failed() const {
+  std::lock_guard<std::mutex> lock(state_lock_);
+  return failed_;
+}
+
+std::chrono::nanoseconds StreamExplainer::latency() const {
+  std::lock_guard<std::mutex> lock(state_lock_);
+  return worker_ ? std::chrono::nanoseconds(0) : latency_;
+}
+
+uint64_t StreamExplainer::explained_frames() const {
+  std::lock_guard<std::mutex> lock(state_lock_);
+  return explained_frames_;
+}
+
+uint64_t StreamExplainer::dropped_frames() const { return worker_ ? worker_->dropped() : 0; }
+
+// Called with the engine lock held.
+void StreamExplainer::rebuild_if_reconfigured() {
+  ExplainerSettings settings;
+  {
+    std::lock_guard<std::mutex> lock(state_lock_);
+    if (settings_revision_ == explainer_revision_) return;
+    settings = settings_;
+    explainer_revision_ = settings_revision_;
+  }
+  if (settings.target_class >= model_->num_classes()) {
+    if (events_.warning) {
+      events_.warning("target class " + std::to_string(settings.target_class) + " is out of range: the model has " +
+                      std::to_string(model_->num_classes()) + " classes; explaining the predicted class instead");
+    }
+    settings.target_class = -1;
+  }
+  explainer_ = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse, settings.target_class);
+}
+
+std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, int64_t timestamp,
+                                                         uint64_t generation) {
+  std::lock_guard<std::mutex> engine(engine_lock_);
+  rebuild_if_reconfigured();
+  {
+    std::lock_guard<std::mutex> lock(state_lock_);
+    if (generation != generation_) return nullptr;
+    if (std::exchange(restart_reuse_, false)) explainer_->reset();
+  }
+  if (events_.explaining) events_.explaining();
+
+  torch::NoGradGuard no_grad;
+  const auto start = std::chrono::steady_clock::now();
+  auto heat = std::make_shared<Heatmap>();
+  heat->result = explainer_->process(frame);
+  if (heat->result.top.empty()) throw Error("the explainer returned no classification");
+  heat->result.map = heat->result.map.to(torch::kCPU, torch::kFloat).contiguous();
+  heat->target_label = model_->label(heat->result.target_class);
+  heat->caption = caption_text(heat->result, heat->target_label);
+  heat->source_timestamp = timestamp;
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+
+  std::chrono::nanoseconds grown_latency{0};
+  {
+    std::lock_guard<std::mutex> lock(state_lock_);
+    if (generation != generation_) return nullptr;
+    latest_ = heat;
+    ++explained_frames_;
+    // Sync: tell the caller when frames take clearly longer than the latency it reported.
+    if (!worker_ && elapsed > latency_ + latency_ / 4) {
+      latency_ = grown_latency = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed);
+    }
+  }
+  if (grown_latency.count() > 0 && events_.latency_grew) events_.latency_grew(grown_latency);
+  return heat;
+}
+
+}  // namespace scorecam
