@@ -16,7 +16,7 @@ shift 2
 check_properties "$@"
 
 annotate=$(command -v scorecam-annotate || true)
-[ -n "$annotate" ] || annotate=$SCORECAM_BUILD_DIR/gst-plugin/scorecam-annotate
+[ -n "$annotate" ] || annotate=$SCORECAM_BUILD_DIR/apps/scorecam-annotate
 [ -x "$annotate" ] || die "scorecam-annotate not found: build it (cmake --build build) or install it"
 
 shopt -s nullglob nocaseglob

@@ -3,9 +3,10 @@
 the masked inputs the way pytorch-grad-cam and torch-cam do, on the same model, image, batch size,
 channels and thread count. Prints ms per frame for both, the speedup, and the correlation of the maps.
 
-  tools/compare_with_pytorch.py                                   # the bundled model
+  PYTHONPATH=python tools/compare_with_pytorch.py                 # the bundled model
   tools/compare_with_pytorch.py --model build/bench/resnet18.pt --arch resnet18
   tools/compare_with_pytorch.py --model build/bench/resnet50.pt --arch resnet50 --max-channels 256
+(the bundled model's nn.Module is SceneNet of the project's package python/scorecam_training).
 
 The PyTorch side is what a user of those libraries runs: the torchvision (or bundled) nn.Module in
 eval mode with the weights of the TorchScript file, a forward hook for the activations, every
@@ -14,7 +15,7 @@ classified in chunks of --batch-size, the target logits softmaxed across channel
 (--score-mode logit-softmax, the libraries' choice) or the target probability taken (probability,
 the official code). Like the official code and the C++, it skips constant channels, so both do the
 same number of forward passes. The rounds alternate the two sides so that they share the
-machine's drift; the C++ side is build/tools/scorecam-bench --no-limit.
+machine's drift; the C++ side is build/apps/scorecam-bench --no-limit.
 """
 import argparse
 import json
@@ -41,7 +42,7 @@ def parse_args():
                         help="TorchScript file with its JSON sidecar (default: the bundled model)")
     parser.add_argument("--arch", default="bundled",
                         help="the eager architecture the file was exported from: a torchvision.models "
-                             "builder such as resnet18, or 'bundled' (tools/train_fashion_model.py's SceneNet)")
+                             "builder such as resnet18, or 'bundled' (SceneNet of scorecam_training.train_fashion_model)")
     parser.add_argument("--image", default=os.path.join(ROOT, "samples", "astronaut.jpg"))
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -50,7 +51,7 @@ def parse_args():
     parser.add_argument("--score-mode", choices=("logit-softmax", "probability"), default="logit-softmax")
     parser.add_argument("--frames", type=int, default=3, help="timed frames per side and round")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--bench", default=os.path.join(ROOT, "build", "tools", "scorecam-bench"))
+    parser.add_argument("--bench", default=os.path.join(ROOT, "build", "apps", "scorecam-bench"))
     args = parser.parse_args()
     for name in ("batch_size", "threads", "frames", "rounds"):
         if getattr(args, name) < 1:
@@ -77,8 +78,11 @@ def eager_model(arch, model_path):
     """The nn.Module the TorchScript file was made from, with the file's weights."""
     state = torch.jit.load(model_path, map_location="cpu").state_dict()
     if arch == "bundled":
-        sys.path.insert(0, os.path.join(ROOT, "tools"))
-        from train_fashion_model import SceneNet  # the training script's own definition
+        try:
+            from scorecam_training.train_fashion_model import SceneNet  # the training's own definition
+        except ImportError:
+            sys.exit("compare_with_pytorch: the bundled model's architecture is in the project's Python package; "
+                     "run with PYTHONPATH=python from the repository root")
         model = SceneNet()
     else:
         classes = next(v.shape[0] for k, v in reversed(list(state.items())) if k.endswith("weight"))

@@ -27,7 +27,7 @@ gst-launch-1.0 -q filesrc location=samples/fashion_walk.mp4 ! decodebin ! identi
   ! video/x-raw,format=RGB ! pngenc ! multifilesink location="$work/frames/f_%03d.png" >/dev/null
 scene="$work/frames/f_030.png"
 
-bench() { build/tools/scorecam-bench --device "$device" --precision "$precision" "$@"; echo; }
+bench() { build/apps/scorecam-bench --device "$device" --precision "$precision" "$@"; echo; }
 bench --image "$scene" --frames 10
 bench --frames 10
 bench --model "$work/resnet18.pt" --frames 3
@@ -35,7 +35,7 @@ bench --model "$work/resnet18.pt" --frames 5 --max-channels 64
 bench --model "$work/resnet50.pt" --frames 3 --max-channels 256
 
 if [ "$device" = cpu ]; then
-  /usr/bin/python3 tools/compare_with_pytorch.py --image "$scene" --frames 5 --rounds 3
+  PYTHONPATH=python /usr/bin/python3 tools/compare_with_pytorch.py --image "$scene" --frames 5 --rounds 3
   echo
   /usr/bin/python3 tools/compare_with_pytorch.py --model "$work/resnet18.pt" --arch resnet18 --frames 1 --rounds 3
   echo
@@ -50,4 +50,4 @@ if [ "$device" = cpu ]; then
   echo
 fi
 
-build/tools/scorecam-reuse-eval --intervals 2,4,8,16 --device "$device" "$work"/frames/f_*.png
+build/apps/scorecam-reuse-eval --intervals 2,4,8,16 --device "$device" "$work"/frames/f_*.png

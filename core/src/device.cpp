@@ -2,9 +2,16 @@
 
 #include <torch/cuda.h>
 
+#include "enum_names.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
+namespace {
+
+const EnumNames<Precision> kPrecisions = {
+    {"fp32", Precision::Float32}, {"fp16", Precision::Float16}, {"bf16", Precision::BFloat16}};
+
+}  // namespace
 
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::Device(torch::kCPU);
@@ -33,16 +40,7 @@ torch::Device parse_device(const std::string& name) {
 }
 
 Precision parse_precision(const std::string& name, const torch::Device& device) {
-  Precision precision;
-  if (name == "fp32") {
-    precision = Precision::Float32;
-  } else if (name == "fp16") {
-    precision = Precision::Float16;
-  } else if (name == "bf16") {
-    precision = Precision::BFloat16;
-  } else {
-    throw Error("unknown precision '" + name + "': use fp32, fp16 or bf16");
-  }
+  const Precision precision = parse_enum(name, kPrecisions, "precision");
   if (precision != Precision::Float32 && !device.is_cuda()) {
     throw Error("precision " + name + " needs a CUDA device; on the CPU use fp32");
   }
@@ -58,13 +56,6 @@ torch::ScalarType scalar_type(Precision precision) {
   return torch::kFloat;
 }
 
-std::string precision_name(Precision precision) {
-  switch (precision) {
-    case Precision::Float16: return "fp16";
-    case Precision::BFloat16: return "bf16";
-    case Precision::Float32: break;
-  }
-  return "fp32";
-}
+std::string precision_name(Precision precision) { return enum_name(precision, kPrecisions); }
 
 }  // namespace scorecam

@@ -6,13 +6,14 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "enum_names.h"
 #include "scorecam/error.h"
 #include "scorecam/score_cam.h"
 
 namespace scorecam {
 namespace {
 
-const std::vector<std::pair<const char*, Colormap>> kColormaps = {
+const EnumNames<Colormap> kColormaps = {
     {"jet", Colormap::Jet},         {"turbo", Colormap::Turbo}, {"inferno", Colormap::Inferno},
     {"viridis", Colormap::Viridis}, {"magma", Colormap::Magma}, {"hot", Colormap::Hot}};
 
@@ -53,16 +54,9 @@ cv::Mat wrap(ImageView& frame) {
 
 }  // namespace
 
-Colormap parse_colormap(const std::string& name) {
-  std::string valid;
-  for (const auto& [text, value] : kColormaps) {
-    if (name == text) return value;
-    valid += (valid.empty() ? "" : ", ") + std::string(text);
-  }
-  throw Error("unknown colormap '" + name + "': use one of " + valid);
-}
+Colormap parse_colormap(const std::string& name) { return parse_enum(name, kColormaps, "colormap"); }
 
-std::string colormap_name(Colormap colormap) { return kColormaps[static_cast<std::size_t>(colormap)].first; }
+std::string colormap_name(Colormap colormap) { return enum_name(colormap, kColormaps); }
 
 namespace {
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "enum_names.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
@@ -15,30 +16,12 @@ torch::Tensor upsample(const torch::Tensor& planes, int64_t height, int64_t widt
   return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);
 }
 
-template <typename Enum>
-Enum parse_name(const std::string& name, const std::vector<std::pair<const char*, Enum>>& names, const char* what) {
-  std::string valid;
-  for (const auto& [text, value] : names) {
-    if (name == text) return value;
-    valid += (valid.empty() ? "" : ", ") + std::string(text);
-  }
-  throw Error("unknown " + std::string(what) + " '" + name + "': use one of " + valid);
-}
-
-template <typename Enum>
-std::string name_of(Enum value, const std::vector<std::pair<const char*, Enum>>& names) {
-  for (const auto& [text, v] : names) {
-    if (v == value) return text;
-  }
-  return {};
-}
-
-const std::vector<std::pair<const char*, ScoreMode>> kScoreModes = {
+const EnumNames<ScoreMode> kScoreModes = {
     {"probability", ScoreMode::Probability},
     {"logit-softmax", ScoreMode::LogitSoftmax},
     {"cic", ScoreMode::BaselineSubtracted}};
 
-const std::vector<std::pair<const char*, ChannelSelection>> kSelections = {
+const EnumNames<ChannelSelection> kSelections = {
     {"all", ChannelSelection::All},
     {"std", ChannelSelection::StdDev},
     {"mean", ChannelSelection::Mean},
@@ -46,12 +29,12 @@ const std::vector<std::pair<const char*, ChannelSelection>> kSelections = {
 
 }  // namespace
 
-ScoreMode parse_score_mode(const std::string& name) { return parse_name(name, kScoreModes, "score mode"); }
-std::string score_mode_name(ScoreMode mode) { return name_of(mode, kScoreModes); }
+ScoreMode parse_score_mode(const std::string& name) { return parse_enum(name, kScoreModes, "score mode"); }
+std::string score_mode_name(ScoreMode mode) { return enum_name(mode, kScoreModes); }
 ChannelSelection parse_channel_selection(const std::string& name) {
-  return parse_name(name, kSelections, "channel selection");
+  return parse_enum(name, kSelections, "channel selection");
 }
-std::string channel_selection_name(ChannelSelection selection) { return name_of(selection, kSelections); }
+std::string channel_selection_name(ChannelSelection selection) { return enum_name(selection, kSelections); }
 
 torch::Tensor normalize_planes(const torch::Tensor& planes) {
   const auto flat = planes.flatten(-2);

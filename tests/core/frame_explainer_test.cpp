@@ -3,15 +3,16 @@
 
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
-#include "test_data.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 namespace scorecam {
 namespace {
 
-using testing::Frame;
-using testing::max_abs_difference;
-using testing::random_frame;
-using testing::test_model;
+using scorecam_test::Frame;
+using scorecam_test::max_abs_difference;
+using scorecam_test::random_frame;
+using scorecam_test::test_model;
 
 TEST(ModelInput, NormalizesInTheModelsColourOrder) {
   const auto model = Model::load(test_model("tiny_rgb.pt"));

@@ -4,13 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "scorecam/model.h"
-#include "test_data.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 namespace scorecam {
 namespace {
 
-using testing::load_npy;
-using testing::max_abs_difference;
+using scorecam_test::load_npy;
+using scorecam_test::max_abs_difference;
 
 struct Export {
   std::string arch;
@@ -22,7 +23,7 @@ void PrintTo(const Export& e, std::ostream* os) { *os << e.arch << " " << e.kind
 class LayerCapture : public ::testing::TestWithParam<Export> {};
 
 TEST_P(LayerCapture, MatchesForwardHook) {
-  const std::string dir = testing::test_models_dir() + "/torchvision/";
+  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
   const auto& [arch, kind] = GetParam();
   ModelOptions options;
   options.config_path = dir + arch + ".json";
@@ -52,7 +53,7 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, LayerCapture, ::testing::ValuesIn(exports(
                          [](const auto& info) { return info.param.arch + "_" + info.param.kind; });
 
 TEST(LayerCapture, ResNetDefaultsToLayer4) {
-  const std::string dir = testing::test_models_dir() + "/torchvision/";
+  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
   for (const char* kind : {"traced", "scripted"}) {
     const auto layers = Model::list_layers(dir + "resnet18_" + kind + ".pt");
     ASSERT_FALSE(layers.empty());

@@ -11,14 +11,15 @@
 #include "scorecam/error.h"
 #include "scorecam/model.h"
 #include "scorecam/score_cam.h"
-#include "test_data.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 extern char** environ;
 
 namespace scorecam {
 namespace {
 
-using testing::test_model;
+using scorecam_test::test_model;
 
 std::string temp_file(const std::string& name, const std::string& content) {
   const auto path = std::filesystem::temp_directory_path() / ("scorecam_test_" + name);
@@ -62,14 +63,14 @@ TEST(Model, RunsOnTheFastestFrozenCopy) {
   EXPECT_EQ(plain->inference_path(), "as loaded (optimization off)");
   // Every copy gives the same logits and activations (no BatchNorm here: only oneDNN's order of
   // summation differs), whichever is timed on which call.
-  const auto input = testing::load_npy(test_model("tiny_rgb_input.npy"));
+  const auto input = scorecam_test::load_npy(test_model("tiny_rgb_input.npy"));
   const auto reference = plain->forward(input);
   const auto batch = input.repeat({4, 1, 1, 1});
   for (int call = 0; call < 8; ++call) {
     const auto result = model->forward(input);
-    EXPECT_LE(testing::max_abs_difference(result.logits, reference.logits), 1e-5f) << call;
-    EXPECT_LE(testing::max_abs_difference(result.activations, reference.activations), 1e-5f) << call;
-    EXPECT_LE(testing::max_abs_difference(model->classify(batch)[3], reference.logits[0]), 1e-5f) << call;
+    EXPECT_LE(scorecam_test::max_abs_difference(result.logits, reference.logits), 1e-5f) << call;
+    EXPECT_LE(scorecam_test::max_abs_difference(result.activations, reference.activations), 1e-5f) << call;
+    EXPECT_LE(scorecam_test::max_abs_difference(model->classify(batch)[3], reference.logits[0]), 1e-5f) << call;
   }
   // Two warm-up and two timed calls each: both passes have kept their fastest copy.
   const std::string path = model->inference_path();
@@ -86,11 +87,11 @@ TEST(Model, ControlFlowAroundTheTargetFallsBackToTheModuleAsLoaded) {
   EXPECT_NE(path.find("first pass as loaded, not frozen"), std::string::npos) << path;
   EXPECT_NE(path.find("control flow"), std::string::npos) << path;
   // Every frame's activations, not only the first's: the attribute is overwritten on each pass.
-  const auto input = testing::load_npy(test_model("tiny_branchy_input.npy"));
+  const auto input = scorecam_test::load_npy(test_model("tiny_branchy_input.npy"));
   const auto first = model->forward(input).activations.clone();
   const auto second = model->forward(input * 2).activations;
-  EXPECT_GT(testing::max_abs_difference(first, second), 1e-3f);
-  EXPECT_LE(testing::max_abs_difference(model->forward(input).activations, first), 1e-6f);
+  EXPECT_GT(scorecam_test::max_abs_difference(first, second), 1e-3f);
+  EXPECT_LE(scorecam_test::max_abs_difference(model->forward(input).activations, first), 1e-6f);
 }
 
 // The bundled model's masked batches allocate intermediates of about 19 MB. Handed back to the

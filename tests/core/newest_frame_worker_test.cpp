@@ -8,13 +8,13 @@
 
 #include <gtest/gtest.h>
 
-#include "gate.h"
 #include "scorecam/newest_frame_worker.h"
+#include "support/gate.h"
 
 namespace scorecam {
 namespace {
 
-using testing::Gate;
+using scorecam_test::Gate;
 
 // Records what the worker was given; holds it at the gate first.
 struct Recorder {

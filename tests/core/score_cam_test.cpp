@@ -3,14 +3,15 @@
 
 #include "scorecam/error.h"
 #include "scorecam/score_cam.h"
-#include "test_data.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 namespace scorecam {
 namespace {
 
-using testing::load_npy;
-using testing::max_abs_difference;
-using testing::test_model;
+using scorecam_test::load_npy;
+using scorecam_test::max_abs_difference;
+using scorecam_test::test_model;
 
 struct Parity {
   std::string model;

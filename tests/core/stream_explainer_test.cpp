@@ -2,18 +2,19 @@
 // Races are played out in a fixed order: the `explaining` event holds the worker at a Gate.
 #include <gtest/gtest.h>
 
-#include "gate.h"
 #include "scorecam/error.h"
 #include "scorecam/stream_explainer.h"
-#include "test_data.h"
+#include "support/gate.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 namespace scorecam {
 namespace {
 
-using testing::Gate;
-using testing::max_abs_difference;
-using testing::random_frame;
-using testing::test_model;
+using scorecam_test::Gate;
+using scorecam_test::max_abs_difference;
+using scorecam_test::random_frame;
+using scorecam_test::test_model;
 
 std::unique_ptr<Model> tiny() { return Model::load(test_model("tiny_rgb.pt")); }
 

@@ -17,8 +17,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gst_test_util.h"
 #include "gstscorecammeta.h"
+#include "support/gst_util.h"
+#include "support/test_models.h"
 
 using scorecam_test::parse;
 using scorecam_test::run_to_eos;

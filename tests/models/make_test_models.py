@@ -9,21 +9,19 @@ Random weights with a fixed seed, so the files are the same on every run and no 
   flat_output.pt   returns [N, classes, 1]: not a classifier output
   tiny_1x1.pt      its only feature map is 1x1
   dead_channels.pt every channel of its target layer is zero
-and, for the parity tests, an input and the reference maps of tools/scorecam_reference.py:
+and, for the parity tests, an input and the reference maps of scorecam_reference.py (beside this file):
   NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, std4 = probability on the
   4 channels of largest spatial standard deviation)
 """
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-import scorecam_reference  # noqa: E402
+import scorecam_reference  # the test oracle, beside this script
 
 
 class TinyNet(nn.Module):

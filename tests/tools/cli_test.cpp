@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "test_data.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
 
 namespace {
 
-using scorecam::testing::load_npy;
-using scorecam::testing::test_model;
+using scorecam_test::load_npy;
+using scorecam_test::test_model;
 
 struct Run {
   int exit_code;

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Does Score-CAM point at the object? Measured on Fashion-MNIST scenes with known boxes.
 
 Builds scenes from the TEST split (articles the bundled model never saw), runs the `scorecam`
@@ -8,7 +7,8 @@ command-line tool on them in one call, and reports over all scenes:
 for Score-CAM and for two maps that know nothing of the image: a centred Gaussian and a uniform map.
 With --check MARGIN it exits 1 unless Score-CAM's energy share beats both by at least MARGIN.
 
-  tools/evaluate_localization.py --scorecam build/tools/scorecam --scenes 300 [--model M.pt] [--check 0.1]
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.evaluate_localization \
+      --scorecam build/apps/scorecam --scenes 300 [--model M.pt] [--check 0.1]
 """
 import argparse
 import json
@@ -20,8 +20,7 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fashion_scenes  # noqa: E402
+from . import fashion_scenes
 
 
 def box_mask(box, height, width):
@@ -56,7 +55,7 @@ def run_scorecam(scorecam, model, images, workdir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scorecam", default="build/tools/scorecam", help="the scorecam command-line tool")
+    parser.add_argument("--scorecam", default="build/apps/scorecam", help="the scorecam command-line tool")
     parser.add_argument("--model", help="TorchScript model (default: the bundled one)")
     parser.add_argument("--scenes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2024)

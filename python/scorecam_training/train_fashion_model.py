@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Trains the small Fashion-MNIST scene classifier used by the scorecam demos, on CPU.
 
 Training scenes come from the train split of Fashion-MNIST, test scenes from the test split
@@ -6,8 +5,8 @@ Training scenes come from the train split of Fashion-MNIST, test scenes from the
 exported with torch.jit.trace beside a JSON sidecar that tells the C++ core its input convention
 and the layer Score-CAM explains.
 
-  /usr/bin/python3 tools/train_fashion_model.py --out models/fashion_scenes.pt
-  /usr/bin/python3 tools/train_fashion_model.py --out models/fashion_scenes.pt --eval-only
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.train_fashion_model --out models/fashion_scenes.pt
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.train_fashion_model --out models/fashion_scenes.pt --eval-only
 """
 import argparse
 import json
@@ -19,8 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fashion_scenes  # noqa: E402  (a sibling file, not an installed package)
+from . import fashion_scenes
 
 TARGET_LAYER = "features.3"
 INPUT_SIZE = (fashion_scenes.SCENE_SIZE, fashion_scenes.SCENE_SIZE)  # (height, width)

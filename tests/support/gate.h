@@ -4,7 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 
-namespace scorecam::testing {
+namespace scorecam_test {
 
 class Gate {
  public:
@@ -36,4 +36,4 @@ class Gate {
   int allowed_ = 0;
 };
 
-}  // namespace scorecam::testing
+}  // namespace scorecam_test

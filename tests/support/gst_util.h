@@ -1,19 +1,15 @@
-// Helpers shared by the gst tests: test model paths, scratch directories, running a pipeline.
+// Helpers shared by the gst tests: scratch directories, running a pipeline, capturing GLib warnings.
 #pragma once
 
-#include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
 namespace scorecam_test {
-
-inline std::string test_model(const std::string& name) {
-  const char* dir = std::getenv("SCORECAM_TEST_MODELS");
-  return std::string(dir ? dir : SCORECAM_TEST_MODELS_DEFAULT) + "/" + name;
-}
 
 // A fresh directory, removed with its files (no subdirectories) when the object goes.
 class TempDir {
@@ -82,5 +78,27 @@ inline GstElement* parse(const std::string& description) {
   g_clear_error(&error);
   return pipeline;
 }
+
+// Captures the warnings GLib and the element print, e.g. for a rejected property change.
+class WarningCapture {
+ public:
+  WarningCapture() {
+    for (const char* domain : {static_cast<const char*>(nullptr), "GLib-GObject"})
+      handlers_.emplace_back(domain, g_log_set_handler(domain, G_LOG_LEVEL_WARNING, &WarningCapture::on_log, this));
+  }
+  ~WarningCapture() {
+    for (const auto& [domain, id] : handlers_) g_log_remove_handler(domain, id);
+  }
+  WarningCapture(const WarningCapture&) = delete;
+  WarningCapture& operator=(const WarningCapture&) = delete;
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  static void on_log(const gchar*, GLogLevelFlags, const gchar* message, gpointer self) {
+    static_cast<WarningCapture*>(self)->warnings_.push_back(message);
+  }
+  std::vector<std::pair<const char*, guint>> handlers_;
+  std::vector<std::string> warnings_;
+};
 
 }  // namespace scorecam_test

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Cluttered "scenes" built from Fashion-MNIST, for training and testing a saliency demo model.
 
 A scene is one Fashion-MNIST article, tinted with a random colour, placed at a random position,
@@ -8,8 +7,8 @@ the class is the article itself, and a saliency map of a correct classifier shou
 
 Everything is drawn from a numpy Generator, so a seed fixes every scene exactly.
 
-  /usr/bin/python3 tools/fashion_scenes.py --selftest        # determinism and box checks
-  /usr/bin/python3 tools/fashion_scenes.py --preview out.png # a 4x4 grid of test-split scenes
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --selftest        # determinism, boxes
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --preview out.png # 4x4 test scenes
 """
 import argparse
 import colorsys

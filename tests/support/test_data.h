@@ -1,7 +1,5 @@
 #pragma once
-// Where the generated test models live, a reader for the .npy files the Python side writes, and
-// frames of random pixels.
-#include <cstdlib>
+// A reader for the .npy files the Python side writes, tensor comparison and frames of random pixels.
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -12,14 +10,7 @@
 
 #include "scorecam/image.h"
 
-namespace scorecam::testing {
-
-inline std::string test_models_dir() {
-  const char* dir = std::getenv("SCORECAM_TEST_MODELS");
-  return dir ? dir : "test-models";
-}
-
-inline std::string test_model(const std::string& name) { return test_models_dir() + "/" + name; }
+namespace scorecam_test {
 
 // Reads a little-endian float32 C-order .npy (what numpy.save writes for float32 arrays).
 inline torch::Tensor load_npy(const std::string& path) {
@@ -56,12 +47,13 @@ inline float max_abs_difference(const torch::Tensor& a, const torch::Tensor& b) 
 
 struct Frame {
   std::vector<uint8_t> pixels;
-  ImageView view;
+  scorecam::ImageView view;
 };
 
-inline Frame random_frame(int width, int height, uint64_t seed, PixelLayout layout = PixelLayout::RGB) {
+inline Frame random_frame(int width, int height, uint64_t seed,
+                          scorecam::PixelLayout layout = scorecam::PixelLayout::RGB) {
   Frame frame;
-  const int pixel = bytes_per_pixel(layout);
+  const int pixel = scorecam::bytes_per_pixel(layout);
   torch::manual_seed(seed);
   const auto seeded = torch::randint(0, 256, {height * width * pixel}, torch::kUInt8);
   frame.pixels.assign(seeded.data_ptr<uint8_t>(), seeded.data_ptr<uint8_t>() + seeded.numel());
@@ -69,4 +61,4 @@ inline Frame random_frame(int width, int height, uint64_t seed, PixelLayout layo
   return frame;
 }
 
-}  // namespace scorecam::testing
+}  // namespace scorecam_test

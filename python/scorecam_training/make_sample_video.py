@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Renders the sample clip: test-split Fashion-MNIST articles moving over slowly panning clutter.
 
 Deterministic frames (fixed seed, fixed articles), encoded to H.264 in MP4 by gst-launch-1.0,
@@ -12,8 +11,9 @@ than its square source so that the 4:3 -> 1:1 squash gives it back its own propo
 the model was trained on (within 10%). After writing, the script decodes the MP4 back and
 checks frames and content.
 
-  /usr/bin/python3 tools/make_sample_video.py --out samples/fashion_walk.mp4
-  /usr/bin/python3 tools/make_sample_video.py --out samples/fashion_walk.mp4 --check-model models/fashion_scenes.pt
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.make_sample_video --out samples/fashion_walk.mp4
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.make_sample_video --out samples/fashion_walk.mp4 \
+      --check-model models/fashion_scenes.pt
 """
 import argparse
 import json
@@ -24,8 +24,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fashion_scenes  # noqa: E402  (a sibling file, not an installed package)
+from . import fashion_scenes
 
 WIDTH, HEIGHT, FPS, SECONDS = 320, 240, 30, 4
 PAN = (80, 40)            # background travel over the clip, pixels (x, y): slow drift, ~0.7 px/frame

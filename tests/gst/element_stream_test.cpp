@@ -1,0 +1,176 @@
+// scorecamoverlay as the stream changes: renegotiation, latency, flushes and discontinuities, and the
+// async mode, where frames leave before their heatmap is ready.
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include "gstscorecammeta.h"
+#include "support/element_harness.h"
+
+namespace scorecam_test {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Stream changes
+
+TEST(Stream, RenegotiatesToAnotherSizeAndFormat) {
+  Harness h(make_overlay(tiny()));
+  const std::vector<std::tuple<std::string, int, int>> steps = {{"RGB", 64, 48}, {"RGB", 96, 72}, {"NV12", 80, 60},
+                                                                {"BGRA", 33, 17}};
+  for (const auto& [format, width, height] : steps) {
+    h.set_caps(caps_for(format, width, height));
+    for (int i = 0; i < 2; ++i) {
+      GstBuffer* out = h.push_pull(make_frame(format, width, height, i));
+      ASSERT_NE(out, nullptr) << format << " " << width << "x" << height;
+      GstVideoInfo info;
+      gst_video_info_set_format(&info, gst_video_format_from_string(format.c_str()), width, height);
+      EXPECT_EQ(gst_buffer_get_size(out), GST_VIDEO_INFO_SIZE(&info));
+      roi_classification(out, width, height);
+      gst_buffer_unref(out);
+    }
+  }
+}
+
+TEST(Stream, LatencyIsTheMeasuredProcessingTimeInSyncModeAndZeroInAsync) {
+  {
+    Harness h(make_overlay(tiny()));
+    const GstClockTime latency = gst_harness_query_latency(h.get());
+    EXPECT_GT(latency, 0u);
+    EXPECT_LT(latency, 10 * GST_SECOND);
+  }
+  Harness h(make_overlay(tiny({{"async", "true"}})));
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 0u);
+}
+
+// After a flush or a discontinuity the reused scores are forgotten: the next frame is a full refresh.
+TEST(Stream, FlushesAndDiscontinuitiesRestartReuse) {
+  Harness h(make_overlay(tiny({{"refresh-interval", "10"}, {"post-messages", "true"}})));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h.element(), bus);
+  h.set_caps(caps_for("RGB", 64, 48));
+  auto refreshed = [&](GstBuffer* in) {
+    gst_buffer_unref(h.push_pull(in));
+    GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+    gboolean result = FALSE;
+    if (message) gst_structure_get_boolean(gst_message_get_structure(message), "refreshed", &result);
+    if (message) gst_message_unref(message);
+    return result;
+  };
+  EXPECT_TRUE(refreshed(make_frame("RGB", 64, 48, 0)));
+  EXPECT_FALSE(refreshed(make_frame("RGB", 64, 48, 0)));  // reused
+
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_start()));
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_segment(&segment)));
+  EXPECT_TRUE(refreshed(make_frame("RGB", 64, 48, 0)));
+  EXPECT_FALSE(refreshed(make_frame("RGB", 64, 48, 0)));
+
+  GstBuffer* discont = make_frame("RGB", 64, 48, 0);
+  GST_BUFFER_FLAG_SET(discont, GST_BUFFER_FLAG_DISCONT);
+  EXPECT_TRUE(refreshed(discont));
+  gst_element_set_bus(h.element(), nullptr);
+  gst_object_unref(bus);
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_eos()));
+  bool eos = false;
+  while (GstEvent* event = gst_harness_try_pull_event(h.get())) {
+    eos = eos || GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+  }
+  EXPECT_TRUE(eos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Async mode
+
+guint64 wait_for_explained(Harness& h, guint64 more_than) {
+  for (int i = 0; i < 1000 && h.counter("explained-frames") <= more_than; ++i) g_usleep(10000);
+  return h.counter("explained-frames");
+}
+
+TEST(Async, EveryFrameLeavesWhileTheModelLagsBehind) {
+  Harness h(make_overlay(tiny({{"async", "true"}, {"batch-size", "1"}})));
+  h.set_caps(caps_for("RGB", 64, 48));
+  const int frames = 150;
+  int annotated = 0;
+  for (int i = 0; i < frames; ++i) {
+    GstBuffer* in = make_frame("RGB", 64, 48, i);
+    GST_BUFFER_PTS(in) = i * GST_MSECOND;
+    GstBuffer* out = h.push_pull(in);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(GST_BUFFER_PTS(out), i * GST_MSECOND);
+    if (const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out)) {
+      ++annotated;
+      EXPECT_LE(meta->source_pts, GST_BUFFER_PTS(out));  // an earlier frame's heatmap
+      roi_classification(out, 64, 48);
+    }
+    gst_buffer_unref(out);
+  }
+  EXPECT_EQ(gst_harness_buffers_received(h.get()), static_cast<guint>(frames));
+  const guint64 explained = wait_for_explained(h, 0);
+  EXPECT_GE(explained, 1u);
+  // Once something has finished, every frame carries the newest heatmap.
+  GstBuffer* out = h.push_pull(make_frame("RGB", 64, 48, 0));
+  EXPECT_NE(gst_buffer_get_scorecam_meta(out), nullptr);
+  gst_buffer_unref(out);
+
+  // One frame waits at most and one is explained at a time: the rest was dropped, not queued.
+  const guint64 dropped = h.counter("dropped-work");
+  const guint64 settled = h.counter("explained-frames") + dropped;
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LE(settled, frames + 1u);
+  EXPECT_GE(settled + 2, frames + 1u);
+  EXPECT_LT(annotated, frames);
+}
+
+TEST(Async, AFlushDiscardsWorkFromBeforeIt) {
+  Harness h(make_overlay(tiny({{"async", "true"}})));
+  h.set_caps(caps_for("RGB", 64, 48));
+  for (int i = 0; i < 10; ++i) {
+    GstBuffer* in = make_frame("RGB", 64, 48, i);
+    GST_BUFFER_PTS(in) = i * GST_MSECOND;
+    gst_buffer_unref(h.push_pull(in));
+  }
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_start()));
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_stop(TRUE)));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  EXPECT_TRUE(gst_harness_push_event(h.get(), gst_event_new_segment(&segment)));
+
+  const GstClockTime after = 100 * GST_SECOND;
+  GstBuffer* in = make_frame("RGB", 64, 48, 0);
+  GST_BUFFER_PTS(in) = after;
+  GstBuffer* out = h.push_pull(in);
+  EXPECT_EQ(gst_buffer_get_scorecam_meta(out), nullptr);  // the old heatmap went with the flush
+  gst_buffer_unref(out);
+  // Once a heatmap is back, it must come from after the flush.
+  bool annotated = false;
+  for (int i = 1; i < 1000 && !annotated; ++i) {
+    in = make_frame("RGB", 64, 48, i);
+    GST_BUFFER_PTS(in) = after + i * GST_MSECOND;
+    out = h.push_pull(in);
+    if (const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out)) {
+      annotated = true;
+      EXPECT_GE(meta->source_pts, after);
+    }
+    gst_buffer_unref(out);
+    g_usleep(10000);
+  }
+  EXPECT_TRUE(annotated);
+}
+
+TEST(Async, StopsCleanlyWithWorkInFlight) {
+  for (int run = 0; run < 3; ++run) {
+    Harness h(make_overlay(tiny({{"async", "true"}, {"batch-size", "1"}})));
+    h.set_caps(caps_for("NV12", 64, 48));
+    for (int i = 0; i < 5; ++i) gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, i)));
+  }  // teardown with a frame queued and one being explained
+}
+
+}  // namespace
+}  // namespace scorecam_test
