@@ -46,8 +46,7 @@ ImageResult explain_image(FrameExplainer& explainer, const std::string& path, co
   const auto start = std::chrono::steady_clock::now();
   result.frame = explainer.process(view);
   result.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  ResizedMapCache resized;  // the map at the image's size, for the .npy and the overlay
-  const torch::Tensor& map = resized.resized(result.frame.map, image.rows, image.cols);
+  const auto map = resize_map(result.frame.map, image.rows, image.cols);
   const std::string stem = std::filesystem::path(path).stem().string();
   result.map_path = (out / (stem + ".npy")).string();
   save_npy(result.map_path, map);

@@ -316,8 +316,10 @@ class ModelView {
   bool mapped_ = false;
 };
 
-// The heatmap and caption of one explanation as an overlay composition of one ARGB rectangle
-// over the frame, kept while frames share the explanation (async mode) and the settings.
+// The heatmap and caption of one explanation as an overlay composition, kept while frames share
+// the explanation (async mode) and the settings: the heatmap as an ARGB rectangle at the map's
+// own size, scaled over the whole frame by whoever draws it, and the caption as a rectangle of
+// its box's size in the top-left corner.
 class HeatmapOverlay {
  public:
   ~HeatmapOverlay() { clear(); }
@@ -331,7 +333,7 @@ class HeatmapOverlay {
       width_ = width;
       height_ = height;
       settings_ = settings;
-      if (settings.overlay.alpha > 0.0 || settings.show_label) composition_ = make(*heat);
+      composition_ = make(*heat);
     }
     return composition_;
   }
@@ -344,33 +346,56 @@ class HeatmapOverlay {
 
  private:
   GstVideoOverlayComposition* make(const scorecam::Heatmap& heat) {
+    GstVideoOverlayComposition* composition = nullptr;
+    auto add = [&composition](GstVideoOverlayRectangle* rectangle) {
+      if (composition) {
+        gst_video_overlay_composition_add_rectangle(composition, rectangle);
+      } else {
+        composition = gst_video_overlay_composition_new(rectangle);
+      }
+      gst_video_overlay_rectangle_unref(rectangle);
+    };
+    const torch::Tensor& map = heat.result.map;
+    if (settings_.overlay.alpha > 0.0) {
+      add(rectangle(map.size(1), map.size(0), width_, height_,
+                    [&](scorecam::ImageView& layer) { scorecam::paint_heatmap(layer, map, settings_.overlay); }));
+    }
+    if (settings_.show_label) {
+      const scorecam::CaptionBox box = scorecam::caption_box(heat.caption, width_, height_);
+      add(rectangle(box.width, box.height, box.width, box.height,
+                    [&](scorecam::ImageView& layer) { scorecam::draw_caption_box(layer, heat.caption, height_); }));
+    }
+    return composition;
+  }
+
+  // An ARGB rectangle of width x height pixels, drawn by `paint`, shown at (0, 0) at the render size.
+  template <typename Paint>
+  static GstVideoOverlayRectangle* rectangle(int width, int height, int render_width, int render_height,
+                                             Paint&& paint) {
     // GStreamer's ARGB overlay format is B, G, R, A in memory on little-endian machines.
     const auto layout = G_BYTE_ORDER == G_LITTLE_ENDIAN ? scorecam::PixelLayout::BGRA : scorecam::PixelLayout::ARGB;
-    const std::size_t stride = static_cast<std::size_t>(width_) * 4;
-    GstBuffer* pixels = gst_buffer_new_allocate(nullptr, stride * height_, nullptr);
-    gst_buffer_add_video_meta(pixels, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width_,
-                              height_);
+    const std::size_t stride = static_cast<std::size_t>(width) * 4;
+    GstBuffer* pixels = gst_buffer_new_allocate(nullptr, stride * height, nullptr);
+    gst_buffer_add_video_meta(pixels, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width,
+                              height);
     GstMapInfo map;
     if (!gst_buffer_map(pixels, &map, GST_MAP_WRITE)) {
       gst_buffer_unref(pixels);
       throw scorecam::Error("cannot map the overlay's pixels");
     }
-    scorecam::ImageView layer{map.data, width_, height_, stride, layout};
+    scorecam::ImageView layer{map.data, width, height, stride, layout};
     try {
-      scorecam::paint_heatmap(layer, resized_.resized(heat.result.map, height_, width_), settings_.overlay);
-      if (settings_.show_label) scorecam::draw_caption(layer, heat.caption);
+      paint(layer);
     } catch (...) {
       gst_buffer_unmap(pixels, &map);
       gst_buffer_unref(pixels);
       throw;
     }
     gst_buffer_unmap(pixels, &map);
-    GstVideoOverlayRectangle* rectangle =
-        gst_video_overlay_rectangle_new_raw(pixels, 0, 0, width_, height_, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
+    GstVideoOverlayRectangle* rectangle = gst_video_overlay_rectangle_new_raw(
+        pixels, 0, 0, render_width, render_height, GST_VIDEO_OVERLAY_FORMAT_FLAG_NONE);
     gst_buffer_unref(pixels);
-    GstVideoOverlayComposition* composition = gst_video_overlay_composition_new(rectangle);
-    gst_video_overlay_rectangle_unref(rectangle);
-    return composition;
+    return rectangle;
   }
 
   std::shared_ptr<const scorecam::Heatmap> heat_;
@@ -378,7 +403,6 @@ class HeatmapOverlay {
   int height_ = 0;
   DrawSettings settings_;
   GstVideoOverlayComposition* composition_ = nullptr;
-  scorecam::ResizedMapCache resized_;
 };
 
 // The "classification" structure of the region-of-interest meta; the bus message adds to it.

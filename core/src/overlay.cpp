@@ -8,7 +8,6 @@
 
 #include "enum_names.h"
 #include "scorecam/error.h"
-#include "scorecam/score_cam.h"
 
 namespace scorecam {
 namespace {
@@ -68,11 +67,10 @@ void check_map(const ImageView& frame, const torch::Tensor& map, const OverlayOp
   if (!(options.alpha >= 0.0 && options.alpha <= 1.0)) throw Error("alpha must be within [0, 1]");
 }
 
-// Calls paint(pixel, colour) for each pixel whose saliency reaches the threshold, and skip(pixel)
-// for the others; colour is BGR.
-template <typename Paint, typename Skip>
-void for_each_pixel(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options, Paint&& paint,
-                    Skip&& skip) {
+// Calls paint(pixel, colour, salient) for each pixel: colour (BGR) is the colormap's for its
+// saliency, salient whether that reaches the threshold.
+template <typename Paint>
+void for_each_pixel(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options, Paint&& paint) {
   const cv::Mat& table = cached_table(options.colormap);
   const int pixel = bytes_per_pixel(frame.layout);
   const float* values = map.data_ptr<float>();
@@ -81,11 +79,8 @@ void for_each_pixel(ImageView& frame, const torch::Tensor& map, const OverlayOpt
     const float* saliency = values + static_cast<std::size_t>(y) * frame.width;
     for (int x = 0; x < frame.width; ++x) {
       const float value = saliency[x];
-      if (value < options.threshold) {
-        skip(row + x * pixel);
-        continue;
-      }
-      paint(row + x * pixel, table.at<cv::Vec3b>(0, std::clamp(static_cast<int>(value * 255.f + 0.5f), 0, 255)));
+      paint(row + x * pixel, table.at<cv::Vec3b>(0, std::clamp(static_cast<int>(value * 255.f + 0.5f), 0, 255)),
+            value >= options.threshold);
     }
   }
 }
@@ -108,14 +103,12 @@ void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOpti
   rgb_offsets(frame.layout, red, green, blue);
   // Fixed-point weights: 8 bits of alpha keep the blend exact enough and the loop integer-only.
   const int weight = static_cast<int>(std::lround(options.alpha * 256.0));
-  for_each_pixel(
-      frame, map, options,
-      [&](uint8_t* p, const cv::Vec3b& colour) {
-        p[red] = static_cast<uint8_t>((p[red] * (256 - weight) + colour[2] * weight) >> 8);
-        p[green] = static_cast<uint8_t>((p[green] * (256 - weight) + colour[1] * weight) >> 8);
-        p[blue] = static_cast<uint8_t>((p[blue] * (256 - weight) + colour[0] * weight) >> 8);
-      },
-      [](uint8_t*) {});
+  for_each_pixel(frame, map, options, [&](uint8_t* p, const cv::Vec3b& colour, bool salient) {
+    if (!salient) return;
+    p[red] = static_cast<uint8_t>((p[red] * (256 - weight) + colour[2] * weight) >> 8);
+    p[green] = static_cast<uint8_t>((p[green] * (256 - weight) + colour[1] * weight) >> 8);
+    p[blue] = static_cast<uint8_t>((p[blue] * (256 - weight) + colour[0] * weight) >> 8);
+  });
 }
 
 void paint_heatmap(ImageView& layer, const torch::Tensor& map, const OverlayOptions& options) {
@@ -124,39 +117,54 @@ void paint_heatmap(ImageView& layer, const torch::Tensor& map, const OverlayOpti
   int red, green, blue;
   rgb_offsets(layer.layout, red, green, blue);
   const auto opacity = static_cast<uint8_t>(std::lround(options.alpha * 255.0));
-  for_each_pixel(
-      layer, map, options,
-      [&](uint8_t* p, const cv::Vec3b& colour) {
-        p[red] = colour[2];
-        p[green] = colour[1];
-        p[blue] = colour[0];
-        p[alpha] = opacity;
-      },
-      [](uint8_t* p) { std::fill_n(p, 4, uint8_t{0}); });
+  for_each_pixel(layer, map, options, [&](uint8_t* p, const cv::Vec3b& colour, bool salient) {
+    p[red] = colour[2];
+    p[green] = colour[1];
+    p[blue] = colour[0];
+    p[alpha] = salient ? opacity : 0;
+  });
 }
 
-const torch::Tensor& ResizedMapCache::resized(const torch::Tensor& map, int height, int width) {
-  if (!resized_.defined() || !source_.is_same(map) || resized_.size(0) != height || resized_.size(1) != width) {
-    resized_ = resize_map(map, height, width);
-    source_ = map;
-  }
-  return resized_;
-}
+namespace {
 
-void draw_caption(ImageView& frame, const std::string& text) {
-  cv::Mat image = wrap(frame);
-  const double scale = std::max(0.35, frame.height / 600.0);
-  const int thickness = std::max(1, static_cast<int>(scale * 1.5));
+// The caption's font and box for a frame of this height.
+struct CaptionLayout {
+  double scale = 0;
+  int thickness = 0;
+  int margin = 0;
+  cv::Size text;
   int baseline = 0;
-  const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
-  const int margin = std::max(2, size.height / 3);
-  const cv::Rect box(0, 0, std::min(frame.width, size.width + 2 * margin),
-                     std::min(frame.height, size.height + baseline + 2 * margin));
-  const cv::Scalar black = bytes_per_pixel(frame.layout) == 3 ? cv::Scalar(0, 0, 0) : cv::Scalar(0, 0, 0, 255);
-  const cv::Scalar white = bytes_per_pixel(frame.layout) == 3 ? cv::Scalar(255, 255, 255) : cv::Scalar(255, 255, 255, 255);
-  cv::rectangle(image, box, black, cv::FILLED);
-  cv::putText(image, text, cv::Point(margin, margin + size.height), cv::FONT_HERSHEY_SIMPLEX, scale, white, thickness,
+};
+
+CaptionLayout caption_layout(const std::string& text, int frame_height) {
+  CaptionLayout layout;
+  layout.scale = std::max(0.35, frame_height / 600.0);
+  layout.thickness = std::max(1, static_cast<int>(layout.scale * 1.5));
+  layout.text = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, layout.scale, layout.thickness, &layout.baseline);
+  layout.margin = std::max(2, layout.text.height / 3);
+  return layout;
+}
+
+}  // namespace
+
+CaptionBox caption_box(const std::string& text, int frame_width, int frame_height) {
+  const CaptionLayout layout = caption_layout(text, frame_height);
+  return {std::min(frame_width, layout.text.width + 2 * layout.margin),
+          std::min(frame_height, layout.text.height + layout.baseline + 2 * layout.margin)};
+}
+
+void draw_caption_box(ImageView& frame, const std::string& text, int frame_height) {
+  cv::Mat image = wrap(frame);
+  const CaptionLayout layout = caption_layout(text, frame_height);
+  const cv::Rect box(0, 0, std::min(frame.width, layout.text.width + 2 * layout.margin),
+                     std::min(frame.height, layout.text.height + layout.baseline + 2 * layout.margin));
+  const bool opaque = bytes_per_pixel(frame.layout) == 4;  // the alpha (or padding) byte too
+  cv::rectangle(image, box, opaque ? cv::Scalar(0, 0, 0, 255) : cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(image, text, cv::Point(layout.margin, layout.margin + layout.text.height), cv::FONT_HERSHEY_SIMPLEX,
+              layout.scale, opaque ? cv::Scalar(255, 255, 255, 255) : cv::Scalar(255, 255, 255), layout.thickness,
               cv::LINE_AA);
 }
+
+void draw_caption(ImageView& frame, const std::string& text) { draw_caption_box(frame, text, frame.height); }
 
 }  // namespace scorecam

@@ -77,7 +77,9 @@ TEST(Overlay, PaintsAHeatmapLayerOpaqueWhereSalientAndClearElsewhere) {
     int red, green, blue;
     rgb_offsets(layout, red, green, blue);
     const int alpha = layout == PixelLayout::BGRA ? 3 : 0;
-    EXPECT_EQ(std::vector<uint8_t>(pixels.begin(), pixels.begin() + 4), std::vector<uint8_t>(4, 0));
+    EXPECT_EQ(pixels[alpha], 0);          // below the threshold: transparent
+    EXPECT_EQ(pixels[blue], 255);         // in the colormap's colour (jet at 0.2: blue), so scaling
+    EXPECT_EQ(pixels[red], 0);            // the layer blends no black into its edges
     EXPECT_EQ(pixels[4 + alpha], 153);  // 0.6 * 255
     EXPECT_EQ(pixels[4 + red], 128);    // jet at 1.0
     EXPECT_EQ(pixels[4 + green], 0);
@@ -88,16 +90,24 @@ TEST(Overlay, PaintsAHeatmapLayerOpaqueWhereSalientAndClearElsewhere) {
   EXPECT_THROW(paint_heatmap(no_alpha, torch::ones({1, 1}), {}), Error);
 }
 
-TEST(Overlay, ResizesEachMapOncePerSize) {
-  ResizedMapCache cache;
-  const auto map = torch::rand({4, 5});
-  const torch::Tensor& first = cache.resized(map, 8, 10);
-  EXPECT_EQ(first.sizes(), (std::vector<int64_t>{8, 10}));
-  const void* data = first.data_ptr();
-  EXPECT_EQ(cache.resized(map, 8, 10).data_ptr(), data);  // the same map at the same size: no work
-  EXPECT_EQ(cache.resized(map, 4, 4).sizes(), (std::vector<int64_t>{4, 4}));
-  const auto other = map.clone();
-  EXPECT_TRUE(cache.resized(other, 4, 4).equal(resize_map(other, 4, 4)));
+TEST(Overlay, ACaptionBoxLayerHoldsTheCaptionAlone) {
+  const std::string text = "Sneaker 97%";
+  const CaptionBox box = caption_box(text, 320, 240);
+  EXPECT_GT(box.width, 10);
+  EXPECT_LT(box.width, 320);
+  EXPECT_GT(box.height, 5);
+  EXPECT_LT(box.height, 60);
+  std::vector<uint8_t> layer(box.width * box.height * 4, 0);
+  ImageView view = view_of(layer, box.width, box.height, PixelLayout::BGRA);
+  draw_caption_box(view, text, 240);
+  // Drawn on the whole frame, the caption covers the same pixels.
+  std::vector<uint8_t> frame(320 * 240 * 4, 0);
+  ImageView frame_view = view_of(frame, 320, 240, PixelLayout::BGRA);
+  draw_caption(frame_view, text);
+  for (int y = 0; y < box.height; ++y) {
+    for (int x = 0; x < box.width * 4; ++x) ASSERT_EQ(layer[y * box.width * 4 + x], frame[y * 320 * 4 + x]);
+  }
+  for (std::size_t i = 3; i < layer.size(); i += 4) ASSERT_EQ(layer[i], 255);  // opaque throughout
 }
 
 TEST(Overlay, CaptionDrawsInTheTopLeftCorner) {

@@ -102,12 +102,18 @@ TEST(Drawing, DownstreamThatDrawsOverlaysGetsTheComposition) {
   EXPECT_EQ(max_difference(out, original), 0);
   GstVideoOverlayCompositionMeta* meta = gst_buffer_get_video_overlay_composition_meta(out);
   ASSERT_NE(meta, nullptr);
-  EXPECT_EQ(gst_video_overlay_composition_n_rectangles(meta->overlay), 1u);
+  // The heatmap over the whole frame, then the caption in the top-left corner.
+  ASSERT_EQ(gst_video_overlay_composition_n_rectangles(meta->overlay), 2u);
   gint x, y;
   guint w, hgt;
   gst_video_overlay_rectangle_get_render_rectangle(gst_video_overlay_composition_get_rectangle(meta->overlay, 0), &x,
                                                    &y, &w, &hgt);
   EXPECT_EQ(std::make_tuple(x, y, w, hgt), std::make_tuple(0, 0, 64u, 48u));
+  gst_video_overlay_rectangle_get_render_rectangle(gst_video_overlay_composition_get_rectangle(meta->overlay, 1), &x,
+                                                   &y, &w, &hgt);
+  EXPECT_EQ(std::make_tuple(x, y), std::make_tuple(0, 0));
+  EXPECT_LT(w, 64u);
+  EXPECT_LT(hgt, 48u);
   roi_classification(out, 64, 48);
 
   // Drawn downstream, the composition gives the pixels the element draws when it blends itself.

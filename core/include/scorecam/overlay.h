@@ -23,24 +23,22 @@ struct OverlayOptions {
 // map: [frame height, frame width] float32 in [0, 1] on the CPU (see resize_map).
 void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options);
 
-// The heatmap as a layer to composite later: colour and opacity (alpha * 255) where the map
-// reaches the threshold, fully transparent elsewhere. `layer` has an alpha channel (RGBA, BGRA,
-// ARGB or ABGR) and the map's size; its pixels are all overwritten.
+// The heatmap as a layer to composite later, at any size (a compositor may scale it): the
+// colormap's colour everywhere, so that scaling blends no foreign colour in, and opacity
+// alpha * 255 where the map reaches the threshold, 0 elsewhere. `layer` has an alpha channel
+// (RGBA, BGRA, ARGB or ABGR) and the map's size; its pixels are all overwritten.
 void paint_heatmap(ImageView& layer, const torch::Tensor& map, const OverlayOptions& options);
 
-// Resizes a map to a frame's size once: in async mode one map serves many frames, and a
-// program drawing a map at one size needs it once.
-class ResizedMapCache {
- public:
-  // The [height, width] float32 CPU map; `map` is remembered by identity, not by value.
-  const torch::Tensor& resized(const torch::Tensor& map, int height, int width);
-
- private:
-  torch::Tensor source_;
-  torch::Tensor resized_;
-};
-
-// A readable caption (white on a dark box) in the top-left corner.
+// A readable caption (white on a dark box) in the top-left corner, sized for the frame's height.
 void draw_caption(ImageView& frame, const std::string& text);
+
+// The caption's box on a frame of this size: a layer of the box's size takes the caption alone
+// (draw_caption_box), to be composited over the frame's top-left corner.
+struct CaptionBox {
+  int width = 0;
+  int height = 0;
+};
+CaptionBox caption_box(const std::string& text, int frame_width, int frame_height);
+void draw_caption_box(ImageView& box, const std::string& text, int frame_height);
 
 }  // namespace scorecam
