@@ -46,6 +46,8 @@ ImageResult explain_image(FrameExplainer& explainer, const std::string& path, co
   const auto start = std::chrono::steady_clock::now();
   result.frame = explainer.process(view);
   result.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  // Nothing is written for a broken output: files of zeros would look like a result.
+  if (!result.frame.valid) throw Error("the model's class scores for '" + path + "' are not finite (NaN or infinity)");
   const auto map = resize_map(result.frame.map, image.rows, image.cols);
   const std::string stem = std::filesystem::path(path).stem().string();
   result.map_path = (out / (stem + ".npy")).string();

@@ -356,7 +356,7 @@ class HeatmapOverlay {
       gst_video_overlay_rectangle_unref(rectangle);
     };
     const torch::Tensor& map = heat.result.map;
-    if (settings_.overlay.alpha > 0.0) {
+    if (settings_.overlay.alpha > 0.0 && heat.result.valid) {
       add(rectangle(map.size(1), map.size(0), width_, height_,
                     [&](scorecam::ImageView& layer) { scorecam::paint_heatmap(layer, map, settings_.overlay); }));
     }
@@ -405,10 +405,14 @@ class HeatmapOverlay {
   GstVideoOverlayComposition* composition_ = nullptr;
 };
 
-// The "classification" structure of the region-of-interest meta; the bus message adds to it.
-GstStructure* classification_structure(const char* name, const scorecam::ClassScore& best) {
-  return gst_structure_new(name, "label", G_TYPE_STRING, best.label.c_str(), "class-id", G_TYPE_INT, best.class_id,
-                           "confidence", G_TYPE_DOUBLE, static_cast<double>(best.probability), nullptr);
+// The "classification" structure of the region-of-interest meta; the bus message adds to it. When
+// the model's output was not finite there is no class to name: valid=false and class-id -1 only.
+GstStructure* classification_structure(const char* name, const scorecam::FrameResult& result) {
+  if (!result.valid) return gst_structure_new(name, "valid", G_TYPE_BOOLEAN, FALSE, "class-id", G_TYPE_INT, -1, nullptr);
+  const scorecam::ClassScore& best = result.top.front();
+  return gst_structure_new(name, "valid", G_TYPE_BOOLEAN, TRUE, "label", G_TYPE_STRING, best.label.c_str(), "class-id",
+                           G_TYPE_INT, best.class_id, "confidence", G_TYPE_DOUBLE,
+                           static_cast<double>(best.probability), nullptr);
 }
 
 }  // namespace
@@ -542,7 +546,7 @@ bool ScoreCamOverlayImpl::start() {
       GST_WARNING_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
     }
     auto stream = std::make_shared<scorecam::StreamExplainer>(std::move(model), s.explainer, m.async, events());
-    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); a full explanation takes about %" GST_TIME_FORMAT,
+    GST_INFO_OBJECT(element_, "loaded %s (layer %s, %d classes); a frame takes at most about %" GST_TIME_FORMAT,
                     m.model_location.c_str(), stream->model().target_layer().c_str(), classes,
                     GST_TIME_ARGS(static_cast<GstClockTime>(stream->latency().count())));
     run_.explainer_revision = s.explainer_revision;
@@ -601,16 +605,17 @@ void ScoreCamOverlayImpl::draw(GstVideoFrame* frame, const std::shared_ptr<const
 
 void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& heat, int width, int height,
                                  bool post_message) {
-  const scorecam::ClassScore& best = heat.result.top.front();
   const auto source_pts = static_cast<GstClockTime>(heat.source_timestamp);
   GstVideoRegionOfInterestMeta* roi =
       gst_buffer_add_video_region_of_interest_meta(buffer, "scorecam", 0, 0, width, height);
-  gst_video_region_of_interest_meta_add_param(roi, classification_structure("classification", best));
+  gst_video_region_of_interest_meta_add_param(roi, classification_structure("classification", heat.result));
   const torch::Tensor& map = heat.result.map;
-  gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), source_pts,
-                               heat.result.target_class);
+  if (heat.result.valid) {
+    gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), source_pts,
+                                 heat.result.target_class);
+  }
   if (!post_message) return;
-  GstStructure* s = classification_structure("scorecam", best);
+  GstStructure* s = classification_structure("scorecam", heat.result);
   gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS(buffer), "source-timestamp", G_TYPE_UINT64,
                     source_pts, "target-class", G_TYPE_INT, heat.result.target_class, "refreshed", G_TYPE_BOOLEAN,
                     heat.result.refreshed, "forward-passes", G_TYPE_INT, heat.result.forward_passes, nullptr);

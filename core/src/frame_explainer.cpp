@@ -16,7 +16,7 @@ std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& pro
 }
 
 std::string caption_text(const FrameResult& result, const std::string& target_label) {
-  if (result.top.empty()) return target_label;
+  if (!result.valid || result.top.empty()) return "no valid model output";
   const ClassScore& best = result.top.front();
   std::string text = best.label + " " + std::to_string(static_cast<int>(best.probability * 100.f + 0.5f)) + "%";
   if (result.target_class != best.class_id) text += " | map: " + target_label;
@@ -32,6 +32,10 @@ FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOpt
     throw Error("target class " + std::to_string(target_class) + " is out of range: the model has " +
                 std::to_string(model.num_classes()) + " classes");
   }
+}
+
+double FrameExplainer::estimate_worst_frame_seconds() {
+  return score_cam_.estimate_seconds_per_frame(rolling() ? reuse_.refresh_interval : 1);
 }
 
 void FrameExplainer::reset() {
@@ -72,12 +76,20 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
   Model& model = score_cam_.model();
   const auto input = to_model_input(frame, model);
   const auto forward = model.forward(input);
+  FrameResult result;
+  result.forward_passes = 1;
+  if (!torch::isfinite(forward.logits).all().item<bool>()) {
+    result.valid = false;
+    result.target_class = target_class_;
+    result.empty = true;
+    const auto& config = model.config();
+    result.map = torch::zeros({config.input_height, config.input_width});
+    return result;
+  }
   const auto probabilities = torch::softmax(forward.logits[0], 0).to(torch::kCPU);
 
-  FrameResult result;
   result.top = top_classes(model, probabilities, 5);
   result.target_class = target_class_ >= 0 ? target_class_ : result.top.front().class_id;
-  result.forward_passes = 1;
   if (reuse_.refresh_interval == 1 || needs_full_refresh(result.target_class, forward.activations)) {
     // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
     refresh_channels_ = score_cam_.select_channels(forward.activations);
@@ -88,6 +100,7 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
     frames_since_refresh_ = 0;
     rolling_cursor_ = 0;
     result.refreshed = true;
+    result.full_refresh = true;
     result.forward_passes += static_cast<int>(refresh_channels_.numel());
   } else if (reuse_.rolling) {
     const auto slice = rolling_slice(refresh_channels_);

@@ -165,12 +165,13 @@ torch::Tensor ScoreCam::combine(const torch::Tensor& activations, const ChannelS
   return normalized;
 }
 
-double ScoreCam::estimate_seconds_per_frame() {
+double ScoreCam::estimate_seconds_per_frame(int share) {
   c10::InferenceMode guard;
   const int64_t channels = model_.activation_shape()[0];
   const int64_t evaluated = options_.max_channels > 0 && options_.selection != ChannelSelection::All
                                 ? std::min<int64_t>(options_.max_channels, channels)
                                 : channels;
+  const int64_t scored = (evaluated + std::max(share, 1) - 1) / std::max(share, 1);
   const int64_t batch = std::min<int64_t>(options_.batch_size, evaluated);
   model_.warm_up(static_cast<int>(batch));
   // Smooth, like a camera frame: on a CPU, noise runs measurably slower than real images.
@@ -194,7 +195,7 @@ double ScoreCam::estimate_seconds_per_frame() {
   start = Clock::now();
   model_.classify(masked).sum().item<float>();
   const double one_batch = seconds_since(start);
-  return first_pass + static_cast<double>((evaluated + batch - 1) / batch) * one_batch;
+  return first_pass + static_cast<double>((scored + batch - 1) / batch) * one_batch;
 }
 
 Explanation ScoreCam::explain(const torch::Tensor& input, int target_class) {

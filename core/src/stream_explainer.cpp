@@ -12,7 +12,7 @@ StreamExplainer::StreamExplainer(std::unique_ptr<Model> model, const ExplainerSe
   explainer_ = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse, settings.target_class);
   if (!async) {
     latency_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::duration<double>(ScoreCam(*model_, settings.score_cam).estimate_seconds_per_frame()));
+        std::chrono::duration<double>(explainer_->estimate_worst_frame_seconds()));
     return;
   }
   worker_ = std::make_unique<NewestFrameWorker>(
@@ -118,25 +118,33 @@ std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, 
   const auto start = std::chrono::steady_clock::now();
   auto heat = std::make_shared<Heatmap>();
   heat->result = explainer_->process(frame);
-  if (heat->result.top.empty()) throw Error("the explainer returned no classification");
+  if (heat->result.valid && heat->result.top.empty()) throw Error("the explainer returned no classification");
   heat->result.map = heat->result.map.to(torch::kCPU, torch::kFloat).contiguous();
-  heat->target_label = model_->label(heat->result.target_class);
+  if (heat->result.target_class >= 0) heat->target_label = model_->label(heat->result.target_class);
   heat->caption = caption_text(heat->result, heat->target_label);
   heat->source_timestamp = timestamp;
   const auto elapsed = std::chrono::steady_clock::now() - start;
 
   std::chrono::nanoseconds grown_latency{0};
+  bool first_invalid = false;
   {
     std::lock_guard<std::mutex> lock(state_lock_);
     if (generation != generation_) return nullptr;
     latest_ = heat;
     ++explained_frames_;
-    // Sync: tell the caller when frames take clearly longer than the latency it reported.
-    if (!worker_ && elapsed > latency_ + latency_ / 4) {
+    first_invalid = !heat->result.valid && !std::exchange(warned_invalid_, true);
+    // Sync: tell the caller when frames take clearly longer than the latency it reported. With
+    // rolling refresh a forced full refresh is the exception the latency does not cover.
+    const bool exception = explainer_->rolling() && heat->result.full_refresh;
+    if (!worker_ && !exception && elapsed > latency_ + latency_ / 4) {
       latency_ = grown_latency = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed);
     }
   }
   if (grown_latency.count() > 0 && events_.latency_grew) events_.latency_grew(grown_latency);
+  if (first_invalid && events_.warning) {
+    events_.warning("the model's class scores are not finite (NaN or infinity): such frames are marked invalid "
+                    "and get no heatmap; check the model file and its input normalization");
+  }
   return heat;
 }
 

@@ -1,5 +1,9 @@
 // A stream of frames through StreamExplainer: sync and async, flushes, reconfiguration, failures.
 // Races are played out in a fixed order: the `explaining` event holds the worker at a Gate.
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "scorecam/error.h"
@@ -169,6 +173,50 @@ TEST(StreamExplainer, RestartingReuseRefreshesTheNextFrame) {
   EXPECT_FALSE(stream.submit(frame.view, 3)->result.refreshed);
   stream.flush();
   EXPECT_TRUE(stream.submit(frame.view, 4)->result.refreshed);
+}
+
+// With rolling refresh a frame scores 1/N of the channels: that is the latency, not a full
+// explanation. Timed estimates: the smallest of three rolling ones against one full one, on a
+// model where the two differ by 16 masked batches to 1.
+TEST(StreamExplainer, RollingRefreshReportsTheLatencyOfARollingStep) {
+  ExplainerSettings full;
+  full.score_cam.batch_size = 1;
+  ExplainerSettings rolling = full;
+  rolling.reuse.refresh_interval = 16;
+  rolling.reuse.rolling = true;
+  const auto full_latency = StreamExplainer(tiny(), full, false).latency();
+  auto rolling_latency = StreamExplainer(tiny(), rolling, false).latency();
+  for (int i = 0; i < 2; ++i) rolling_latency = std::min(rolling_latency, StreamExplainer(tiny(), rolling, false).latency());
+  EXPECT_LT(rolling_latency * 2, full_latency);
+
+  // The first frame is a forced full refresh: it does not raise the rolling latency.
+  std::vector<std::chrono::nanoseconds> raised;
+  StreamEvents events;
+  events.latency_grew = [&raised](std::chrono::nanoseconds latency) { raised.push_back(latency); };
+  StreamExplainer stream(tiny(), rolling, false, events);
+  auto frame = random_frame(64, 48, 5);
+  const auto first = stream.submit(frame.view, 0);
+  EXPECT_TRUE(first->result.full_refresh);
+  EXPECT_TRUE(raised.empty());
+}
+
+TEST(StreamExplainer, NonFiniteModelOutputsAreMarkedInvalidAndReportedOnce) {
+  std::vector<std::string> warnings;
+  StreamEvents events;
+  events.warning = [&warnings](const std::string& what) { warnings.push_back(what); };
+  StreamExplainer stream(Model::load(test_model("nan_output.pt")), {}, /*async=*/false, events);
+  auto frame = random_frame(64, 48, 6);
+  for (int i = 0; i < 3; ++i) {
+    const auto heat = stream.submit(frame.view, i);
+    ASSERT_NE(heat, nullptr);
+    EXPECT_FALSE(heat->result.valid);
+    EXPECT_TRUE(heat->result.top.empty());
+    EXPECT_TRUE(heat->result.empty);
+    EXPECT_EQ(heat->result.map.abs().sum().item<float>(), 0.f);
+    EXPECT_EQ(heat->caption, "no valid model output");
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("not finite"), std::string::npos);
 }
 
 TEST(StreamExplainer, RejectsSettingsTheModelCannotTake) {

@@ -117,5 +117,42 @@ TEST(Messages, OnePerFrameWithTheClassification) {
 }
 
 
+// A broken model (NaN class scores): each frame's classification says invalid instead of
+// carrying a NaN confidence, no map is attached, and one warning reaches the bus.
+TEST(Metadata, NonFiniteModelOutputsAreMarkedInvalidWithOneWarning) {
+  Harness h(make_overlay({{"model-location", test_model("nan_output.pt")}, {"post-messages", "true"}}));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h.element(), bus);
+  h.set_caps(caps_for("RGB", 64, 48));
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* out = h.push_pull(make_frame("RGB", 64, 48, i));
+    ASSERT_NE(out, nullptr);
+    GstVideoRegionOfInterestMeta* roi = gst_buffer_get_video_region_of_interest_meta(out);
+    ASSERT_NE(roi, nullptr);
+    const GstStructure* c = gst_video_region_of_interest_meta_get_param(roi, "classification");
+    ASSERT_NE(c, nullptr);
+    gboolean valid = TRUE;
+    EXPECT_TRUE(gst_structure_get_boolean(c, "valid", &valid));
+    EXPECT_FALSE(valid);
+    EXPECT_FALSE(gst_structure_has_field(c, "confidence"));
+    EXPECT_EQ(gst_buffer_get_scorecam_meta(out), nullptr);
+    gst_buffer_unref(out);
+  }
+  int warnings = 0, invalid_messages = 0;
+  while (GstMessage* message = gst_bus_pop(bus)) {
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING) ++warnings;
+    gboolean valid = TRUE;
+    if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT &&
+        gst_structure_get_boolean(gst_message_get_structure(message), "valid", &valid) && !valid) {
+      ++invalid_messages;
+    }
+    gst_message_unref(message);
+  }
+  EXPECT_EQ(warnings, 1);
+  EXPECT_EQ(invalid_messages, 3);
+  gst_element_set_bus(h.element(), nullptr);
+  gst_object_unref(bus);
+}
+
 }  // namespace
 }  // namespace scorecam_test

@@ -9,6 +9,7 @@ Random weights with a fixed seed, so the files are the same on every run and no 
   flat_output.pt   returns [N, classes, 1]: not a classifier output
   tiny_1x1.pt      its only feature map is 1x1
   dead_channels.pt every channel of its target layer is zero
+  nan_output.pt    its class scores are NaN (a broken model), its features are not
 and, for the parity tests, an input and the reference maps of scorecam_reference.py (beside this file):
   NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, std4 = probability on the
   4 channels of largest spatial standard deviation)
@@ -114,6 +115,10 @@ def main():
     with torch.no_grad():
         dead.features[3].bias.fill_(-1e4)  # ReLU turns every channel into a constant 0
     save(dead, torch.randn(1, 3, 32, 40), f"{out}/dead_channels.pt", rgb)
+    broken = TinyNet()
+    with torch.no_grad():
+        broken.head.bias.fill_(float("nan"))
+    save(broken, torch.randn(1, 3, 32, 40), f"{out}/nan_output.pt", rgb)
 
 
 if __name__ == "__main__":

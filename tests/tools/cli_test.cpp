@@ -82,6 +82,17 @@ TEST(Cli, UnreadableImageIsReportedAndOthersStillRun) {
   EXPECT_TRUE(std::filesystem::exists(dir / "scene.npy"));
 }
 
+TEST(Cli, ABrokenModelOutputFailsTheImageAndWritesNothing) {
+  const auto dir = fresh_dir("nan");
+  const auto image = write_image(dir, 40, 32);
+  const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("nan_output.pt") + " --out " +
+                     (dir / "out").string() + " " + image);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("not finite"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "scene.npy"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "scene.png"));
+}
+
 TEST(Cli, ListsLayers) {
   const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --list-layers");
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -29,17 +29,22 @@ struct ClassScore {
 };
 
 struct FrameResult {
+  // False when the model's class scores were not finite (NaN or infinity): then `top` is empty,
+  // the map all zeros and `empty` set, and nothing was learnt for reuse.
+  bool valid = true;
   int target_class = -1;
   std::vector<ClassScore> top;  // best first, at most 5
   torch::Tensor map;            // [H, W] float32 in [0, 1], CPU, the model's input size
   bool empty = false;
   bool refreshed = false;       // channel scores were (partly) recomputed on this frame
+  bool full_refresh = false;    // all of them were: every frame without reuse, or a forced refresh
   int forward_passes = 0;       // forward passes spent on this frame
 };
 
 std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k);
 
-// "label 87%", plus " | map: <label>" when the map explains another class than the predicted one.
+// "label 87%", plus " | map: <label>" when the map explains another class than the predicted one;
+// "no valid model output" for an invalid result.
 std::string caption_text(const FrameResult& result, const std::string& target_label);
 
 class FrameExplainer {
@@ -50,6 +55,12 @@ class FrameExplainer {
   FrameResult process(const ImageView& frame);
   // Forget all reused state, e.g. after a seek or a flush.
   void reset();
+  // Seconds the costliest frame of the configured mode is expected to take, from a few timed
+  // batches: a full explanation, or with rolling refresh one rolling step (forced full refreshes,
+  // after a class change, a flush or drift, are the exception and cost a full explanation).
+  double estimate_worst_frame_seconds();
+  // Rolling refresh: frames normally score only a share of the channels.
+  bool rolling() const { return reuse_.rolling && reuse_.refresh_interval > 1; }
 
   Model& model() { return score_cam_.model(); }
   const ReuseOptions& reuse_options() const { return reuse_; }

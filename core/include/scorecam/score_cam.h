@@ -78,8 +78,9 @@ class ScoreCam {
   // Seconds a full explanation is expected to take, without running one: the model is warmed up,
   // then one first pass and one masked batch of a smooth synthetic image are timed, and the batch
   // time is multiplied by the batches that every channel (or max-channels of them) needs. Costs
-  // a few forward batches whatever the model.
-  double estimate_seconds_per_frame();
+  // a few forward batches whatever the model. With share N > 1: a frame that scores 1/N of
+  // those channels (a rolling refresh step).
+  double estimate_seconds_per_frame(int share = 1);
 
   const ScoreCamOptions& options() const { return options_; }
   Model& model() { return model_; }

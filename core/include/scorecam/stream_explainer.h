@@ -38,7 +38,7 @@ struct Heatmap {
 // Called on the thread that found them; none may call back into the StreamExplainer.
 struct StreamEvents {
   std::function<void(const std::string&)> failed;   // async: explaining failed, no more heatmaps come
-  std::function<void(const std::string&)> warning;  // a setting could not be applied as given
+  std::function<void(const std::string&)> warning;  // a setting could not be applied, or outputs are not finite
   std::function<void(std::chrono::nanoseconds)> latency_grew;  // sync: a frame took clearly over latency()
   std::function<void()> explaining;  // an explanation starts (tracing; tests use it to hold the worker)
 };
@@ -68,8 +68,9 @@ class StreamExplainer {
 
   bool async() const { return worker_ != nullptr; }
   bool failed() const;
-  // What a frame waits for its heatmap: in sync mode the estimate, raised when frames take
-  // clearly longer; 0 in async mode.
+  // What a frame waits for its heatmap: in sync mode the estimate of the configured mode's
+  // costliest frame (FrameExplainer::estimate_worst_frame_seconds), raised when frames take
+  // clearly longer; 0 in async mode. Settings changed later do not re-estimate it.
   std::chrono::nanoseconds latency() const;
   uint64_t explained_frames() const;
   uint64_t dropped_frames() const;
@@ -94,6 +95,7 @@ class StreamExplainer {
   uint64_t generation_ = 0;     // bumped by flush(): work begun before it is discarded
   bool restart_reuse_ = false;  // the explainer forgets its reused scores before the next frame
   bool failed_ = false;
+  bool warned_invalid_ = false;  // non-finite model outputs are reported once per stream
   std::shared_ptr<const Heatmap> latest_;
   std::chrono::nanoseconds latency_{0};
   uint64_t explained_frames_ = 0;
