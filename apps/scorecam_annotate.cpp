@@ -1,11 +1,17 @@
 // scorecam-annotate: runs scorecamoverlay over one video file, writes the annotated copy and one
 // JSON line per frame (from the element's "scorecam" bus messages), and shows progress.
 //
+// Both files are written under temporary names (NAME.partial.EXT) and renamed only when the whole
+// input was annotated: a file under its final name is always a finished result. A failed input
+// (not a video, a decoding error, no frame at all) leaves nothing behind.
+//
 //   scorecam-annotate [--encoder DESCRIPTION] [--quiet] INPUT OUTPUT.mp4 RESULTS.jsonl [PROPERTY=VALUE ...]
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -21,7 +27,9 @@ constexpr const char* kUsage =
     "  RESULTS.jsonl. PROPERTY=VALUE pairs set scorecamoverlay properties (gst-inspect-1.0 scorecamoverlay).\n"
     "  --encoder  gst-launch description of the video encoder (default: x264enc speed-preset=veryfast)\n"
     "  --quiet    no progress on stderr\n"
-    "  Ctrl-C finishes OUTPUT.mp4 with the frames so far and exits with status 130.\n";
+    "  Both are written as NAME.partial.EXT and renamed when INPUT is done; on failure they are removed.\n"
+    "  Ctrl-C finishes the partial MP4 with the frames so far, keeps both partial files and exits with\n"
+    "  status 130.\n";
 
 struct Options {
   std::string encoder = "x264enc speed-preset=veryfast";
@@ -81,13 +89,16 @@ nlohmann::ordered_json frame_record(const GstStructure* s, guint64 frame) {
                     G_TYPE_INT, &class_id, "confidence", G_TYPE_DOUBLE, &confidence, "target-class", G_TYPE_INT,
                     &target_class, "refreshed", G_TYPE_BOOLEAN, &refreshed, "forward-passes", G_TYPE_INT,
                     &forward_passes, nullptr);
+  gboolean valid = TRUE;
+  gst_structure_get_boolean(s, "valid", &valid);
   const char* label = gst_structure_get_string(s, "label");
   return {{"frame", frame},
+          {"valid", static_cast<bool>(valid)},
           {"pts", clock_time(pts)},
           {"source_pts", clock_time(source_pts)},
           {"class_id", class_id},
           {"label", label ? label : ""},
-          {"confidence", confidence},
+          {"confidence", valid ? nlohmann::ordered_json(confidence) : nlohmann::ordered_json(nullptr)},
           {"target_class", target_class},
           {"refreshed", static_cast<bool>(refreshed)},
           {"forward_passes", forward_passes}};
@@ -173,6 +184,32 @@ bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Prog
   return ok;
 }
 
+// OUTPUT.mp4 -> OUTPUT.partial.mp4 (the extension stays last, for tools that go by it).
+std::string partial_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + ".partial";
+  return path.substr(0, dot) + ".partial" + path.substr(dot);
+}
+
+// Moves the finished files to their final names: the results last, so that a folder run can take
+// both names existing as "done".
+bool publish(const Options& options) {
+  for (const auto& final_name : {options.output, options.results}) {
+    if (std::rename(partial_name(final_name).c_str(), final_name.c_str()) != 0) {
+      std::fprintf(stderr, "scorecam-annotate: cannot rename %s to %s: %s\n", partial_name(final_name).c_str(),
+                   final_name.c_str(), std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
+}
+
+void remove_partials(const Options& options) {
+  std::remove(partial_name(options.output).c_str());
+  std::remove(partial_name(options.results).c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,13 +241,13 @@ int main(int argc, char** argv) {
   GstElement* overlay = gst_bin_get_by_name(GST_BIN(pipeline), "overlay");
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   g_object_set(src, "location", options.input.c_str(), nullptr);
-  g_object_set(sink, "location", options.output.c_str(), nullptr);
+  g_object_set(sink, "location", partial_name(options.output).c_str(), nullptr);
 
   int status = 1;
-  std::ofstream results(options.results);
+  std::ofstream results(partial_name(options.results));
   guint64 frames = 0;
   if (!results) {
-    std::fprintf(stderr, "scorecam-annotate: cannot write %s\n", options.results.c_str());
+    std::fprintf(stderr, "scorecam-annotate: cannot write %s\n", partial_name(options.results).c_str());
   } else if (set_properties(overlay, options.properties)) {
     gchar* name = g_path_get_basename(options.input.c_str());
     Progress progress(pipeline, name, options.quiet);
@@ -218,15 +255,26 @@ int main(int argc, char** argv) {
     // A failed state change has posted its error on the bus, where run() reports it.
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
     if (run(pipeline, overlay, results, progress, frames)) {
-      progress.done(frames, !interrupted);
       status = interrupted ? 130 : 0;  // what a shell reports for Ctrl-C, so that scripts stop too
+      if (frames > 0 || interrupted) progress.done(frames, !interrupted);
+      if (frames == 0 && !interrupted) {
+        std::fprintf(stderr, "scorecam-annotate: %s: no frame was decoded (an empty, truncated or unsupported "
+                     "video)\n", options.input.c_str());
+        status = 1;
+      }
     }
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   results.close();
   if (status != 1 && !results) {
-    std::fprintf(stderr, "scorecam-annotate: error writing %s\n", options.results.c_str());
+    std::fprintf(stderr, "scorecam-annotate: error writing %s\n", partial_name(options.results).c_str());
     status = 1;
+  }
+  if (status == 0 && !publish(options)) status = 1;
+  if (status == 1) remove_partials(options);
+  if (status == 130) {
+    std::fprintf(stderr, "scorecam-annotate: the frames so far are in %s and %s\n",
+                 partial_name(options.output).c_str(), partial_name(options.results).c_str());
   }
   gst_object_unref(src);
   gst_object_unref(overlay);

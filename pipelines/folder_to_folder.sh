@@ -2,6 +2,9 @@
 # Annotates every video of a folder: OUT_DIR/NAME.mp4 (heatmap blended in) and OUT_DIR/NAME.jsonl
 # (one JSON object per frame: frame, pts, source_pts, class_id, label, confidence, target_class,
 # refreshed, forward_passes), with progress on stderr. Videos: mp4 mkv mov avi webm m4v ts.
+# Outputs appear under their names only when a video is done (NAME.partial.* until then), so a
+# re-run skips the videos whose outputs exist and redoes the rest. Ends with a summary that lists
+# each failed video and why; the exit status is 0 only when every video succeeded.
 #
 # Usage: pipelines/folder_to_folder.sh IN_DIR OUT_DIR [PROPERTY=VALUE ...]
 #   PROPERTY=VALUE  scorecamoverlay properties, e.g. model-location=my.pt max-channels=64
@@ -25,16 +28,37 @@ shopt -u nullglob nocaseglob
 [ ${#videos[@]} -gt 0 ] || die "no videos in '$in_dir'"
 mkdir -p "$out_dir"
 encoder=$(video_encoder)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-# scorecam-annotate finishes the current file on Ctrl-C; then stop, rather than start the next.
-trap 'die "interrupted"' INT
-failed=0
+failures=()
+skipped=0
 for i in "${!videos[@]}"; do
   video=${videos[$i]}
   name=$(basename "${video%.*}")
+  if [ -f "$out_dir/$name.mp4" ] && [ -f "$out_dir/$name.jsonl" ]; then
+    echo "[$((i + 1))/${#videos[@]}] $video: already annotated, skipped" >&2
+    skipped=$((skipped + 1))
+    continue
+  fi
   echo "[$((i + 1))/${#videos[@]}] $video" >&2
-  "$annotate" --encoder "$encoder" "$video" "$out_dir/$name.mp4" "$out_dir/$name.jsonl" "$@" ||
-    failed=$((failed + 1))
+  # Its messages go to stderr as they come and to the log, whose last one is the reason of a failure.
+  status=0
+  { "$annotate" --encoder "$encoder" "$video" "$out_dir/$name.mp4" "$out_dir/$name.jsonl" "$@" 2>&1 1>&3 |
+      tee "$log" >&2; status=${PIPESTATUS[0]}; } 3>&1 || true
+  # Ctrl-C: scorecam-annotate has finished the current file; stop rather than start the next.
+  [ "$status" -ne 130 ] || die "interrupted: $video is incomplete (its .partial files are kept)"
+  if [ "$status" -ne 0 ]; then
+    reason=$(grep "scorecam-annotate: " "$log" | tail -n 1 | sed 's/^.*scorecam-annotate: //')
+    reason=${reason#"$video: "}
+    failures+=("$video: ${reason:-exit status $status}")
+  fi
 done
-[ $failed -eq 0 ] || die "$failed of ${#videos[@]} videos failed"
-echo "annotated ${#videos[@]} videos into $out_dir" >&2
+
+done_count=$((${#videos[@]} - ${#failures[@]} - skipped))
+echo "annotated $done_count, skipped $skipped (already done), failed ${#failures[@]} of ${#videos[@]} videos into $out_dir" >&2
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed:" >&2
+  printf '  %s\n' "${failures[@]}" >&2
+  exit 1
+fi

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -333,6 +335,38 @@ TEST(Scripts, FolderToFolderWritesVideosAndOneJsonLinePerFrame) {
     }
     EXPECT_EQ(count, frames) << name;
   }
+}
+
+// A folder with inputs that are not results: nothing under their names in the output folder, a
+// summary that names them and why, a failing exit status; a re-run skips what is done.
+TEST(Scripts, FolderToFolderLeavesNoFalseResultsAndSkipsFinishedVideos) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  TempDir in, out;
+  write_video(in.file("good.mp4"), 8, 96, 64);
+  std::ofstream(in.file("notes.mp4")) << "not a video";
+  // The header of an MP4 whose frames are cut off: it decodes, to no frame at all.
+  write_video(in.file("cut.mp4"), 30, 96, 64, "mp4mux faststart=true");
+  std::filesystem::resize_file(in.file("cut.mp4"), 1500);
+  const std::string command = script("folder_to_folder.sh") + " \"" + in.path() + "\" \"" + out.path() +
+                              "\" model-location=\"" + test_model("tiny_rgb.pt") + "\"";
+  auto [status, output] = run_script(command);
+  EXPECT_NE(status, 0) << output;
+  EXPECT_NE(output.find("annotated 1, skipped 0 (already done), failed 2 of 3"), std::string::npos) << output;
+  EXPECT_NE(output.find("notes.mp4: typefind"), std::string::npos) << output;
+  EXPECT_NE(output.find("cut.mp4: no frame was decoded"), std::string::npos) << output;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(out.path())) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"good.jsonl", "good.mp4"}));
+  EXPECT_EQ(count_frames(out.file("good.mp4")), 8);
+
+  std::filesystem::remove(in.file("notes.mp4"));
+  std::filesystem::remove(in.file("cut.mp4"));
+  const auto finished = std::filesystem::last_write_time(out.file("good.mp4"));
+  std::tie(status, output) = run_script(command);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("good.mp4: already annotated, skipped"), std::string::npos) << output;
+  EXPECT_EQ(std::filesystem::last_write_time(out.file("good.mp4")), finished);
 }
 
 }  // namespace
