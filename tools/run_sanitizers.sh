@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the core and the element with AddressSanitizer and UndefinedBehaviorSanitizer in
+# build-sanitize/ and runs their tests there (ctest core.* and the element's gst.* tests); any
+# sanitizer report fails the run. The pipeline and script tests are left out: they run
+# gst-launch-1.0 and other uninstrumented programs, which cannot load an instrumented plugin.
+#   tools/run_sanitizers.sh [CTEST ARGUMENTS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh --no-build
+build=build-sanitize
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCORECAM_SANITIZE=ON
+cmake --build "$build" -j"$(nproc)"
+# The plugin is scanned in the test process, which has the sanitizer runtime, not in
+# gst-plugin-scanner, which has not.
+export GST_REGISTRY_FORK=no
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R '^(core|gst)\.' \
+  -E '^gst\.(Pipeline|Scripts|inspect|bench_element)' "$@"
