@@ -322,8 +322,6 @@ class ModelView {
 // its box's size in the top-left corner.
 class HeatmapOverlay {
  public:
-  ~HeatmapOverlay() { clear(); }
-
   // nullptr when there is nothing to draw.
   GstVideoOverlayComposition* get(const std::shared_ptr<const scorecam::Heatmap>& heat, int width, int height,
                                   const DrawSettings& settings) {
@@ -333,14 +331,13 @@ class HeatmapOverlay {
       width_ = width;
       height_ = height;
       settings_ = settings;
-      composition_ = make(*heat);
+      composition_.reset(make(*heat));
     }
-    return composition_;
+    return composition_.get();
   }
 
   void clear() {
-    if (composition_) gst_video_overlay_composition_unref(composition_);
-    composition_ = nullptr;
+    composition_.reset();
     heat_.reset();
   }
 
@@ -402,7 +399,11 @@ class HeatmapOverlay {
   int width_ = 0;
   int height_ = 0;
   DrawSettings settings_;
-  GstVideoOverlayComposition* composition_ = nullptr;
+  // Owned, so that resetting the run state by assignment releases it.
+  struct Unref {
+    void operator()(GstVideoOverlayComposition* composition) const { gst_video_overlay_composition_unref(composition); }
+  };
+  std::unique_ptr<GstVideoOverlayComposition, Unref> composition_;
 };
 
 // The "classification" structure of the region-of-interest meta; the bus message adds to it. When
