@@ -1,4 +1,4 @@
-// Score-CAM against the Python reference (tools/scorecam_reference.py), and its edge cases.
+// Score-CAM against the Python reference (tests/models/scorecam_reference.py), and its edge cases.
 #include <gtest/gtest.h>
 
 #include "scorecam/error.h"
