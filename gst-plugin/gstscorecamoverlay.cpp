@@ -327,11 +327,11 @@ class HeatmapOverlay {
                                   const DrawSettings& settings) {
     if (heat != heat_ || width != width_ || height != height_ || !settings.draws_the_same(settings_)) {
       clear();
-      heat_ = heat;
       width_ = width;
       height_ = height;
       settings_ = settings;
-      composition_.reset(make(*heat));
+      build(*heat);
+      heat_ = heat;  // only once built: a failed build is tried again, not taken for "nothing to draw"
     }
     return composition_.get();
   }
@@ -342,13 +342,13 @@ class HeatmapOverlay {
   }
 
  private:
-  GstVideoOverlayComposition* make(const scorecam::Heatmap& heat) {
-    GstVideoOverlayComposition* composition = nullptr;
-    auto add = [&composition](GstVideoOverlayRectangle* rectangle) {
-      if (composition) {
-        gst_video_overlay_composition_add_rectangle(composition, rectangle);
+  // Into composition_ as it goes, so that a rectangle already made is released if the next throws.
+  void build(const scorecam::Heatmap& heat) {
+    auto add = [this](GstVideoOverlayRectangle* rectangle) {
+      if (composition_) {
+        gst_video_overlay_composition_add_rectangle(composition_.get(), rectangle);
       } else {
-        composition = gst_video_overlay_composition_new(rectangle);
+        composition_.reset(gst_video_overlay_composition_new(rectangle));
       }
       gst_video_overlay_rectangle_unref(rectangle);
     };
@@ -362,7 +362,6 @@ class HeatmapOverlay {
       add(rectangle(box.width, box.height, box.width, box.height,
                     [&](scorecam::ImageView& layer) { scorecam::draw_caption_box(layer, heat.caption, height_); }));
     }
-    return composition;
   }
 
   // An ARGB rectangle of width x height pixels, drawn by `paint`, shown at (0, 0) at the render size.

@@ -51,14 +51,6 @@ cv::Mat wrap(ImageView& frame) {
                  frame.stride);
 }
 
-}  // namespace
-
-Colormap parse_colormap(const std::string& name) { return parse_enum(name, kColormaps, "colormap"); }
-
-std::string colormap_name(Colormap colormap) { return enum_name(colormap, kColormaps); }
-
-namespace {
-
 void check_map(const ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
   if (map.dim() != 2 || map.size(0) != frame.height || map.size(1) != frame.width || !map.is_contiguous() ||
       map.scalar_type() != torch::kFloat || !map.device().is_cpu()) {
@@ -95,7 +87,31 @@ int alpha_offset(PixelLayout layout) {
   }
 }
 
+// The caption's font and box for a frame of this height.
+struct CaptionLayout {
+  double scale = 0;
+  int thickness = 0;
+  int margin = 0;
+  cv::Size text;
+  int baseline = 0;
+  cv::Size box;  // the dark box around the text, before clipping to a frame
+};
+
+CaptionLayout caption_layout(const std::string& text, int frame_height) {
+  CaptionLayout layout;
+  layout.scale = std::max(0.35, frame_height / 600.0);
+  layout.thickness = std::max(1, static_cast<int>(layout.scale * 1.5));
+  layout.text = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, layout.scale, layout.thickness, &layout.baseline);
+  layout.margin = std::max(2, layout.text.height / 3);
+  layout.box = {layout.text.width + 2 * layout.margin, layout.text.height + layout.baseline + 2 * layout.margin};
+  return layout;
+}
+
 }  // namespace
+
+Colormap parse_colormap(const std::string& name) { return parse_enum(name, kColormaps, "colormap"); }
+
+std::string colormap_name(Colormap colormap) { return enum_name(colormap, kColormaps); }
 
 void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
   check_map(frame, map, options);
@@ -125,39 +141,15 @@ void paint_heatmap(ImageView& layer, const torch::Tensor& map, const OverlayOpti
   });
 }
 
-namespace {
-
-// The caption's font and box for a frame of this height.
-struct CaptionLayout {
-  double scale = 0;
-  int thickness = 0;
-  int margin = 0;
-  cv::Size text;
-  int baseline = 0;
-};
-
-CaptionLayout caption_layout(const std::string& text, int frame_height) {
-  CaptionLayout layout;
-  layout.scale = std::max(0.35, frame_height / 600.0);
-  layout.thickness = std::max(1, static_cast<int>(layout.scale * 1.5));
-  layout.text = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, layout.scale, layout.thickness, &layout.baseline);
-  layout.margin = std::max(2, layout.text.height / 3);
-  return layout;
-}
-
-}  // namespace
-
 CaptionBox caption_box(const std::string& text, int frame_width, int frame_height) {
-  const CaptionLayout layout = caption_layout(text, frame_height);
-  return {std::min(frame_width, layout.text.width + 2 * layout.margin),
-          std::min(frame_height, layout.text.height + layout.baseline + 2 * layout.margin)};
+  const cv::Size box = caption_layout(text, frame_height).box;
+  return {std::min(frame_width, box.width), std::min(frame_height, box.height)};
 }
 
 void draw_caption_box(ImageView& frame, const std::string& text, int frame_height) {
   cv::Mat image = wrap(frame);
   const CaptionLayout layout = caption_layout(text, frame_height);
-  const cv::Rect box(0, 0, std::min(frame.width, layout.text.width + 2 * layout.margin),
-                     std::min(frame.height, layout.text.height + layout.baseline + 2 * layout.margin));
+  const cv::Rect box(0, 0, std::min(frame.width, layout.box.width), std::min(frame.height, layout.box.height));
   const bool opaque = bytes_per_pixel(frame.layout) == 4;  // the alpha (or padding) byte too
   cv::rectangle(image, box, opaque ? cv::Scalar(0, 0, 0, 255) : cv::Scalar(0, 0, 0), cv::FILLED);
   cv::putText(image, text, cv::Point(layout.margin, layout.margin + layout.text.height), cv::FONT_HERSHEY_SIMPLEX,

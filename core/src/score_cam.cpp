@@ -171,7 +171,8 @@ double ScoreCam::estimate_seconds_per_frame(int share) {
   const int64_t evaluated = options_.max_channels > 0 && options_.selection != ChannelSelection::All
                                 ? std::min<int64_t>(options_.max_channels, channels)
                                 : channels;
-  const int64_t scored = (evaluated + std::max(share, 1) - 1) / std::max(share, 1);
+  const int64_t parts = std::max(share, 1);
+  const int64_t scored = (evaluated + parts - 1) / parts;
   const int64_t batch = std::min<int64_t>(options_.batch_size, evaluated);
   model_.warm_up(static_cast<int>(batch));
   // Smooth, like a camera frame: on a CPU, noise runs measurably slower than real images.

@@ -81,7 +81,8 @@ TEST(StreamExplainer, AsyncReturnsTheNewestFinishedHeatmapAndDropsFramesThatWait
 
 TEST(StreamExplainer, AFlushDiscardsTheWorkInFlightAndTheNewestHeatmap) {
   Gate gate;
-  StreamExplainer stream(tiny(), {}, /*async=*/true, held_at(gate));
+  // Reused scores, so that only a restart makes the frame after the flush a full refresh.
+  StreamExplainer stream(tiny(), with_reuse(8), /*async=*/true, held_at(gate));
   auto frame = random_frame(64, 48, 1);
   stream.submit(frame.view, 0);
   gate.allow(1);
@@ -93,13 +94,13 @@ TEST(StreamExplainer, AFlushDiscardsTheWorkInFlightAndTheNewestHeatmap) {
   stream.wait_until_idle();
   EXPECT_EQ(stream.explained_frames(), 1u);          // frame 1's result was thrown away
   EXPECT_EQ(stream.submit(frame.view, 2), nullptr);  // and frame 0's went with the flush
-  gate.allow(1);
+  gate.allow(1);                                     // frame 2
   stream.wait_until_idle();
-  gate.open();
-  const auto heat = stream.submit(frame.view, 3);
+  const auto heat = stream.submit(frame.view, 3);    // frame 3 waits at the gate meanwhile
   ASSERT_NE(heat, nullptr);
-  EXPECT_GE(heat->source_timestamp, 2);
-  EXPECT_TRUE(heat->result.refreshed);  // the flush also restarted reuse
+  EXPECT_EQ(heat->source_timestamp, 2);
+  EXPECT_TRUE(heat->result.full_refresh);  // the flush also restarted reuse
+  gate.open();
 }
 
 TEST(StreamExplainer, DiscardingTheWaitingFrameExplainsOnlyTheOneInFlight) {

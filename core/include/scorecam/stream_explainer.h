@@ -66,7 +66,6 @@ class StreamExplainer {
   // Async: blocks until the worker has nothing left to do.
   void wait_until_idle();
 
-  bool async() const { return worker_ != nullptr; }
   bool failed() const;
   // What a frame waits for its heatmap: in sync mode the estimate of the configured mode's
   // costliest frame (FrameExplainer::estimate_worst_frame_seconds), raised when frames take
