@@ -17,10 +17,14 @@
 #include <vector>
 
 #include <gst/gst.h>
-#include <nlohmann/json.hpp>
+
+#include "overlay_app.h"
 
 namespace {
 
+using scorecam::app::partial_name;
+
+constexpr const char* kProgram = "scorecam-annotate";
 constexpr const char* kUsage =
     "usage: scorecam-annotate [--encoder DESCRIPTION] [--quiet] INPUT OUTPUT.mp4 RESULTS.jsonl [PROPERTY=VALUE ...]\n"
     "  Annotates INPUT with scorecamoverlay into OUTPUT.mp4 and writes one JSON object per frame to\n"
@@ -59,49 +63,6 @@ bool parse_args(int argc, char** argv, Options& options) {
   options.output = positional[1];
   options.results = positional[2];
   return true;
-}
-
-bool set_properties(GstElement* element, const std::vector<std::string>& properties) {
-  for (const std::string& property : properties) {
-    const size_t equals = property.find('=');
-    const std::string name = property.substr(0, equals);
-    if (equals == std::string::npos || !g_object_class_find_property(G_OBJECT_GET_CLASS(element), name.c_str())) {
-      std::fprintf(stderr, "scorecam-annotate: '%s' is not PROPERTY=VALUE for a scorecamoverlay property "
-                   "(see gst-inspect-1.0 scorecamoverlay)\n", property.c_str());
-      return false;
-    }
-    gst_util_set_object_arg(G_OBJECT(element), name.c_str(), property.c_str() + equals + 1);
-  }
-  return true;
-}
-
-nlohmann::ordered_json clock_time(guint64 time) {
-  if (!GST_CLOCK_TIME_IS_VALID(time)) return nullptr;
-  return static_cast<double>(time) / GST_SECOND;
-}
-
-nlohmann::ordered_json frame_record(const GstStructure* s, guint64 frame) {
-  guint64 pts = GST_CLOCK_TIME_NONE, source_pts = GST_CLOCK_TIME_NONE;
-  gint class_id = -1, target_class = -1, forward_passes = 0;
-  gdouble confidence = 0;
-  gboolean refreshed = FALSE;
-  gst_structure_get(s, "timestamp", G_TYPE_UINT64, &pts, "source-timestamp", G_TYPE_UINT64, &source_pts, "class-id",
-                    G_TYPE_INT, &class_id, "confidence", G_TYPE_DOUBLE, &confidence, "target-class", G_TYPE_INT,
-                    &target_class, "refreshed", G_TYPE_BOOLEAN, &refreshed, "forward-passes", G_TYPE_INT,
-                    &forward_passes, nullptr);
-  gboolean valid = TRUE;
-  gst_structure_get_boolean(s, "valid", &valid);
-  const char* label = gst_structure_get_string(s, "label");
-  return {{"frame", frame},
-          {"valid", static_cast<bool>(valid)},
-          {"pts", clock_time(pts)},
-          {"source_pts", clock_time(source_pts)},
-          {"class_id", class_id},
-          {"label", label ? label : ""},
-          {"confidence", valid ? nlohmann::ordered_json(confidence) : nlohmann::ordered_json(nullptr)},
-          {"target_class", target_class},
-          {"refreshed", static_cast<bool>(refreshed)},
-          {"forward_passes", forward_passes}};
 }
 
 class Progress {
@@ -157,21 +118,13 @@ bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Prog
     }
     switch (GST_MESSAGE_TYPE(message)) {
       case GST_MESSAGE_ELEMENT:
-        if (GST_MESSAGE_SRC(message) == GST_OBJECT(overlay) &&
-            gst_structure_has_name(gst_message_get_structure(message), "scorecam"))
-          results << frame_record(gst_message_get_structure(message), frames++).dump() << '\n';
+        if (scorecam::app::is_frame_message(message, overlay))
+          results << scorecam::app::frame_record(gst_message_get_structure(message), frames++).dump() << '\n';
         break;
-      case GST_MESSAGE_ERROR: {
-        GError* error = nullptr;
-        gchar* debug = nullptr;
-        gst_message_parse_error(message, &error, &debug);
-        std::fprintf(stderr, "\nscorecam-annotate: %s: %s\n%s\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)),
-                     error->message, debug ? debug : "");
-        g_clear_error(&error);
-        g_free(debug);
+      case GST_MESSAGE_ERROR:
+        std::fprintf(stderr, "\n%s: %s\n", kProgram, scorecam::app::error_text(message).c_str());
         finished = true;
         break;
-      }
       case GST_MESSAGE_EOS:
         ok = finished = true;
         break;
@@ -182,14 +135,6 @@ bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Prog
   }
   gst_object_unref(bus);
   return ok;
-}
-
-// OUTPUT.mp4 -> OUTPUT.partial.mp4 (the extension stays last, for tools that go by it).
-std::string partial_name(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const size_t dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + ".partial";
-  return path.substr(0, dot) + ".partial" + path.substr(dot);
 }
 
 // Moves the finished files to their final names: the results last, so that a folder run can take
@@ -215,28 +160,14 @@ void remove_partials(const Options& options) {
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   Options options;
-  if (!parse_args(argc, argv, options)) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
-  GstElementFactory* factory = gst_element_factory_find("scorecamoverlay");
-  if (!factory) {
-    std::fprintf(stderr, "scorecam-annotate: element scorecamoverlay not found: install the plugin or set "
-                 "GST_PLUGIN_PATH to the build's gst-plugin directory\n");
-    return 1;
-  }
-  gst_object_unref(factory);
+  if (!parse_args(argc, argv, options)) return scorecam::app::usage_error(kUsage);
+  if (!scorecam::app::find_overlay_element(kProgram)) return 1;
   // Locations are set as properties, not through the description, so that any file name works.
-  const std::string description = "filesrc name=src ! decodebin ! queue ! videoconvert ! "
-                                   "scorecamoverlay name=overlay post-messages=true ! videoconvert ! " +
-                                   options.encoder + " ! mp4mux ! filesink name=sink";
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-  if (!pipeline || error) {
-    std::fprintf(stderr, "scorecam-annotate: cannot build the pipeline '%s': %s\n", description.c_str(),
-                 error ? error->message : "unknown error");
-    return 1;
-  }
+  GstElement* pipeline = scorecam::app::launch("filesrc name=src ! decodebin ! queue ! videoconvert ! "
+                                               "scorecamoverlay name=overlay post-messages=true ! videoconvert ! " +
+                                                   options.encoder + " ! mp4mux ! filesink name=sink",
+                                               kProgram);
+  if (!pipeline) return 1;
   GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
   GstElement* overlay = gst_bin_get_by_name(GST_BIN(pipeline), "overlay");
   GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
@@ -248,7 +179,7 @@ int main(int argc, char** argv) {
   guint64 frames = 0;
   if (!results) {
     std::fprintf(stderr, "scorecam-annotate: cannot write %s\n", partial_name(options.results).c_str());
-  } else if (set_properties(overlay, options.properties)) {
+  } else if (scorecam::app::set_overlay_properties(overlay, options.properties, kProgram)) {
     gchar* name = g_path_get_basename(options.input.c_str());
     Progress progress(pipeline, name, options.quiet);
     g_free(name);

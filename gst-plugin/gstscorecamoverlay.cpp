@@ -616,7 +616,9 @@ void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& hea
   }
   if (!post_message) return;
   GstStructure* s = classification_structure("scorecam", heat.result);
-  gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS(buffer), "source-timestamp", G_TYPE_UINT64,
+  const GstSegment& segment = GST_BASE_TRANSFORM(element_)->segment;
+  gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS(buffer), "running-time", G_TYPE_UINT64,
+                    gst_segment_to_running_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)), "source-timestamp", G_TYPE_UINT64,
                     source_pts, "target-class", G_TYPE_INT, heat.result.target_class, "refreshed", G_TYPE_BOOLEAN,
                     heat.result.refreshed, "forward-passes", G_TYPE_INT, heat.result.forward_passes, nullptr);
   gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), s));

@@ -21,74 +21,23 @@
 
 #include "gstscorecammeta.h"
 #include "support/gst_util.h"
+#include "support/pipelines.h"
 #include "support/test_models.h"
 
+using scorecam_test::BufferCounter;
+using scorecam_test::camera_stream;
+using scorecam_test::count_frames;
+using scorecam_test::encoder;
 using scorecam_test::parse;
+using scorecam_test::RtspServer;
 using scorecam_test::run_to_eos;
 using scorecam_test::test_model;
 using scorecam_test::TempDir;
+using scorecam_test::write_video;
 
 namespace {
 
 const std::string kOverlay = "scorecamoverlay model-location=\"" + test_model("tiny_rgb.pt") + "\"";
-
-bool has_element(const char* name) {
-  GstElementFactory* factory = gst_element_factory_find(name);
-  if (factory) gst_object_unref(factory);
-  return factory != nullptr;
-}
-
-// What the tests encode with: H.264 where this GStreamer has it.
-std::string encoder() {
-  if (has_element("x264enc")) return "x264enc speed-preset=ultrafast";
-  if (has_element("openh264enc")) return "openh264enc";
-  return "";
-}
-
-// Counts the buffers (and those with both scorecam metas) passing a pad.
-struct BufferCounter {
-  std::atomic<int> buffers{0};
-  std::atomic<int> annotated{0};
-
-  void attach(GstElement* pipeline, const char* element_name) {
-    GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), element_name);
-    GstPad* pad = gst_element_get_static_pad(element, "sink");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &BufferCounter::on_buffer, this, nullptr);
-    gst_object_unref(pad);
-    gst_object_unref(element);
-  }
-
-  static GstPadProbeReturn on_buffer(GstPad*, GstPadProbeInfo* info, gpointer data) {
-    auto* self = static_cast<BufferCounter*>(data);
-    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    ++self->buffers;
-    if (gst_buffer_get_scorecam_meta(buffer) && gst_buffer_get_video_region_of_interest_meta(buffer)) ++self->annotated;
-    return GST_PAD_PROBE_OK;
-  }
-};
-
-int count_frames(const std::string& file) {
-  GstElement* pipeline = parse("filesrc name=src ! decodebin ! fakesink name=sink");
-  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-  g_object_set(src, "location", file.c_str(), nullptr);
-  gst_object_unref(src);
-  BufferCounter counter;
-  counter.attach(pipeline, "sink");
-  const auto result = run_to_eos(pipeline);
-  EXPECT_TRUE(result.ok) << file << ": " << result.error;
-  gst_object_unref(pipeline);
-  return counter.buffers;
-}
-
-void write_video(const std::string& file, int frames, int width, int height, const std::string& muxer = "mp4mux") {
-  GstElement* pipeline = parse("videotestsrc num-buffers=" + std::to_string(frames) +
-                               " pattern=ball ! video/x-raw,width=" + std::to_string(width) +
-                               ",height=" + std::to_string(height) + ",framerate=30/1 ! videoconvert ! " +
-                               encoder() + " ! " + muxer + " ! filesink location=\"" + file + "\"");
-  const auto result = run_to_eos(pipeline);
-  ASSERT_TRUE(result.ok) << result.error;
-  gst_object_unref(pipeline);
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -147,54 +96,6 @@ TEST(Pipeline, EncodedFileThroughDecodebinAndAnEncoder) {
   EXPECT_EQ(count_frames(dir.file("out.mp4")), 30);
 }
 
-// A server on a free port of 127.0.0.1, run by its own main loop.
-class RtspServer {
- public:
-  explicit RtspServer(const std::string& launch) {
-    context_ = g_main_context_new();
-    loop_ = g_main_loop_new(context_, FALSE);
-    server_ = gst_rtsp_server_new();
-    gst_rtsp_server_set_address(server_, "127.0.0.1");
-    gst_rtsp_server_set_service(server_, "0");  // any free port
-    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
-    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-    gst_rtsp_media_factory_set_launch(factory, launch.c_str());
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
-    gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
-    g_object_unref(mounts);
-    source_ = gst_rtsp_server_attach(server_, context_);
-    port_ = gst_rtsp_server_get_bound_port(server_);
-    thread_ = std::thread([this] { g_main_loop_run(loop_); });
-  }
-  ~RtspServer() {
-    g_main_loop_quit(loop_);
-    thread_.join();
-    if (GSource* source = g_main_context_find_source_by_id(context_, source_)) g_source_destroy(source);
-    g_object_unref(server_);
-    g_main_loop_unref(loop_);
-    g_main_context_unref(context_);
-  }
-  std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
-  bool ok() const { return source_ != 0 && port_ > 0; }
-
- private:
-  GMainContext* context_;
-  GMainLoop* loop_;
-  GstRTSPServer* server_;
-  guint source_ = 0;
-  int port_ = -1;
-  std::thread thread_;
-};
-
-// A live camera-like stream for RtspServer: H.264 where there is an encoder, else JPEG.
-std::string camera_stream() {
-  const std::string payload = encoder().empty()
-                                  ? "jpegenc ! rtpjpegpay name=pay0"
-                                  : encoder() + " tune=zerolatency key-int-max=15 ! rtph264pay name=pay0 pt=96";
-  return "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 ! "
-         "videoconvert ! " + payload + " )";
-}
-
 TEST(Pipeline, RtspStreamInAsyncMode) {
   RtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
@@ -230,12 +131,7 @@ std::string script(const std::string& name) { return "\"" SCORECAM_SOURCE_DIR "/
 
 // The exit status and what the script printed.
 std::pair<int, std::string> run_script(const std::string& command) {
-  const std::string line = "SCORECAM_BUILD_DIR=\"" SCORECAM_BUILD_DIR "\" " + command + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(line.c_str(), "r");
-  char chunk[512];
-  for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, n);
-  return {pclose(pipe), output};
+  return scorecam_test::run_command("SCORECAM_BUILD_DIR=\"" SCORECAM_BUILD_DIR "\" " + command + " 2>&1");
 }
 
 TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
@@ -258,21 +154,21 @@ TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
   }
 }
 
-// The camera script as a user runs it: on screen (a fakesink here) and to a file, until Ctrl-C.
-TEST(Scripts, RtspCameraToScreenAndFileUntilInterrupted) {
+// The camera script as a user runs it: on screen (a fakesink here) and into a folder, until Ctrl-C.
+TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
   RtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   TempDir dir;
-  const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh", out = dir.file("camera.mp4"),
+  const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh",
                     model = "model-location=" + test_model("tiny_rgb.pt"), url = server.url();
-  const gchar* argv[] = {"bash", path.c_str(), url.c_str(), out.c_str(), model.c_str(), nullptr};
+  const gchar* argv[] = {"bash", path.c_str(), url.c_str(), dir.path().c_str(), model.c_str(), nullptr};
   gchar** env = g_get_environ();
   env = g_environ_setenv(env, "SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR, TRUE);
   env = g_environ_setenv(env, "SCORECAM_VIDEO_SINK", "fakesink", TRUE);
   GPid pid = 0;
   GError* error = nullptr;
-  // A process group of its own, so that Ctrl-C reaches the script and gst-launch as in a terminal.
+  // A process group of its own, so that Ctrl-C reaches it as in a terminal.
   const bool spawned = g_spawn_async(nullptr, const_cast<gchar**>(argv), env,
                                      static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                                               G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
@@ -280,9 +176,10 @@ TEST(Scripts, RtspCameraToScreenAndFileUntilInterrupted) {
   g_strfreev(env);
   ASSERT_TRUE(spawned) << error->message;
   // Recording has begun once the muxer has written more than its header.
+  const std::string partial = dir.file("segment-000001.partial.mp4");
   for (int i = 0; i < 300; ++i) {
     GStatBuf info;
-    if (g_stat(out.c_str(), &info) == 0 && info.st_size > 20000) break;
+    if (g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000) break;
     g_usleep(100000);
   }
   kill(-pid, SIGINT);
@@ -294,7 +191,15 @@ TEST(Scripts, RtspCameraToScreenAndFileUntilInterrupted) {
     FAIL() << "rtsp_camera.sh did not finish after Ctrl-C";
   }
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_GT(count_frames(out), 10);  // -e: the file was finished, so it decodes
+  // The segment in progress was finished, so it decodes, and its results are beside it (async
+  // mode: frames that passed before the first heatmap have none).
+  const int frames = count_frames(dir.file("segment-000001.mp4"));
+  EXPECT_GT(frames, 10);
+  std::ifstream results(dir.file("segment-000001.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(results, line);) ++lines;
+  EXPECT_GT(lines, 0);
+  EXPECT_LE(lines, frames);
 }
 
 TEST(Scripts, FileToFile) {

@@ -1,0 +1,38 @@
+#pragma once
+// What the programs that run scorecamoverlay in a pipeline of their own share (scorecam-annotate,
+// scorecam-camera, scorecam-soak): finding the element, building the pipeline, setting the
+// user's properties, reading errors and the element's "scorecam" messages.
+#include <string>
+#include <vector>
+
+#include <gst/gst.h>
+#include <nlohmann/json.hpp>
+
+namespace scorecam::app {
+
+// Prints the program's usage; the exit status for a command line it does not understand (2).
+int usage_error(const char* usage);
+
+// False, with a message naming `program`, when the element cannot be found.
+bool find_overlay_element(const char* program);
+
+// gst_parse_launch, or null with a message naming `program` and the description.
+GstElement* launch(const std::string& description, const char* program);
+
+// Sets "NAME=VALUE" properties of the overlay; false, with a message, on one it does not have.
+bool set_overlay_properties(GstElement* overlay, const std::vector<std::string>& properties, const char* program);
+
+// "element: message" of an error message, and the debug details on further lines if `details`.
+std::string error_text(GstMessage* error, bool details = true);
+
+// One JSON object per frame from the element's "scorecam" message; `frame` counts from 0.
+nlohmann::ordered_json frame_record(const GstStructure* message, guint64 frame);
+
+// True for the element's per-frame message, posted by `overlay`.
+bool is_frame_message(GstMessage* message, GstElement* overlay);
+
+// OUTPUT.mp4 -> OUTPUT.partial.mp4: where a file is written until it is finished (the extension
+// stays last, for tools that go by it).
+std::string partial_name(const std::string& path);
+
+}  // namespace scorecam::app

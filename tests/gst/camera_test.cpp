@@ -1,0 +1,238 @@
+// scorecam-camera against an RTSP server the test starts on 127.0.0.1, stops mid-stream (a camera
+// that reboots) and starts again on the same port: recording resumes, and every segment it closed
+// decodes, with one JSON line per frame it holds.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/gst_util.h"
+#include "support/pipelines.h"
+#include "support/test_models.h"
+
+using scorecam_test::camera_stream;
+using scorecam_test::count_frames;
+using scorecam_test::encoder;
+using scorecam_test::RtspServer;
+using scorecam_test::run_command;
+using scorecam_test::TempDir;
+using scorecam_test::test_model;
+
+namespace {
+
+const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// scorecam-camera as a child process, its log in a file.
+class CameraProcess {
+ public:
+  CameraProcess(const std::vector<std::string>& args, std::string log) : log_(std::move(log)) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, STDERR_FILENO);
+      std::vector<char*> argv{const_cast<char*>(kCamera.c_str())};
+      for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+      argv.push_back(nullptr);
+      execv(kCamera.c_str(), argv.data());
+      _exit(127);
+    }
+  }
+  ~CameraProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  std::string log() const { return read_file(log_); }
+
+  bool running() {
+    if (!exited_ && waitpid(pid_, nullptr, WNOHANG) == pid_) exited_ = true;
+    return !exited_;
+  }
+
+  // Ctrl-C, then its exit status (-1 if it did not exit within 30 s).
+  int interrupt() {
+    kill(pid_, SIGINT);
+    int status = 0;
+    for (int i = 0; i < 300; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      g_usleep(100000);
+    }
+    return -1;
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+// Polls `done` (files appearing, lines in a log) every 100 ms until it holds, or `seconds` pass, or
+// the camera process is gone.
+bool wait_for(CameraProcess& camera, const std::function<bool()>& done, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline || !camera.running()) return false;
+    g_usleep(100000);
+  }
+  return true;
+}
+
+struct Segment {
+  std::string video, results;
+  bool partial = false;
+};
+
+std::vector<Segment> segments(const std::string& directory) {
+  std::vector<Segment> found;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    const std::string path = entry.path().string();
+    if (entry.path().extension() != ".mp4") continue;
+    Segment segment{path, path.substr(0, path.size() - 4) + ".jsonl", false};
+    segment.partial = path.find(".partial.") != std::string::npos;
+    found.push_back(segment);
+  }
+  std::sort(found.begin(), found.end(), [](const Segment& a, const Segment& b) { return a.video < b.video; });
+  return found;
+}
+
+std::vector<nlohmann::json> records(const std::string& results) {
+  std::vector<nlohmann::json> all;
+  std::ifstream in(results);
+  for (std::string line; std::getline(in, line);) all.push_back(nlohmann::json::parse(line));
+  return all;
+}
+
+// Finished segments (both files under their final names) recorded through `connection`.
+int finished_segments_of(const std::string& directory, int connection) {
+  int count = 0;
+  for (const auto& segment : segments(directory)) {
+    if (segment.partial || !std::filesystem::exists(segment.results)) continue;
+    const auto lines = records(segment.results);
+    if (!lines.empty() && lines.front().at("connection") == connection) ++count;
+  }
+  return count;
+}
+
+TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  auto server = std::make_unique<RtspServer>(camera_stream());
+  ASSERT_TRUE(server->ok());
+  const int port = server->port();
+  TempDir out, logs;
+  // Sync mode, so that every frame has its result and a segment's lines match its frames exactly.
+  CameraProcess camera({"--tcp", "--segment-seconds", "1", "--retry-min", "0.2", "--retry-max", "0.5",
+                        "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", server->url(),
+                        out.path(), "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
+                       logs.file("camera.log"));
+  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 2; }, 60)) << camera.log();
+
+  server.reset();  // the camera reboots
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 3)") != std::string::npos; }, 30))
+      << camera.log();
+  // The segment in progress when the camera went away was finished, not left partial.
+  for (const auto& segment : segments(out.path())) EXPECT_FALSE(segment.partial) << segment.video;
+  const int before_outage = finished_segments_of(out.path(), 1);
+
+  server = std::make_unique<RtspServer>(camera_stream(), port);
+  ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
+  ASSERT_TRUE(wait_for(camera, [&] {
+    for (int connection = 2; connection < 40; ++connection)
+      if (finished_segments_of(out.path(), connection) >= 2) return true;
+    return false;
+  }, 60)) << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+
+  const std::string log = camera.log();
+  EXPECT_NE(log.find("connection 1 lost"), std::string::npos) << log;
+  EXPECT_NE(log.find("reconnecting in 0.2 s (reconnection 1)"), std::string::npos) << log;
+  EXPECT_NE(log.find("reconnecting in 0.5 s"), std::string::npos) << log;  // the backoff grew to its bound
+  EXPECT_NE(log.find("stopped: "), std::string::npos) << log;
+  EXPECT_EQ(finished_segments_of(out.path(), 1), before_outage);
+  const auto all = segments(out.path());
+  ASSERT_GE(all.size(), 4u);
+  for (const auto& segment : all) {
+    EXPECT_FALSE(segment.partial) << segment.video;
+    ASSERT_TRUE(std::filesystem::exists(segment.results)) << segment.video;
+    const auto lines = records(segment.results);
+    const int frames = count_frames(segment.video);
+    EXPECT_GT(frames, 0) << segment.video;
+    EXPECT_EQ(static_cast<int>(lines.size()), frames) << segment.video;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i].at("frame"), i) << segment.results;
+      EXPECT_TRUE(lines[i].at("valid").get<bool>()) << segment.results;
+    }
+  }
+}
+
+// A camera that takes the connection but sends no frame (here: its stream is too slow even to
+// describe) is given up after --stall-seconds and tried again; nothing is recorded.
+TEST(Camera, ACameraThatSendsNothingIsReconnected) {
+  RtspServer server("( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+                    "identity sleep-time=4000000 ! jpegenc ! rtpjpegpay name=pay0 )");
+  ASSERT_TRUE(server.ok());
+  TempDir out, logs;
+  CameraProcess camera({"--tcp", "--stall-seconds", "1", "--retry-min", "0.2", server.url(), out.path(),
+                        "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("camera.log"));
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30))
+      << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+  const std::string log = camera.log();
+  EXPECT_NE(log.find("connection 1 lost: no frame for 1 s; reconnecting in 0.2 s (reconnection 1)"),
+            std::string::npos) << log;
+  EXPECT_EQ(log.find("frames are coming in"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::is_empty(out.path())) << log;
+}
+
+TEST(Camera, ExplainsHowToCallIt) {
+  const std::vector<std::pair<std::string, std::string>> mistakes = {
+      {"", "usage: scorecam-camera"},
+      {" http://host/stream /tmp/x", "is not an rtsp:// URL"},
+      {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display to watch, or both"},
+      {" --segment-seconds -3 rtsp://127.0.0.1:1/x /tmp/x", "--segment-seconds needs a number above 0, not '-3'"},
+      {" rtsp://127.0.0.1:1/x /dev/null/x", "cannot use /dev/null/x as the output directory"}};
+  for (const auto& [args, message] : mistakes) {
+    const auto [status, output] = run_command(kCamera + args + " 2>&1");
+    EXPECT_NE(status, 0) << args;
+    EXPECT_NE(output.find(message), std::string::npos) << args << ": " << output;
+  }
+}
+
+// An error that is not the camera's (a model that cannot be loaded) ends the run at once, with
+// status 1 and the element's message, instead of reconnecting for ever.
+TEST(Camera, AnElementErrorIsNotRetried) {
+  RtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir out;
+  const auto [status, output] = run_command(kCamera + " --tcp " + server.url() + " " + out.path() +
+                                            " model-location=/nonexistent/model.pt 2>&1");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("connection 1 failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("/nonexistent/model.pt"), std::string::npos) << output;
+  EXPECT_EQ(output.find("reconnecting"), std::string::npos) << output;
+}
+
+}  // namespace

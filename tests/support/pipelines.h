@@ -1,0 +1,152 @@
+// Helpers of the pipeline tests: encoded test videos, counting decoded frames, and an RTSP server
+// on 127.0.0.1 run by the test itself (stoppable, and restartable on the same port).
+#pragma once
+
+#include <cstdio>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include "gstscorecammeta.h"
+#include "support/gst_util.h"
+
+namespace scorecam_test {
+
+inline bool has_element(const char* name) {
+  GstElementFactory* factory = gst_element_factory_find(name);
+  if (factory) gst_object_unref(factory);
+  return factory != nullptr;
+}
+
+// What the tests encode with: H.264 where this GStreamer has it.
+inline std::string encoder() {
+  if (has_element("x264enc")) return "x264enc speed-preset=ultrafast";
+  if (has_element("openh264enc")) return "openh264enc";
+  return "";
+}
+
+// Counts the buffers (and those with both scorecam metas) passing a pad.
+struct BufferCounter {
+  std::atomic<int> buffers{0};
+  std::atomic<int> annotated{0};
+
+  void attach(GstElement* pipeline, const char* element_name) {
+    GstElement* element = gst_bin_get_by_name(GST_BIN(pipeline), element_name);
+    GstPad* pad = gst_element_get_static_pad(element, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &BufferCounter::on_buffer, this, nullptr);
+    gst_object_unref(pad);
+    gst_object_unref(element);
+  }
+
+  static GstPadProbeReturn on_buffer(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<BufferCounter*>(data);
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    ++self->buffers;
+    if (gst_buffer_get_scorecam_meta(buffer) && gst_buffer_get_video_region_of_interest_meta(buffer)) ++self->annotated;
+    return GST_PAD_PROBE_OK;
+  }
+};
+
+// The frames a video file decodes to (a file that does not decode fails the test).
+inline int count_frames(const std::string& file) {
+  GstElement* pipeline = parse("filesrc name=src ! decodebin ! fakesink name=sink");
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  g_object_set(src, "location", file.c_str(), nullptr);
+  gst_object_unref(src);
+  BufferCounter counter;
+  counter.attach(pipeline, "sink");
+  const auto result = run_to_eos(pipeline);
+  EXPECT_TRUE(result.ok) << file << ": " << result.error;
+  gst_object_unref(pipeline);
+  return counter.buffers;
+}
+
+inline void write_video(const std::string& file, int frames, int width, int height,
+                        const std::string& muxer = "mp4mux") {
+  GstElement* pipeline = parse("videotestsrc num-buffers=" + std::to_string(frames) +
+                               " pattern=ball ! video/x-raw,width=" + std::to_string(width) +
+                               ",height=" + std::to_string(height) + ",framerate=30/1 ! videoconvert ! " +
+                               encoder() + " ! " + muxer + " ! filesink location=\"" + file + "\"");
+  const auto result = run_to_eos(pipeline);
+  ASSERT_TRUE(result.ok) << result.error;
+  gst_object_unref(pipeline);
+}
+
+// Runs a shell command line: its exit status (as pclose gives it) and what it printed on stdout.
+inline std::pair<int, std::string> run_command(const std::string& line) {
+  std::string output;
+  FILE* pipe = popen(line.c_str(), "r");
+  char chunk[512];
+  for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, n);
+  return {pclose(pipe), output};
+}
+
+// A server on 127.0.0.1 (a free port, or `port` to come back where an earlier one was), run by
+// its own main loop. Going away, it drops its clients and sessions, as a camera that reboots does.
+class RtspServer {
+ public:
+  explicit RtspServer(const std::string& launch, int port = 0) {
+    context_ = g_main_context_new();
+    loop_ = g_main_loop_new(context_, FALSE);
+    server_ = gst_rtsp_server_new();
+    gst_rtsp_server_set_address(server_, "127.0.0.1");
+    gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
+    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+    gst_rtsp_media_factory_set_launch(factory, launch.c_str());
+    gst_rtsp_media_factory_set_shared(factory, TRUE);
+    gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
+    g_object_unref(mounts);
+    source_ = gst_rtsp_server_attach(server_, context_);
+    port_ = gst_rtsp_server_get_bound_port(server_);
+    thread_ = std::thread([this] { g_main_loop_run(loop_); });
+  }
+  ~RtspServer() {
+    GstRTSPSessionPool* sessions = gst_rtsp_server_get_session_pool(server_);
+    gst_rtsp_session_pool_filter(sessions, &RtspServer::remove, nullptr);
+    g_object_unref(sessions);
+    gst_rtsp_server_client_filter(server_, &RtspServer::remove, nullptr);
+    g_main_loop_quit(loop_);
+    thread_.join();
+    if (GSource* source = g_main_context_find_source_by_id(context_, source_)) g_source_destroy(source);
+    g_object_unref(server_);
+    g_main_loop_unref(loop_);
+    g_main_context_unref(context_);
+  }
+  RtspServer(const RtspServer&) = delete;
+  RtspServer& operator=(const RtspServer&) = delete;
+
+  std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
+  int port() const { return port_; }
+  bool ok() const { return source_ != 0 && port_ > 0; }
+
+ private:
+  template <typename Owner, typename Item>
+  static GstRTSPFilterResult remove(Owner*, Item*, gpointer) {
+    return GST_RTSP_FILTER_REMOVE;
+  }
+
+  GMainContext* context_;
+  GMainLoop* loop_;
+  GstRTSPServer* server_;
+  guint source_ = 0;
+  int port_ = -1;
+  std::thread thread_;
+};
+
+// A live camera-like stream for RtspServer: H.264 where there is an encoder, else JPEG.
+inline std::string camera_stream() {
+  const std::string payload = encoder().empty()
+                                  ? "jpegenc ! rtpjpegpay name=pay0"
+                                  : encoder() + " tune=zerolatency key-int-max=15 ! rtph264pay name=pay0 pt=96";
+  return "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+         "videoconvert ! " + payload + " )";
+}
+
+}  // namespace scorecam_test
