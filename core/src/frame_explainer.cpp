@@ -23,8 +23,12 @@ std::string caption_text(const FrameResult& result, const std::string& target_la
   return text;
 }
 
-FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class)
-    : score_cam_(model, score_cam), reuse_(reuse), target_class_(target_class) {
+FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class,
+                               MethodOptions method)
+    : method_(make_method(model, method, score_cam)),
+      score_cam_(dynamic_cast<ScoreCam*>(method_.get())),
+      reuse_(reuse),
+      target_class_(target_class) {
   if (reuse_.refresh_interval < 1) throw Error("refresh-interval must be at least 1");
   if (!(reuse_.drift_threshold >= 0.0)) throw Error("drift-threshold must be 0 (off) or positive");
   if (!(reuse_.smoothing >= 0.0 && reuse_.smoothing < 1.0)) throw Error("smoothing must be within [0, 1)");
@@ -35,7 +39,7 @@ FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOpt
 }
 
 double FrameExplainer::estimate_worst_frame_seconds() {
-  return score_cam_.estimate_seconds_per_frame(rolling() ? reuse_.refresh_interval : 1);
+  return method_->estimate_seconds_per_frame(rolling() ? reuse_.refresh_interval : 1);
 }
 
 void FrameExplainer::reset() {
@@ -71,50 +75,71 @@ torch::Tensor FrameExplainer::rolling_slice(const torch::Tensor& channels) {
   return channels.slice(0, start, end);
 }
 
+FrameResult FrameExplainer::invalid_result() const {
+  FrameResult result;
+  result.valid = false;
+  result.target_class = target_class_;
+  result.empty = true;
+  const auto& config = method_->model().config();
+  result.map = torch::zeros({config.input_height, config.input_width});
+  return result;
+}
+
+torch::Tensor FrameExplainer::smoothed(const torch::Tensor& map) {
+  const auto blended = reuse_.smoothing > 0.0 && previous_map_.defined()
+                           ? map * (1.0 - reuse_.smoothing) + previous_map_ * reuse_.smoothing
+                           : map;
+  previous_map_ = blended;
+  return blended.to(torch::kCPU);
+}
+
+FrameResult FrameExplainer::explain_in_full(const torch::Tensor& input) {
+  const Explanation explanation = method_->explain(input, target_class_);
+  c10::InferenceMode guard;
+  if (!torch::isfinite(explanation.probabilities).all().item<bool>()) return invalid_result();
+  FrameResult result;
+  result.top = top_classes(method_->model(), explanation.probabilities, 5);
+  result.target_class = explanation.target_class;
+  result.empty = explanation.empty;
+  result.refreshed = result.full_refresh = true;
+  result.forward_passes = 1 + explanation.channels_evaluated;
+  result.map = smoothed(explanation.map);
+  return result;
+}
+
 FrameResult FrameExplainer::process(const ImageView& frame) {
   c10::InferenceMode guard;
-  Model& model = score_cam_.model();
+  Model& model = method_->model();
   const auto input = to_model_input(frame, model);
+  if (!score_cam_) return explain_in_full(input);
   const auto forward = model.forward(input);
+  if (!torch::isfinite(forward.logits).all().item<bool>()) return invalid_result();
   FrameResult result;
   result.forward_passes = 1;
-  if (!torch::isfinite(forward.logits).all().item<bool>()) {
-    result.valid = false;
-    result.target_class = target_class_;
-    result.empty = true;
-    const auto& config = model.config();
-    result.map = torch::zeros({config.input_height, config.input_width});
-    return result;
-  }
   const auto probabilities = torch::softmax(forward.logits[0], 0).to(torch::kCPU);
 
   result.top = top_classes(model, probabilities, 5);
   result.target_class = target_class_ >= 0 ? target_class_ : result.top.front().class_id;
   if (reuse_.refresh_interval == 1 || needs_full_refresh(result.target_class, forward.activations)) {
     // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
-    refresh_channels_ = score_cam_.select_channels(forward.activations);
-    scores_ = score_cam_.empty_scores();
-    score_cam_.score_channels(input, forward.activations, refresh_channels_, result.target_class, scores_);
+    refresh_channels_ = score_cam_->select_channels(forward.activations);
+    scores_ = score_cam_->empty_scores();
+    score_cam_->score_channels(input, forward.activations, refresh_channels_, result.target_class, scores_);
     refresh_activations_ = forward.activations;
     refresh_class_ = result.target_class;
     frames_since_refresh_ = 0;
     rolling_cursor_ = 0;
     result.refreshed = true;
     result.full_refresh = true;
-    result.forward_passes += static_cast<int>(refresh_channels_.numel());
+    result.forward_passes += static_cast<int>(refresh_channels_.numel()) * score_cam_->samples();
   } else if (reuse_.rolling) {
     const auto slice = rolling_slice(refresh_channels_);
-    score_cam_.score_channels(input, forward.activations, slice, result.target_class, scores_);
+    score_cam_->score_channels(input, forward.activations, slice, result.target_class, scores_);
     result.refreshed = slice.numel() > 0;
-    result.forward_passes += static_cast<int>(slice.numel());
+    result.forward_passes += static_cast<int>(slice.numel()) * score_cam_->samples();
   }
   ++frames_since_refresh_;
-  auto map = score_cam_.combine(forward.activations, scores_, result.empty);
-  if (reuse_.smoothing > 0.0 && previous_map_.defined()) {
-    map = map * (1.0 - reuse_.smoothing) + previous_map_ * reuse_.smoothing;
-  }
-  previous_map_ = map;
-  result.map = map.to(torch::kCPU);
+  result.map = smoothed(score_cam_->combine(forward.activations, scores_, result.empty));
   return result;
 }
 

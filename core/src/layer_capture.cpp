@@ -94,7 +94,7 @@ Module submodule(const Module& root, const std::string& path) {
   return module;
 }
 
-std::string capture_output(const Module& root, const CallSite& site, CaptureNames& names) {
+std::string capture_output(const Module& root, const CallSite& site, CaptureNames& names, bool copy) {
   // One attribute per call node: instances sharing a type share the node, and each stores its own call.
   auto known = names.find(site.node);
   if (known != names.end()) return known->second;
@@ -104,12 +104,11 @@ std::string capture_output(const Module& root, const CallSite& site, CaptureName
   // Optional, None until the call runs: freezing copes with None, not with an undefined tensor.
   holder.register_attribute(name, c10::OptionalType::create(c10::TensorType::get()), c10::IValue());
   auto* graph = site.node->owningGraph();
-  // Store a copy, as a forward hook sees it: the caller may modify the output in place (`out += identity`).
   torch::jit::WithInsertPoint after_call(site.node->next());
-  torch::jit::Value* copy = graph->insert(c10::aten::clone, {site.node->output()});
-  Node* store = graph->create(c10::prim::SetAttr, {graph->inputs()[0], copy}, 0);
+  torch::jit::Value* stored = copy ? graph->insert(c10::aten::clone, {site.node->output()}) : site.node->output();
+  Node* store = graph->create(c10::prim::SetAttr, {graph->inputs()[0], stored}, 0);
   store->s_(c10::attr::name, name);
-  store->insertAfter(copy->node());
+  store->insertAfter(copy ? stored->node() : site.node);
   return name;
 }
 

@@ -29,7 +29,10 @@ torch::jit::Module submodule(const torch::jit::Module& root, const std::string& 
 using CaptureNames = std::unordered_map<const torch::jit::Node*, std::string>;
 
 // Makes every run of the call store its output in an attribute of the holder; returns the attribute.
-std::string capture_output(const torch::jit::Module& root, const CallSite& site, CaptureNames& names);
+// A copy, as a forward hook sees it, since the caller may modify the output in place (`out +=
+// identity`); or, for gradients with respect to it, the output itself (`copy` false).
+std::string capture_output(const torch::jit::Module& root, const CallSite& site, CaptureNames& names,
+                           bool copy = true);
 
 // Freezing folds attributes into constants, so a stored output would be lost. This turns the store
 // made by capture_output() into a second output instead: root's forward is inlined and returns

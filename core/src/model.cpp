@@ -5,6 +5,9 @@
 #include <optional>
 #include <sstream>
 
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
 #include "cpu_runtime.h"
 #include "fastest_module.h"
 #include "layer_capture.h"
@@ -239,19 +242,30 @@ void Model::prepare_classifier(const std::string& path, const torch::Tensor* pro
       probe ? exact_copies(module, *probe) : std::vector<detail::Variant>{{module, kOptimizationOff}});
 }
 
-void Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
-  torch::jit::Module module = load_module(path);
+struct Model::CapturingModule {
+  torch::jit::Module module;
+  detail::CallSite site;
+  std::string attribute;
+};
+
+Model::CapturingModule Model::load_capturing(const std::string& path, bool copy) const {
+  CapturingModule loaded{load_module(path)};
   // The target's last call: a module called twice (a shared ReLU) is explained at its last output.
-  std::optional<detail::CallSite> site;
-  for (const auto& call : detail::module_calls(module)) {
-    if (call.path == target_layer_) site = call;
+  for (const auto& call : detail::module_calls(loaded.module)) {
+    if (call.path == target_layer_) loaded.site = call;
   }
   detail::CaptureNames names;
-  capture_attribute_ = detail::capture_output(module, *site, names);
+  loaded.attribute = detail::capture_output(loaded.module, loaded.site, names, copy);
+  return loaded;
+}
+
+void Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
+  auto [module, site, attribute] = load_capturing(path);
+  capture_attribute_ = attribute;
   std::string how = kOptimizationOff;
   if (probe) {
     try {
-      detail::return_captured_output(module, *site, capture_attribute_);
+      detail::return_captured_output(module, site, capture_attribute_);
       capture_ = std::make_unique<detail::FastestModule>(exact_copies(module, *probe));
       capture_returns_ = true;
       return;
@@ -260,7 +274,7 @@ void Model::prepare_capture(const std::string& path, const torch::Tensor* probe)
       how = std::string("as loaded, not frozen (") + e.what() + ")";
     }
   }
-  capture_holder_ = detail::submodule(module, site->holder_path);
+  capture_holder_ = detail::submodule(module, site.holder_path);
   capture_ = std::make_unique<detail::FastestModule>(std::vector<detail::Variant>{{module, how}});
 }
 
@@ -299,6 +313,7 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                                at::make_generator<at::CPUGeneratorImpl>(/*seed=*/1))
                       .to(device, dtype);
   const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
+  model->path_ = model_path;
   model->prepare_classifier(model_path, probe);
   model->prepare_capture(model_path, probe);
   return model;
@@ -325,6 +340,44 @@ ForwardResult Model::forward(const torch::Tensor& input) {
     result.activations = stored.toTensor();
   }
   return result;
+}
+
+GradientResult Model::gradients(const torch::Tensor& input, int target_class) {
+  // Gradients need a graph: no inference mode here (also while loading, or the weights would be
+  // inference tensors), and an input that requires a gradient, so that there is a graph even if
+  // the weights do not require one.
+  c10::InferenceMode no_inference(false);
+  if (!differentiable_) {
+    auto [module, site, attribute] = load_capturing(path_, /*copy=*/false);
+    differentiable_holder_ = detail::submodule(module, site.holder_path);
+    differentiable_attribute_ = attribute;
+    differentiable_ = module;
+  }
+  torch::AutoGradMode with_gradients(true);
+  // The optimizing executor fuses ops into differentiable subgraphs whose intermediate values (the
+  // stored activations among them) are not on the autograd path; unoptimized, every op is
+  // recorded. The switch is thread-local, and this copy of the module runs only here.
+  torch::jit::GraphOptimizerEnabledGuard op_by_op(false);
+  const auto x = input.clone().requires_grad_(true);
+  const auto output = differentiable_->forward({x}).toTensor();
+  const auto stored = differentiable_holder_.attr(differentiable_attribute_);
+  if (!stored.isTensor()) throw Error("layer '" + target_layer_ + "' did not run for this input");
+  GradientResult result;
+  result.activations = stored.toTensor();
+  result.target_class = target_class >= 0 ? target_class : static_cast<int>(output[0].argmax().item<int64_t>());
+  result.gradients = torch::autograd::grad({output[0][result.target_class]}, {result.activations})[0].detach();
+  result.activations = result.activations.detach();
+  result.logits = output.detach().to(torch::kFloat);
+  return result;
+}
+
+torch::Tensor Model::smooth_test_input() const {
+  c10::InferenceMode guard;
+  const auto options = torch::TensorOptions().device(device_);
+  const auto y = torch::linspace(0, 3.0 * M_PI, config_.input_height, options).view({1, 1, -1, 1});
+  const auto x = torch::linspace(0, 4.0 * M_PI, config_.input_width, options).view({1, 1, 1, -1});
+  const auto phase = torch::arange(input_channels(), options).view({1, -1, 1, 1});
+  return (torch::sin(x + phase) * torch::cos(y - phase)).to(dtype_).contiguous();
 }
 
 void Model::warm_up(int batch_size) {

@@ -11,11 +11,6 @@
 namespace scorecam {
 namespace {
 
-torch::Tensor upsample(const torch::Tensor& planes, int64_t height, int64_t width) {
-  // align_corners=false, as in the official code and F.interpolate's default.
-  return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);
-}
-
 const EnumNames<ScoreMode> kScoreModes = {
     {"probability", ScoreMode::Probability},
     {"logit-softmax", ScoreMode::LogitSoftmax},
@@ -36,6 +31,10 @@ ChannelSelection parse_channel_selection(const std::string& name) {
 }
 std::string channel_selection_name(ChannelSelection selection) { return enum_name(selection, kSelections); }
 
+torch::Tensor upsample_planes(const torch::Tensor& planes, int64_t height, int64_t width) {
+  return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);
+}
+
 torch::Tensor normalize_planes(const torch::Tensor& planes) {
   const auto flat = planes.flatten(-2);
   const auto low = flat.amin(-1, /*keepdim=*/true);
@@ -47,13 +46,26 @@ torch::Tensor normalize_planes(const torch::Tensor& planes) {
 torch::Tensor resize_map(const torch::Tensor& map, int height, int width) {
   c10::InferenceMode guard;
   auto planes = map.to(torch::kFloat).view({1, 1, map.size(0), map.size(1)});
-  if (map.size(0) != height || map.size(1) != width) planes = upsample(planes, height, width);
+  if (map.size(0) != height || map.size(1) != width) planes = upsample_planes(planes, height, width);
   return planes.view({height, width}).clamp(0.0, 1.0).to(torch::kCPU).contiguous();
 }
 
-ScoreCam::ScoreCam(Model& model, ScoreCamOptions options) : model_(model), options_(options) {
+ScoreCam::ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method)
+    : CamMethod(model),
+      options_(options),
+      method_(method),
+      noise_(at::make_generator<at::CPUGeneratorImpl>(options.seed)) {
   if (options_.batch_size < 1) throw Error("batch-size must be at least 1");
   if (options_.max_channels < 0) throw Error("max-channels must be 0 (all) or positive");
+  if (!reuses_channel_scores(method_.method)) {
+    throw Error(method_name(method_.method) + " is not of the Score-CAM family");
+  }
+  if (method_.samples < 0) throw Error("samples must be 0 (the method's default) or positive");
+  if (!(method_.noise_sigma >= 0)) throw Error("noise sigma must be 0 or positive");
+  if (method_.method == Method::ScoreCam) method_.samples = 1;
+  if (method_.samples == 0) {
+    method_.samples = method_.method == Method::SsCam ? kSsCamDefaultSamples : kIsCamDefaultSamples;
+  }
 }
 
 ChannelScores ScoreCam::empty_scores() const {
@@ -88,19 +100,40 @@ torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) {
   return std::get<0>(chosen.sort());
 }
 
-void ScoreCam::mask_input(const torch::Tensor& input, const torch::Tensor& maps, torch::Tensor& out) {
+namespace {
+
+// Masks are the channels of `maps` ([1, k, h, w]) upsampled and normalized to [0, 1], [k, 1, H, W]
+// in the input's type. They multiply the normalized input, so a masked-out pixel becomes the mean colour.
+torch::Tensor masks_of(const torch::Tensor& maps, const torch::Tensor& input) {
   const int64_t count = maps.size(1), height = input.size(2), width = input.size(3);
-  // Masks are the channels upsampled and normalized to [0, 1]; they multiply the normalized input,
-  // so a masked-out pixel becomes the mean colour.
-  const auto masks = normalize_planes(upsample(maps.to(torch::kFloat), height, width));
-  at::mul_out(out, input, masks.view({count, 1, height, width}).to(input.scalar_type()));
+  return normalize_planes(upsample_planes(maps.to(torch::kFloat), height, width))
+      .view({count, 1, height, width})
+      .to(input.scalar_type());
+}
+
+}  // namespace
+
+void ScoreCam::masked_sample(const torch::Tensor& input, const torch::Tensor& masks, int sample, torch::Tensor& out) {
+  switch (method_.method) {
+    case Method::SsCam: {
+      // One draw per sample and chunk, [k, H, W], on the CPU: the same numbers on every device.
+      const auto noise = torch::randn({masks.size(0), 1, masks.size(2), masks.size(3)}, noise_) * method_.noise_sigma;
+      at::mul_out(out, input, masks + noise.to(masks.device(), masks.scalar_type()));
+      break;
+    }
+    case Method::IsCam:
+      at::mul_out(out, input, masks * (static_cast<double>(sample + 1) / method_.samples));
+      break;
+    default:
+      at::mul_out(out, input, masks);
+  }
 }
 
 torch::Tensor ScoreCam::masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
                                       const torch::Tensor& channels) {
   c10::InferenceMode guard;
   auto out = torch::empty({channels.numel(), input.size(1), input.size(2), input.size(3)}, input.options());
-  if (channels.numel() > 0) mask_input(input, activations.index_select(1, channels), out);
+  if (channels.numel() > 0) at::mul_out(out, input, masks_of(activations.index_select(1, channels), input));
   return out;
 }
 
@@ -120,14 +153,19 @@ void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& a
   for (int64_t start = 0; start < count; start += batch) {
     const int64_t size = std::min(batch, count - start);
     auto masked = masked_batch_.narrow(0, 0, size);
-    mask_input(input, selected.narrow(1, start, size), masked);
-    const auto logits = model_.classify(masked);
-    torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
-                              ? logits.select(1, target_class)
-                              : torch::softmax(logits, 1).select(1, target_class);
-    if (baseline.defined()) score = score - baseline;
+    const auto masks = masks_of(selected.narrow(1, start, size), input);
+    torch::Tensor total;
+    for (int sample = 0; sample < method_.samples; ++sample) {
+      masked_sample(input, masks, sample, masked);
+      const auto logits = model_.classify(masked);
+      torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
+                                ? logits.select(1, target_class)
+                                : torch::softmax(logits, 1).select(1, target_class);
+      if (baseline.defined()) score = score - baseline;
+      total = total.defined() ? total + score : score;
+    }
     const auto rows = channels.narrow(0, start, size);
-    into.scores.index_copy_(0, rows, score);
+    into.scores.index_copy_(0, rows, total / method_.samples);
     into.evaluated.index_fill_(0, rows, true);
   }
 }
@@ -153,16 +191,7 @@ torch::Tensor ScoreCam::channel_weights(const ChannelScores& scores) const {
 
 torch::Tensor ScoreCam::combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const {
   c10::InferenceMode guard;
-  const auto weights = channel_weights(scores);                        // [K]
-  const auto maps = activations[0].flatten(1).to(torch::kFloat);       // [K, h*w]
-  // Bilinear upsampling is linear, so upsampling the weighted sum equals the official code's
-  // sum of upsampled channels, for one upsample instead of K.
-  const auto sum = weights.matmul(maps).view({1, 1, activations.size(2), activations.size(3)});
-  const int64_t height = model_.config().input_height, width = model_.config().input_width;
-  const auto saliency = upsample(sum, height, width).view({height, width}).relu();
-  const auto normalized = normalize_planes(saliency);
-  empty = !(saliency.amax() > saliency.amin()).item<bool>();
-  return normalized;
+  return combine_channels(activations, channel_weights(scores), empty);
 }
 
 double ScoreCam::estimate_seconds_per_frame(int share) {
@@ -175,13 +204,8 @@ double ScoreCam::estimate_seconds_per_frame(int share) {
   const int64_t scored = (evaluated + parts - 1) / parts;
   const int64_t batch = std::min<int64_t>(options_.batch_size, evaluated);
   model_.warm_up(static_cast<int>(batch));
-  // Smooth, like a camera frame: on a CPU, noise runs measurably slower than real images.
-  const auto& config = model_.config();
+  const auto input = model_.smooth_test_input();
   const auto options = torch::TensorOptions().device(model_.device());
-  const auto y = torch::linspace(0, 3.0 * M_PI, config.input_height, options).view({1, 1, -1, 1});
-  const auto x = torch::linspace(0, 4.0 * M_PI, config.input_width, options).view({1, 1, 1, -1});
-  const auto phase = torch::arange(model_.input_channels(), options).view({1, -1, 1, 1});
-  const auto input = (torch::sin(x + phase) * torch::cos(y - phase)).to(model_.dtype()).contiguous();
 
   using Clock = std::chrono::steady_clock;
   const auto seconds_since = [](Clock::time_point start) {
@@ -196,26 +220,20 @@ double ScoreCam::estimate_seconds_per_frame(int share) {
   start = Clock::now();
   model_.classify(masked).sum().item<float>();
   const double one_batch = seconds_since(start);
-  return first_pass + static_cast<double>((scored + batch - 1) / batch) * one_batch;
+  return first_pass + static_cast<double>((scored + batch - 1) / batch) * method_.samples * one_batch;
 }
 
-Explanation ScoreCam::explain(const torch::Tensor& input, int target_class) {
+CamMethod::Evidence ScoreCam::weigh(const torch::Tensor& input, int target_class) {
   c10::InferenceMode guard;
   const auto forward = model_.forward(input);
-  const auto probabilities = torch::softmax(forward.logits[0], 0);
-  if (target_class >= model_.num_classes()) {
-    throw Error("target class " + std::to_string(target_class) + " is out of range: the model has " +
-                std::to_string(model_.num_classes()) + " classes (0.." + std::to_string(model_.num_classes() - 1) + ")");
-  }
-  Explanation result;
-  result.target_class = target_class >= 0 ? target_class : static_cast<int>(probabilities.argmax().item<int64_t>());
+  Evidence evidence{forward.logits, forward.activations};
+  evidence.target_class = resolve_target(forward.logits, target_class);
   const auto channels = select_channels(forward.activations);
   ChannelScores scores = empty_scores();
-  score_channels(input, forward.activations, channels, result.target_class, scores);
-  result.map = combine(forward.activations, scores, result.empty).to(torch::kCPU);
-  result.probabilities = probabilities.to(torch::kCPU);
-  result.channels_evaluated = static_cast<int>(channels.numel());
-  return result;
+  score_channels(input, forward.activations, channels, evidence.target_class, scores);
+  evidence.weights = channel_weights(scores);
+  evidence.masked_passes = static_cast<int>(channels.numel()) * method_.samples;
+  return evidence;
 }
 
 }  // namespace scorecam

@@ -9,7 +9,7 @@ namespace scorecam {
 StreamExplainer::StreamExplainer(std::unique_ptr<Model> model, const ExplainerSettings& settings, bool async,
                                  StreamEvents events)
     : events_(std::move(events)), model_(std::move(model)), settings_(settings) {
-  explainer_ = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse, settings.target_class);
+  explainer_ = make_explainer(settings);
   if (!async) {
     latency_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(explainer_->estimate_worst_frame_seconds()));
@@ -100,7 +100,20 @@ void StreamExplainer::rebuild_if_reconfigured() {
     }
     settings.target_class = -1;
   }
-  explainer_ = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse, settings.target_class);
+  explainer_ = make_explainer(settings);
+}
+
+std::unique_ptr<FrameExplainer> StreamExplainer::make_explainer(const ExplainerSettings& settings) {
+  auto explainer = std::make_unique<FrameExplainer>(*model_, settings.score_cam, settings.reuse,
+                                                    settings.target_class, settings.method);
+  const ReuseOptions& reuse = settings.reuse;
+  const bool asks_for_reuse = reuse.refresh_interval > 1 || reuse.rolling || reuse.drift_threshold > 0;
+  if (asks_for_reuse && !reuses_channel_scores(settings.method.method) && events_.warning) {
+    events_.warning(method_name(settings.method.method) +
+                    " has no channel scores to reuse: refresh-interval, rolling and drift-threshold do not apply, "
+                    "every frame is explained in full (one forward and one backward pass)");
+  }
+  return explainer;
 }
 
 std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, int64_t timestamp,

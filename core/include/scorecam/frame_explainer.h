@@ -5,10 +5,13 @@
 // scores of the last refresh can be combined with each new frame's activations (one forward pass).
 // Scores are refreshed every `refresh_interval` frames, or 1/N of the channels on every frame
 // (rolling), and at once when the predicted class changes or the activations drift too far.
+// SS-CAM and IS-CAM reuse their scores the same way; Grad-CAM and Grad-CAM++ have nothing to
+// reuse and explain every frame in full (one forward and one backward pass).
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "scorecam/cam_method.h"
 #include "scorecam/image.h"
 #include "scorecam/model.h"
 #include "scorecam/score_cam.h"
@@ -50,7 +53,8 @@ std::string caption_text(const FrameResult& result, const std::string& target_la
 class FrameExplainer {
  public:
   // target_class < 0: explain the predicted class of each frame.
-  FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class = -1);
+  FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class = -1,
+                 MethodOptions method = {});
 
   FrameResult process(const ImageView& frame);
   // Forget all reused state, e.g. after a seek or a flush.
@@ -60,16 +64,20 @@ class FrameExplainer {
   // after a class change, a flush or drift, are the exception and cost a full explanation).
   double estimate_worst_frame_seconds();
   // Rolling refresh: frames normally score only a share of the channels.
-  bool rolling() const { return reuse_.rolling && reuse_.refresh_interval > 1; }
+  bool rolling() const { return score_cam_ && reuse_.rolling && reuse_.refresh_interval > 1; }
 
-  Model& model() { return score_cam_.model(); }
+  Model& model() { return method_->model(); }
   const ReuseOptions& reuse_options() const { return reuse_; }
 
  private:
   bool needs_full_refresh(int predicted, const torch::Tensor& activations) const;
   torch::Tensor rolling_slice(const torch::Tensor& channels);
+  FrameResult explain_in_full(const torch::Tensor& input);  // the methods without reuse
+  FrameResult invalid_result() const;
+  torch::Tensor smoothed(const torch::Tensor& map);
 
-  ScoreCam score_cam_;
+  std::unique_ptr<CamMethod> method_;
+  ScoreCam* score_cam_;  // method_ when it is of the Score-CAM family, else null
   ReuseOptions reuse_;
   int target_class_;
 

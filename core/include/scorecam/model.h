@@ -1,6 +1,7 @@
 #pragma once
 // A TorchScript classifier whose forward pass also returns the activations of one named layer.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ struct LayerInfo {
 struct ForwardResult {
   torch::Tensor logits;             // [N, classes], float32
   torch::Tensor activations;        // [N, K, h, w] of the target layer, in the model's precision
+};
+
+// One forward and one backward pass: the class scores, the target layer's activations and the
+// gradient of the target class's logit with respect to them.
+struct GradientResult {
+  torch::Tensor logits;       // [1, classes], float32
+  torch::Tensor activations;  // [1, K, h, w]
+  torch::Tensor gradients;    // [1, K, h, w]
+  int target_class = -1;
 };
 
 struct ModelOptions {
@@ -50,6 +60,12 @@ class Model {
   ForwardResult forward(const torch::Tensor& input);
   // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
   torch::Tensor classify(const torch::Tensor& input);
+  // Gradients of the logit of `target_class` (< 0: the predicted class) through the model as loaded,
+  // for one input [1, C, H, W]: frozen copies keep no gradients. Loads that copy on first use.
+  GradientResult gradients(const torch::Tensor& input, int target_class);
+  // A smooth synthetic image [1, C, H, W] on the device, for timing passes: on a CPU, noise runs
+  // measurably slower than real images.
+  torch::Tensor smooth_test_input() const;
   // Pays TorchScript's per-shape optimization of every copy up front: forward() for one frame,
   // classify() for batches of `batch_size`. A few forward passes; later calls run at full speed.
   void warm_up(int batch_size);
@@ -78,6 +94,10 @@ class Model {
   // Each loads its module, and its exact frozen copies when given a `probe` to check them on.
   void prepare_classifier(const std::string& path, const torch::Tensor* probe);
   void prepare_capture(const std::string& path, const torch::Tensor* probe);
+  // The module as loaded, with the target layer's last output stored in an attribute of the
+  // module that calls it: a copy, or the output itself (see detail::capture_output).
+  struct CapturingModule;
+  CapturingModule load_capturing(const std::string& path, bool copy = true) const;
 
   ModelConfig config_;
   torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on
@@ -93,6 +113,11 @@ class Model {
   std::string capture_attribute_;
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
+  std::string path_;
+  // The module as loaded, storing the target's output in an attribute, for gradients.
+  std::optional<torch::jit::Module> differentiable_;
+  torch::jit::Module differentiable_holder_;
+  std::string differentiable_attribute_;
 };
 
 }  // namespace scorecam

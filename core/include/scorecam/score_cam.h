@@ -1,16 +1,19 @@
 #pragma once
-// Score-CAM (Wang et al., CVPR-W 2020) over a Model, batched on the model's device.
+// Score-CAM (Wang et al., CVPR-W 2020) over a Model, batched on the model's device, and its
+// smoothed and integrated variants SS-CAM and IS-CAM.
 //
 // The default follows the official code: each non-constant channel of the target layer, upsampled
 // bilinearly and min-max normalized, masks the normalized input; the softmax probability of the
 // target class on that masked input is the channel's weight; the map is ReLU(sum_k w_k A_k),
-// upsampled to the input size and min-max normalized.
+// upsampled to the input size and min-max normalized. SS-CAM and IS-CAM score each mask on N
+// inputs instead of one and average (see cam_method.h), batched the same way.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <torch/script.h>
 
+#include "scorecam/cam_method.h"
 #include "scorecam/model.h"
 
 namespace scorecam {
@@ -33,7 +36,7 @@ struct ScoreCamOptions {
   int batch_size = 32;
   int max_channels = 0;  // 0: all channels
   ChannelSelection selection = ChannelSelection::StdDev;
-  uint64_t seed = 0;
+  uint64_t seed = 0;  // for random channel selection and SS-CAM's noise
 };
 
 ScoreMode parse_score_mode(const std::string& name);          // "probability", "logit-softmax", "cic"
@@ -47,24 +50,15 @@ struct ChannelScores {
   torch::Tensor evaluated;  // [K] bool on the device
 };
 
-struct Explanation {
-  int target_class = -1;
-  torch::Tensor probabilities;  // [classes] float32, CPU
-  torch::Tensor map;            // [H, W] float32 in [0, 1], CPU, the model's input size
-  bool empty = false;           // no positive evidence: the map is all zeros
-  int channels_evaluated = 0;   // masked forward passes made for this explanation
-};
-
-class ScoreCam {
+class ScoreCam : public CamMethod {
  public:
-  ScoreCam(Model& model, ScoreCamOptions options);
-
-  // input: [1, C, H, W] normalized, on the model's device and dtype. target_class < 0: predicted class.
-  Explanation explain(const torch::Tensor& input, int target_class = -1);
+  // `method`: scorecam, sscam or iscam, with its samples and noise.
+  ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method = {});
 
   // The building blocks explain() is made of, for callers that reuse work across frames.
   torch::Tensor select_channels(const torch::Tensor& activations);  // [k] int64 of non-constant channels
-  // Scores `channels` of `activations` ([1, K, h, w]) and writes them into `into`.
+  // Scores `channels` of `activations` ([1, K, h, w]) and writes them into `into`: each channel's
+  // mask on one input, or (SS-CAM, IS-CAM) the mean over its samples' inputs.
   void score_channels(const torch::Tensor& input, const torch::Tensor& activations,
                       const torch::Tensor& channels, int target_class, ChannelScores& into);
   ChannelScores empty_scores() const;
@@ -80,25 +74,32 @@ class ScoreCam {
   // time is multiplied by the batches that every channel (or max-channels of them) needs. Costs
   // a few forward batches whatever the model. With share N > 1: a frame that scores 1/N of
   // those channels (a rolling refresh step).
-  double estimate_seconds_per_frame(int share = 1);
+  double estimate_seconds_per_frame(int share = 1) override;
+  Method method() const override { return method_.method; }
+  int samples() const { return method_.samples; }  // inputs scored per mask
 
   const ScoreCamOptions& options() const { return options_; }
-  Model& model() { return model_; }
 
  private:
-  // Writes X * M_k for each channel map of `maps` ([1, k, h, w]) into `out` ([k, C, H, W]).
-  static void mask_input(const torch::Tensor& input, const torch::Tensor& maps, torch::Tensor& out);
+  Evidence weigh(const torch::Tensor& input, int target_class) override;
+  // Writes the `sample`th input of each mask of `masks` ([k, 1, H, W]) into `out` ([k, C, H, W]):
+  // X * M_k, or X * (M_k + noise) (SS-CAM), or (sample + 1) / N * X * M_k (IS-CAM).
+  void masked_sample(const torch::Tensor& input, const torch::Tensor& masks, int sample, torch::Tensor& out);
   torch::Tensor channel_weights(const ChannelScores& scores) const;
   torch::Tensor baseline_probability(int target_class);
 
-  Model& model_;
   ScoreCamOptions options_;
+  MethodOptions method_;
+  at::Generator noise_;                   // SS-CAM's noise, on the CPU, from options.seed
   torch::Tensor masked_batch_;            // reused buffer of [batch, C, H, W]
   torch::Tensor baseline_probabilities_;  // softmax on the mean image, for the CIC score mode
 };
 
 // Min-max normalizes each [.., h, w] plane to [0, 1]; constant planes become 0.
 torch::Tensor normalize_planes(const torch::Tensor& planes);
+// Bilinear upsampling of [N, C, h, w] planes with align_corners=false, as the official code and
+// F.interpolate's default.
+torch::Tensor upsample_planes(const torch::Tensor& planes, int64_t height, int64_t width);
 
 }  // namespace scorecam
 

@@ -23,6 +23,7 @@ namespace scorecam {
 // What a FrameExplainer is built from: changing any of it rebuilds the explainer.
 struct ExplainerSettings {
   int target_class = -1;  // -1: each frame's predicted class
+  MethodOptions method;
   ScoreCamOptions score_cam;
   ReuseOptions reuse;
 };
@@ -78,6 +79,8 @@ class StreamExplainer {
  private:
   std::shared_ptr<const Heatmap> explain(const ImageView& frame, int64_t timestamp, uint64_t generation);
   void rebuild_if_reconfigured();
+  // The explainer the settings describe; a warning when they ask for reuse the method cannot do.
+  std::unique_ptr<FrameExplainer> make_explainer(const ExplainerSettings& settings);
 
   StreamEvents events_;
 

@@ -1,0 +1,151 @@
+// SS-CAM, IS-CAM, Grad-CAM and Grad-CAM++ against their plain PyTorch references
+// (tests/models/cam_methods_reference.py) on three torchvision architectures, traced and scripted,
+// with the settings make_torchvision_models.py made the reference maps with; and what the methods
+// share and cost.
+#include <gtest/gtest.h>
+
+#include "scorecam/cam_method.h"
+#include "scorecam/error.h"
+#include "scorecam/frame_explainer.h"
+#include "scorecam/grad_cam.h"
+#include "scorecam/score_cam.h"
+#include "support/test_data.h"
+#include "support/test_models.h"
+
+namespace scorecam {
+namespace {
+
+using scorecam_test::load_npy;
+using scorecam_test::max_abs_difference;
+using scorecam_test::test_model;
+
+struct Case {
+  std::string arch, kind, method;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << " " << c.kind << " " << c.method; }
+
+// METHOD_SETTINGS of make_torchvision_models.py.
+std::unique_ptr<CamMethod> method_as_in_reference(Model& model, const std::string& name) {
+  MethodOptions method;
+  method.method = parse_method(name);
+  ScoreCamOptions score_cam;
+  score_cam.max_channels = 8;
+  score_cam.selection = ChannelSelection::StdDev;
+  if (method.method == Method::SsCam) {
+    method.samples = 2;
+    method.noise_sigma = 2.0;
+    score_cam.seed = 3;
+    score_cam.batch_size = 4;
+  } else if (method.method == Method::IsCam) {
+    method.samples = 3;
+  }
+  return make_method(model, method, score_cam);
+}
+
+class MethodParity : public ::testing::TestWithParam<Case> {};
+
+TEST_P(MethodParity, MatchesReference) {
+  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
+  const auto& [arch, kind, name] = GetParam();
+  ModelOptions options;
+  options.config_path = dir + arch + ".json";
+  const auto model = Model::load(dir + arch + "_" + kind + ".pt", options);
+  const auto cam = method_as_in_reference(*model, name);
+  EXPECT_EQ(method_name(cam->method()), name);
+  const auto result = cam->explain(load_npy(dir + arch + "_input.npy"));
+  const auto expected = load_npy(dir + arch + "_" + name + ".npy");
+  ASSERT_EQ(result.map.sizes(), expected.sizes());
+  EXPECT_FALSE(result.empty);
+  EXPECT_LE(max_abs_difference(result.map, expected), 1e-4f);
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> all;
+  for (const char* arch : {"resnet18", "vgg11", "mobilenet_v2"})
+    for (const char* kind : {"traced", "scripted"})
+      for (const char* method : {"sscam", "iscam", "gradcam", "gradcampp"}) all.push_back({arch, kind, method});
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, MethodParity, ::testing::ValuesIn(cases()), [](const auto& info) {
+  return info.param.arch + "_" + info.param.kind + "_" + info.param.method;
+});
+
+TEST(Methods, NamesRoundTripAndUnknownOnesAreListed) {
+  for (const char* name : {"scorecam", "sscam", "iscam", "gradcam", "gradcampp"})
+    EXPECT_EQ(method_name(parse_method(name)), name);
+  try {
+    parse_method("lime");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown method 'lime': use one of scorecam, sscam, iscam, gradcam, gradcampp"),
+              std::string::npos) << e.what();
+  }
+}
+
+// The Score-CAM family scores every mask on `samples` inputs; the gradient methods make no masked pass.
+TEST(Methods, CostWhatTheyPromise) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  const auto input = load_npy(test_model("tiny_rgb_input.npy"));
+  const int channels = static_cast<int>(ScoreCam(*model, {}).select_channels(model->forward(input).activations).numel());
+  ASSERT_GT(channels, 0);
+  for (const auto& [method, passes] : std::vector<std::pair<Method, int>>{{Method::ScoreCam, channels},
+                                                                         {Method::SsCam, channels * kSsCamDefaultSamples},
+                                                                         {Method::IsCam, channels * kIsCamDefaultSamples},
+                                                                         {Method::GradCam, 0},
+                                                                         {Method::GradCamPlusPlus, 0}}) {
+    const auto cam = make_method(*model, MethodOptions{method}, ScoreCamOptions{});
+    EXPECT_EQ(cam->explain(input).channels_evaluated, passes) << method_name(method);
+    EXPECT_GT(cam->estimate_seconds_per_frame(), 0.0) << method_name(method);
+  }
+}
+
+// SS-CAM without noise and IS-CAM with one step are Score-CAM: the variants change only the inputs.
+TEST(Methods, VariantsReduceToScoreCam) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  const auto input = load_npy(test_model("tiny_rgb_input.npy"));
+  const auto expected = load_npy(test_model("tiny_rgb_probability.npy"));
+  MethodOptions smooth{Method::SsCam, 3, 0.0}, integrated{Method::IsCam, 1};
+  ScoreCamOptions options;
+  options.batch_size = 5;
+  EXPECT_LE(max_abs_difference(ScoreCam(*model, options, smooth).explain(input).map, expected), 1e-4f);
+  EXPECT_LE(max_abs_difference(ScoreCam(*model, options, integrated).explain(input).map, expected), 1e-4f);
+}
+
+TEST(Methods, RejectBadOptions) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  EXPECT_THROW(ScoreCam(*model, {}, MethodOptions{Method::GradCam}), Error);
+  EXPECT_THROW(ScoreCam(*model, {}, MethodOptions{Method::SsCam, -1}), Error);
+  EXPECT_THROW(ScoreCam(*model, {}, MethodOptions{Method::SsCam, 2, -0.5}), Error);
+  GradCam cam(*model, false);
+  EXPECT_THROW(cam.explain(load_npy(test_model("tiny_rgb_input.npy")), 5), Error);  // 5 classes: 0..4
+}
+
+// A gradient method explains every frame in full, also when reuse is asked for, and a model with
+// non-finite outputs gives an invalid frame, not a NaN map.
+TEST(Methods, GradientMethodsInAFrameExplainer) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  ReuseOptions reuse;
+  reuse.refresh_interval = 4;
+  reuse.rolling = true;
+  FrameExplainer explainer(*model, {}, reuse, -1, MethodOptions{Method::GradCamPlusPlus});
+  EXPECT_FALSE(explainer.rolling());
+  for (int i = 0; i < 3; ++i) {
+    const auto frame = scorecam_test::random_frame(40, 32, i);
+    const auto result = explainer.process(frame.view);
+    EXPECT_TRUE(result.valid);
+    EXPECT_TRUE(result.full_refresh);
+    EXPECT_EQ(result.forward_passes, 1);
+    EXPECT_TRUE(torch::isfinite(result.map).all().item<bool>());
+  }
+  const auto broken = Model::load(test_model("nan_output.pt"));
+  FrameExplainer on_broken(*broken, {}, {}, -1, MethodOptions{Method::GradCam});
+  const auto frame = scorecam_test::random_frame(40, 32, 0);
+  const auto result = on_broken.process(frame.view);
+  EXPECT_FALSE(result.valid);
+  EXPECT_TRUE(result.empty);
+}
+
+}  // namespace
+}  // namespace scorecam
