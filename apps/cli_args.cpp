@@ -9,7 +9,8 @@ namespace scorecam::cli {
 
 const std::set<std::string> kModelOptions = {"model",      "config",       "labels",    "layer",
                                              "device",     "precision",    "size",      "batch-size",
-                                             "max-channels", "selection", "score-mode", "seed"};
+                                             "max-channels", "selection", "score-mode", "seed",
+                                             "method",     "samples",      "noise-sigma"};
 
 std::string model_path(const Args& args) {
   if (args.has("model")) return args.text("model");
@@ -42,6 +43,14 @@ ScoreCamOptions score_cam_options(const Args& args) {
   options.max_channels = args.integer("max-channels", 0);
   options.selection = parse_channel_selection(args.text("selection", "std"));
   options.seed = static_cast<uint64_t>(args.integer("seed", 0));
+  return options;
+}
+
+MethodOptions method_options(const Args& args) {
+  MethodOptions options;
+  options.method = parse_method(args.text("method", "scorecam"));
+  options.samples = args.integer("samples", 0);
+  options.noise_sigma = args.number("noise-sigma", options.noise_sigma);
   return options;
 }
 

@@ -36,6 +36,8 @@ ModelOptions model_options(const class Args& args);
 // Loads the model the options name; says on stderr when a pass cannot run on a frozen copy.
 std::unique_ptr<Model> load_model(const class Args& args, const char* program);
 ScoreCamOptions score_cam_options(const class Args& args);
+// --method, --samples, --noise-sigma.
+MethodOptions method_options(const class Args& args);
 
 // Runs `run`, turning any exception into "program: message" on stderr and exit code 2.
 int main_with_errors(const char* program, int argc, char** argv, int (*run)(int, char**));

@@ -1,4 +1,5 @@
-// scorecam-bench: how close Score-CAM comes to the model's own batched inference throughput.
+// scorecam-bench: how close Score-CAM comes to the model's own batched inference throughput, and
+// what each method costs per frame.
 //
 // Score-CAM cannot be cheaper than one forward pass per evaluated channel, so the figure that
 // matters is masked forward passes per second divided by the model's plain batched throughput,
@@ -20,6 +21,7 @@
 #include "scorecam/error.h"
 #include "scorecam/image.h"
 #include "scorecam/npy.h"
+#include "scorecam/cam_method.h"
 #include "scorecam/score_cam.h"
 
 namespace {
@@ -28,6 +30,7 @@ using namespace scorecam;
 using Clock = std::chrono::steady_clock;
 
 const char* kUsage = R"(usage: scorecam-bench [--model M.pt] [--config M.json] [--layer NAME] [--size HxW]
+                      [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N] [--noise-sigma S]
                       [--batch-size B] [--max-channels N] [--selection all|std|mean|random]
                       [--score-mode probability|logit-softmax|cic] [--device D] [--precision P]
                       [--image IMG] [--frames F] [--seconds S] [--save-map OUT.npy] [--no-limit]
@@ -41,6 +44,9 @@ warm-up frames (not counted) that last until the model has chosen the fastest of
   - for reference, the same module on random-noise batches and the module as loaded (not frozen);
   - Score-CAM's masked forward passes per second, their ratio to the limit, and ms per frame
     (median, spread).
+--method: the Score-CAM family (sscam and iscam make --samples masked passes per channel) is
+measured against the limit as above; gradcam and gradcampp, one forward and one backward pass a
+frame, print ms per frame only.
 --save-map writes the last frame's map (the model's input size, float32) as .npy. --no-limit
 measures only the Score-CAM frames (for comparisons, such as tools/compare_with_pytorch.py).
 )";
@@ -95,8 +101,11 @@ int run(int argc, char** argv) {
   if (image_path.empty()) throw Error("no --image given and the bundled photograph is not installed");
 
   const auto model = cli::load_model(args, "scorecam-bench");
-  ScoreCam cam(*model, cli::score_cam_options(args));
-  const int64_t batch = cam.options().batch_size;
+  const auto method = cli::method_options(args);
+  const auto cam = make_method(*model, method, cli::score_cam_options(args));
+  // Makes the masked inputs the limit is measured on, as Score-CAM makes them.
+  ScoreCam masking(*model, cli::score_cam_options(args));
+  const int64_t batch = masking.options().batch_size;
   const auto& config = model->config();
   const auto& shape = model->activation_shape();
   std::printf("model %s, layer %s [%lld x %lld x %lld], input %dx%d, device %s, %s, batch %lld, threads %d\n",
@@ -104,27 +113,27 @@ int run(int argc, char** argv) {
               static_cast<long long>(shape[1]), static_cast<long long>(shape[2]), config.input_height,
               config.input_width, model->device().str().c_str(), c10::toString(model->dtype()),
               static_cast<long long>(batch), at::get_num_threads());
-  std::printf("image: %s\n", image_path.c_str());
+  std::printf("image: %s; method %s\n", image_path.c_str(), method_name(method.method).c_str());
 
   const torch::Tensor input = load_image(image_path, *model);
   // The masked inputs of the first (up to) four batches of this image's channels, as Score-CAM makes them.
   const auto activations = model->forward(input).activations;
-  auto channels = cam.select_channels(activations);
+  auto channels = masking.select_channels(activations);
   channels = channels.narrow(0, 0, std::min<int64_t>(channels.numel(), 4 * batch));
   if (channels.numel() == 0) throw Error("every channel of the target layer is constant on this image: nothing to mask");
   const torch::Tensor masked = ScoreCam::masked_inputs(input, activations, channels);
 
-  const bool limit = !args.has("no-limit");
+  const bool limit = !args.has("no-limit") && reuses_channel_scores(method.method);
   const double limit_before = limit ? inference_throughput(*model, masked, batch, seconds) : 0;
   Explanation result;
   // Warm-up: buffers are allocated, the graph executor specializes, the model times its copies.
   for (int warm_up = 0; warm_up == 0 || (model->choosing_copies() && warm_up < 8); ++warm_up) {
-    result = cam.explain(input);
+    result = cam->explain(input);
   }
   std::vector<double> milliseconds;
   for (int i = 0; i < frames; ++i) {
     const auto start = Clock::now();
-    result = cam.explain(input);  // returns the map on the CPU: the device has finished
+    result = cam->explain(input);  // returns the map on the CPU: the device has finished
     milliseconds.push_back(seconds_since(start) * 1000.0);
   }
   std::printf("forward passes: %s\n", model->inference_path().c_str());
@@ -144,10 +153,14 @@ int run(int argc, char** argv) {
                 noise, as_loaded);
     const double total = std::accumulate(milliseconds.begin(), milliseconds.end(), 0.0) / 1000.0;
     const double rate = static_cast<double>(result.channels_evaluated) * frames / total;
-    std::printf("score-cam: %.2f masked forward passes/s (%d channels per frame)\n", rate, result.channels_evaluated);
+    std::printf("%s: %.2f masked forward passes/s (%d per frame)\n", method_name(method.method).c_str(), rate,
+                result.channels_evaluated);
     std::printf("ratio to the limit: %.3f\n", rate / mean_limit);
+  } else if (reuses_channel_scores(method.method)) {
+    std::printf("%s: %d masked forward passes per frame\n", method_name(method.method).c_str(),
+                result.channels_evaluated);
   } else {
-    std::printf("score-cam: %d channels per frame\n", result.channels_evaluated);
+    std::printf("%s: one forward and one backward pass per frame\n", method_name(method.method).c_str());
   }
   std::printf("ms per frame: median %.1f (min %.1f, max %.1f) over %zu frames\n", percentile(milliseconds, 0.5),
               *std::min_element(milliseconds.begin(), milliseconds.end()),

@@ -17,7 +17,8 @@ namespace {
 using namespace scorecam;
 
 const char* kUsage = R"(usage: scorecam [--model M.pt] [--config M.json] [--labels L.txt] [--layer NAME]
-                [--class C] [--score-mode probability|logit-softmax|cic] [--batch-size B]
+                [--class C] [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N]
+                [--noise-sigma S] [--score-mode probability|logit-softmax|cic] [--batch-size B]
                 [--max-channels N] [--selection all|std|mean|random] [--seed S]
                 [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16] [--size HxW]
                 [--colormap jet|turbo|inferno|viridis|magma|hot] [--alpha A] [--json]
@@ -27,6 +28,9 @@ const char* kUsage = R"(usage: scorecam [--model M.pt] [--config M.json] [--labe
 For each IMAGE writes DIR/NAME.png (the heatmap blended into the image, with the top class) and
 DIR/NAME.npy (the float32 map in [0, 1] at the image's height and width), and prints the top-5
 classes. --json prints one machine-readable summary instead. Without --model, the bundled model.
+--method: Score-CAM (default), SS-CAM and IS-CAM (each mask scored on --samples inputs, default 35
+and 10; SS-CAM adds Gaussian noise of std --noise-sigma, default 2, to each mask), Grad-CAM and
+Grad-CAM++ (one forward and one backward pass).
 )";
 
 struct ImageResult {
@@ -104,7 +108,8 @@ int run(int argc, char** argv) {
   overlay.alpha = args.number("alpha", 0.5);
   if (!(overlay.alpha >= 0.0 && overlay.alpha <= 1.0)) throw Error("--alpha must be within [0, 1]");
   const auto model = cli::load_model(args, "scorecam");
-  FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", -1));
+  FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", -1),
+                           cli::method_options(args));
 
   int failures = 0;
   nlohmann::json summary = nlohmann::json::array();

@@ -45,8 +45,9 @@ struct Run {
   int64_t forward_passes = 0;
 };
 
-Run run_over(Model& model, const ScoreCamOptions& options, const ReuseOptions& reuse, std::vector<cv::Mat>& frames) {
-  FrameExplainer explainer(model, options, reuse);
+Run run_over(Model& model, const ScoreCamOptions& options, const MethodOptions& method, const ReuseOptions& reuse,
+             std::vector<cv::Mat>& frames) {
+  FrameExplainer explainer(model, options, reuse, -1, method);
   Run run;
   for (auto& frame : frames) {
     const ImageView view{frame.data, frame.cols, frame.rows, frame.step[0], PixelLayout::BGR};
@@ -72,7 +73,11 @@ int evaluate(int argc, char** argv) {
   }
   const auto model = cli::load_model(args, "scorecam-reuse-eval");
   const auto options = cli::score_cam_options(args);
-  const Run full = run_over(*model, options, ReuseOptions{}, frames);
+  const auto method = cli::method_options(args);
+  if (!reuses_channel_scores(method.method)) {
+    throw Error(method_name(method.method) + " keeps nothing between frames: there is no reuse to evaluate");
+  }
+  const Run full = run_over(*model, options, method, ReuseOptions{}, frames);
   std::printf("%zu frames, full Score-CAM: %lld forward passes\n", frames.size(), static_cast<long long>(full.forward_passes));
   std::printf("%-10s %4s %10s %10s %16s\n", "mode", "N", "mean corr", "min corr", "passes vs full");
   for (const int interval : parse_intervals(args.text("intervals", "2,4,8,16"))) {
@@ -81,7 +86,7 @@ int evaluate(int argc, char** argv) {
       reuse.refresh_interval = interval;
       reuse.rolling = rolling;
       reuse.drift_threshold = args.number("drift", 0.0);
-      const Run run = run_over(*model, options, reuse, frames);
+      const Run run = run_over(*model, options, method, reuse, frames);
       double sum = 0, worst = 1;
       for (std::size_t i = 0; i < frames.size(); ++i) {
         const double r = correlation(run.maps[i], full.maps[i]);

@@ -62,6 +62,24 @@ GType score_mode_get_type() {
   return register_enum(&type, "GstScoreCamScoreMode", values);
 }
 
+GType method_get_type() {
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(scorecam::Method::ScoreCam), "Score-CAM: the score of the input masked by each channel",
+       "scorecam"},
+      {static_cast<gint>(scorecam::Method::SsCam),
+       "SS-CAM: each mask's score averaged over noisy copies of the mask (samples, noise-sigma)", "sscam"},
+      {static_cast<gint>(scorecam::Method::IsCam),
+       "IS-CAM: each mask's score averaged along the path from 0 to the masked input (samples)", "iscam"},
+      {static_cast<gint>(scorecam::Method::GradCam),
+       "Grad-CAM: mean gradient of the class logit per channel (one forward and one backward pass; no reuse)",
+       "gradcam"},
+      {static_cast<gint>(scorecam::Method::GradCamPlusPlus),
+       "Grad-CAM++: higher-order gradient weights (one forward and one backward pass; no reuse)", "gradcampp"},
+      {0, nullptr, nullptr}};
+  return register_enum(&type, "GstScoreCamMethod", values);
+}
+
 GType channel_selection_get_type() {
   static gsize type = 0;
   static const GEnumValue values[] = {
@@ -110,6 +128,9 @@ enum {
   PROP_PRECISION,
   PROP_ASYNC,
   PROP_TARGET_CLASS,
+  PROP_METHOD,
+  PROP_SAMPLES,
+  PROP_NOISE_SIGMA,
   PROP_SCORE_MODE,
   PROP_BATCH_SIZE,
   PROP_MAX_CHANNELS,
@@ -179,6 +200,9 @@ bool set_model_property(ModelSettings& s, guint id, const GValue* value) {
 bool set_explainer_property(scorecam::ExplainerSettings& s, guint id, const GValue* value) {
   switch (id) {
     case PROP_TARGET_CLASS: s.target_class = g_value_get_int(value); return true;
+    case PROP_METHOD: s.method.method = static_cast<scorecam::Method>(g_value_get_enum(value)); return true;
+    case PROP_SAMPLES: s.method.samples = g_value_get_int(value); return true;
+    case PROP_NOISE_SIGMA: s.method.noise_sigma = g_value_get_double(value); return true;
     case PROP_SCORE_MODE: s.score_cam.score_mode = static_cast<scorecam::ScoreMode>(g_value_get_enum(value)); return true;
     case PROP_BATCH_SIZE: s.score_cam.batch_size = g_value_get_int(value); return true;
     case PROP_MAX_CHANNELS: s.score_cam.max_channels = g_value_get_int(value); return true;
@@ -217,6 +241,9 @@ bool get_setting(const Settings& settings, guint id, GValue* value) {
     case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(m.precision)); break;
     case PROP_ASYNC: g_value_set_boolean(value, m.async); break;
     case PROP_TARGET_CLASS: g_value_set_int(value, e.target_class); break;
+    case PROP_METHOD: g_value_set_enum(value, static_cast<gint>(e.method.method)); break;
+    case PROP_SAMPLES: g_value_set_int(value, e.method.samples); break;
+    case PROP_NOISE_SIGMA: g_value_set_double(value, e.method.noise_sigma); break;
     case PROP_SCORE_MODE: g_value_set_enum(value, static_cast<gint>(e.score_cam.score_mode)); break;
     case PROP_BATCH_SIZE: g_value_set_int(value, e.score_cam.batch_size); break;
     case PROP_MAX_CHANNELS: g_value_set_int(value, e.score_cam.max_channels); break;
@@ -777,6 +804,21 @@ void install_properties(GObjectClass* klass) {
           g_param_spec_int("target-class", "Target class",
                            "Class whose evidence the heatmap shows (-1: each frame's predicted class)", -1,
                            G_MAXINT, defaults.explainer.target_class, kPlaying));
+  install(PROP_METHOD,
+          g_param_spec_enum("method", "Method",
+                            "How the channels are weighed. The Score-CAM family (scorecam, sscam, iscam) reuses its "
+                            "scores across frames (refresh-interval, rolling); gradcam and gradcampp cannot and "
+                            "explain every frame in full, with a warning if reuse is asked for",
+                            method_get_type(), static_cast<gint>(defaults.explainer.method.method), kPlaying));
+  install(PROP_SAMPLES,
+          g_param_spec_int("samples", "Samples",
+                           "SS-CAM and IS-CAM: inputs scored per mask, each pass count times this (0: the method's "
+                           "default, 35 for sscam and 10 for iscam, as torch-cam)",
+                           0, 10000, defaults.explainer.method.samples, kPlaying));
+  install(PROP_NOISE_SIGMA,
+          g_param_spec_double("noise-sigma", "Noise sigma",
+                              "SS-CAM: standard deviation of the Gaussian noise added to each [0, 1] mask", 0.0, 100.0,
+                              defaults.explainer.method.noise_sigma, kPlaying));
   install(PROP_SCORE_MODE,
           g_param_spec_enum("score-mode", "Score mode", "How the score of a masked input becomes a channel weight",
                             score_mode_get_type(), static_cast<gint>(defaults.explainer.score_cam.score_mode), kPlaying));

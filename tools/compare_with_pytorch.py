@@ -149,7 +149,7 @@ def run_cpp(args, map_path):
         sys.exit(f"compare_with_pytorch: scorecam-bench failed:\n{result.stdout}{result.stderr}")
     layer = re.search(r"layer (\S+) \[", result.stdout).group(1)
     median = float(re.search(r"ms per frame: median ([0-9.]+)", result.stdout).group(1))
-    channels = int(re.search(r"score-cam: (\d+) channels per frame", result.stdout).group(1))
+    channels = int(re.search(r"scorecam: (\d+) masked forward passes per frame", result.stdout).group(1))
     return layer, median, channels
 
 

@@ -9,6 +9,7 @@
 #include "scorecam/frame_explainer.h"
 #include "scorecam/grad_cam.h"
 #include "scorecam/score_cam.h"
+#include "scorecam/stream_explainer.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
 
@@ -145,6 +146,24 @@ TEST(Methods, GradientMethodsInAFrameExplainer) {
   const auto result = on_broken.process(frame.view);
   EXPECT_FALSE(result.valid);
   EXPECT_TRUE(result.empty);
+}
+
+TEST(Methods, AStreamWarnsWhenAGradientMethodIsAskedToReuse) {
+  std::vector<std::string> warnings;
+  StreamEvents events;
+  events.warning = [&](const std::string& what) { warnings.push_back(what); };
+  ExplainerSettings settings;
+  settings.method.method = Method::GradCam;
+  settings.reuse.refresh_interval = 8;
+  StreamExplainer stream(Model::load(test_model("tiny_rgb.pt")), settings, /*async=*/false, events);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("gradcam has no channel scores to reuse"), std::string::npos) << warnings[0];
+  const auto frame = scorecam_test::random_frame(40, 32, 0);
+  EXPECT_TRUE(stream.submit(frame.view, 0)->result.full_refresh);
+  settings.method.method = Method::SsCam;  // the Score-CAM family reuses: no warning
+  stream.reconfigure(settings);
+  stream.submit(frame.view, 1);
+  EXPECT_EQ(warnings.size(), 1u);
 }
 
 }  // namespace

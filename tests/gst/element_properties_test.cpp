@@ -10,6 +10,7 @@
 
 #include "gstscorecammeta.h"
 #include "scorecam/bundled_model.h"
+#include "scorecam/cam_method.h"
 #include "scorecam/device.h"
 #include "scorecam/overlay.h"
 #include "scorecam/score_cam.h"
@@ -30,7 +31,8 @@ TEST(Element, IsRegisteredWithAnExampleInItsDescription) {
 
 const std::vector<std::string> kReadyOnly = {"model-location", "config-location", "labels-location", "target-layer",
                                              "device",         "precision",       "async"};
-const std::vector<std::string> kPlaying = {"target-class",    "score-mode",      "batch-size",    "max-channels",
+const std::vector<std::string> kPlaying = {"target-class",    "method",          "samples",       "noise-sigma",
+                                           "score-mode",      "batch-size",    "max-channels",
                                            "channel-selection", "refresh-interval", "rolling",     "drift-threshold",
                                            "smoothing",       "alpha",           "colormap",      "threshold",
                                            "show-label",      "post-messages"};
@@ -83,6 +85,7 @@ TEST(Properties, RoundTrip) {
       {"model-location", "/models/a.pt"}, {"config-location", "/models/a.json"}, {"labels-location", "/models/a.txt"},
       {"target-layer", "layer4"},         {"device", "cuda:1"},                  {"precision", "bf16"},
       {"async", "true"},                  {"target-class", "3"},                 {"score-mode", "logit-softmax"},
+      {"method", "iscam"},                {"samples", "4"},                      {"noise-sigma", "0.5"},
       {"batch-size", "7"},                {"max-channels", "12"},                {"channel-selection", "random"},
       {"refresh-interval", "5"},          {"rolling", "true"},                   {"drift-threshold", "0.25"},
       {"smoothing", "0.5"},               {"alpha", "0.75"},                     {"colormap", "magma"},
@@ -118,6 +121,8 @@ TEST(Properties, EnumNicksAreTheCoreNames) {
     return result;
   };
   GstElement* element = make_overlay({});  // registers the enum types
+  for (const auto& [value, nick] : nicks("GstScoreCamMethod"))
+    EXPECT_EQ(scorecam::parse_method(nick), static_cast<scorecam::Method>(value)) << nick;
   for (const auto& [value, nick] : nicks("GstScoreCamScoreMode"))
     EXPECT_EQ(scorecam::parse_score_mode(nick), static_cast<scorecam::ScoreMode>(value)) << nick;
   for (const auto& [value, nick] : nicks("GstScoreCamChannelSelection"))
@@ -137,7 +142,8 @@ TEST(Properties, RejectValuesOutOfRange) {
   const std::vector<Range> ranges = {{"target-class", -1, G_MAXINT}, {"batch-size", 1, 4096},
                                      {"max-channels", 0, G_MAXINT},  {"refresh-interval", 1, 100000},
                                      {"drift-threshold", 0, 100},    {"smoothing", 0, 0.99},
-                                     {"alpha", 0, 1},                {"threshold", 0, 1}};
+                                     {"alpha", 0, 1},                {"threshold", 0, 1},
+                                     {"samples", 0, 10000},          {"noise-sigma", 0, 100}};
   GstElement* element = make_overlay({});
   for (const Range& range : ranges) {
     GParamSpec* pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), range.name);
@@ -209,6 +215,32 @@ TEST(Properties, ExplainerSettingsApplyFromTheNextFrame) {
   EXPECT_EQ(max_difference(out, original), 0);
   gst_buffer_unref(original);
   gst_buffer_unref(out);
+}
+
+// A gradient method explains every frame in full: with reuse asked for, a warning says it does not
+// apply, and every frame still gets its map.
+TEST(Properties, AGradientMethodWarnsThatReuseDoesNotApply) {
+  Harness h(make_overlay(tiny({{"method", "gradcampp"}})));
+  h.set_caps(caps_for("RGB", 64, 48));
+  gst_buffer_unref(h.push_pull(make_frame("RGB", 64, 48, 0)));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h.element(), bus);
+  g_object_set(h.element(), "refresh-interval", 4, "rolling", TRUE, nullptr);
+  for (int i = 1; i < 4; ++i) {
+    GstBuffer* out = h.push_pull(make_frame("RGB", 64, 48, i));
+    EXPECT_NE(gst_buffer_get_scorecam_meta(out), nullptr) << i;
+    gst_buffer_unref(out);
+  }
+  GstMessage* warning = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  ASSERT_NE(warning, nullptr);
+  GError* error = nullptr;
+  gst_message_parse_warning(warning, &error, nullptr);
+  EXPECT_NE(std::string(error->message).find("gradcampp has no channel scores to reuse"), std::string::npos)
+      << error->message;
+  g_clear_error(&error);
+  gst_message_unref(warning);
+  gst_element_set_bus(h.element(), nullptr);
+  gst_object_unref(bus);
 }
 
 }  // namespace

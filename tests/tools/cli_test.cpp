@@ -99,6 +99,22 @@ TEST(Cli, ListsLayers) {
   EXPECT_NE(r.output.find("features.4\t[1, 16, 16, 20]"), std::string::npos) << r.output;
 }
 
+// Every method writes a map of the image's size; the gradient methods need no masked pass.
+TEST(Cli, EveryMethodWritesAMap) {
+  const auto dir = fresh_dir("methods");
+  const auto image = write_image(dir, 70, 50);
+  for (const char* method : {"scorecam", "sscam", "iscam", "gradcam", "gradcampp"}) {
+    const auto r = run(std::string(SCORECAM_CLI) + " --model " + test_model("tiny_rgb.pt") + " --method " + method +
+                       " --samples 2 --json --out " + (dir / method).string() + " " + image);
+    ASSERT_EQ(r.exit_code, 0) << method << "\n" << r.output;
+    const auto summary = nlohmann::json::parse(r.output);
+    const auto map = load_npy(summary[0]["map"].get<std::string>());
+    EXPECT_EQ(map.sizes(), (std::vector<int64_t>{50, 70})) << method;
+    EXPECT_GT(map.max().item<float>(), 0.9f) << method;  // resized to the image: the peak may fall between pixels
+    EXPECT_LE(map.max().item<float>(), 1.f) << method;
+  }
+}
+
 TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
   const std::string model = " --model " + test_model("tiny_rgb.pt");
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -106,6 +122,8 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
       {model + " --max-channels many --out /tmp x.png", "--max-channels needs an integer"},
       {model + " --colormap rainbow --out /tmp x.png", "unknown colormap 'rainbow'"},
       {model + " --score-mode logits --out /tmp x.png", "unknown score mode 'logits'"},
+      {model + " --method lime --out /tmp x.png", "unknown method 'lime': use one of scorecam, sscam, iscam"},
+      {model + " --method sscam --samples -2 --out /tmp x.png", "samples must be 0 (the method's default) or positive"},
       {model + " --frobnicate", "unknown option --frobnicate"},
       {" --model /nonexistent.pt --out /tmp x.png", "does not exist"},
   };
@@ -137,11 +155,21 @@ TEST(Bench, NoLimitTimesOnlyTheFramesAndSavesTheMap) {
                      " --frames 2 --no-limit --save-map " + map);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("limit: "), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find(" channels per frame\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("scorecam: 15 masked forward passes per frame\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("over 2 frames"), std::string::npos) << r.output;
   const auto saved = load_npy(map);
   EXPECT_EQ(saved.sizes(), (std::vector<int64_t>{32, 40}));  // the model's input size
   EXPECT_EQ(saved.max().item<float>(), 1.f);
+}
+
+TEST(Bench, GradientMethodsPrintTheirFrameTime) {
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
+                     " --method gradcampp --frames 2 --seconds 0.2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("method gradcampp"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gradcampp: one forward and one backward pass per frame"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("limit: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ms per frame: median"), std::string::npos) << r.output;
 }
 
 TEST(Bench, RejectsAnImageItCannotRead) {
