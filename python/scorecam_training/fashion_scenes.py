@@ -9,10 +9,12 @@ Everything is drawn from a numpy Generator, so a seed fixes every scene exactly.
 
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --selftest        # determinism, boxes
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --preview out.png # 4x4 test scenes
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --write DIR --count 300  # for scorecam-eval
 """
 import argparse
 import colorsys
 import gzip
+import json
 import os
 import sys
 
@@ -237,17 +239,37 @@ def preview(path, seed=0):
     print(path, [LABELS[label] for label in labels])
 
 
+def write_folder(folder, count, seed, split="test"):
+    """count scenes as scene_NNNN.png, their boxes as boxes.json ({"scene_0000.png": [x0, y0, x1, y1]},
+    the format scorecam-eval reads) and the articles' true labels as labels.json."""
+    images, labels, boxes = make_dataset(split, count, seed)
+    os.makedirs(folder, exist_ok=True)
+    names = [f"scene_{i:04d}.png" for i in range(count)]
+    for name, image in zip(names, images):
+        Image.fromarray(image).save(os.path.join(folder, name))
+    with open(os.path.join(folder, "boxes.json"), "w") as f:
+        json.dump({name: [int(v) for v in box] for name, box in zip(names, boxes)}, f, indent=0)
+    with open(os.path.join(folder, "labels.json"), "w") as f:
+        json.dump({name: LABELS[label] for name, label in zip(names, labels)}, f, indent=0)
+    print(f"{count} {split}-split scenes (seed {seed}) in {folder}, with boxes.json and labels.json")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--selftest", action="store_true", help="check determinism and boxes")
     parser.add_argument("--preview", metavar="PNG", help="write a grid of 16 test scenes with their boxes")
+    parser.add_argument("--write", metavar="DIR", help="write --count test-split scenes and their boxes to DIR")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
-    if not (args.selftest or args.preview):
-        parser.error("nothing to do: give --selftest or --preview")
+    if not (args.selftest or args.preview or args.write):
+        parser.error("nothing to do: give --selftest, --preview or --write")
     if args.selftest:
         selftest()
     if args.preview:
         preview(args.preview)
+    if args.write:
+        write_folder(args.write, args.count, args.seed)
     return 0
 
 

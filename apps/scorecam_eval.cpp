@@ -1,0 +1,378 @@
+// scorecam-eval: how faithful and how well placed each method's maps are, over a folder of images
+// (see scorecam/faithfulness.h for the measures).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "cli_args.h"
+#include "eval_plots.h"
+#include "scorecam/cam_method.h"
+#include "scorecam/error.h"
+#include "scorecam/faithfulness.h"
+#include "scorecam/frame_explainer.h"
+#include "scorecam/image.h"
+#include "scorecam/model_config.h"
+
+namespace {
+
+using namespace scorecam;
+namespace fs = std::filesystem;
+
+const char* kUsage = R"(usage: scorecam-eval [--model M.pt] [--config M.json] [--layer NAME] [model options of scorecam]
+                     [--methods scorecam,sscam,iscam,gradcam,gradcampp] [--samples N] [--noise-sigma S]
+                     [--boxes BOXES.json] [--steps N] [--sanity-images N] [--limit N]
+                     [--json OUT.json] [--plots DIR] [--grid-images N] IMAGE_DIR
+
+For every image of IMAGE_DIR (.png, .jpg, .jpeg, .bmp) and every method, explains the model's
+predicted class and measures, with the model itself:
+  Average Drop %, Increase in Confidence % (the class probability on E = X * map against X),
+  Deletion and Insertion AUC (--steps steps, default 20: pixels removed from X, or added to the
+  mean image, in order of saliency),
+  with --boxes (JSON {"image.png": [x0, y0, x1, y1], ...} in the image's pixels, one box for every
+  image): the energy-based pointing game (share of the map inside the box) and the pointing game;
+  the sanity check (on the first --sanity-images images, default 8; 0: off): the model's weighted
+  layers re-initialized one after another from the top, and the rank correlation of each method's
+  map with its map on the trained model (a faithful map changes);
+  wall time per image.
+Prints a Markdown table; --json writes every per-image figure; --plots DIR writes curves.png
+(mean deletion and insertion curves) and maps.png (a grid of the first --grid-images images,
+default 6, by method). --limit takes the first N images only. Progress goes to stderr.
+)";
+
+struct Sample {
+  std::string name;
+  cv::Mat image;  // BGR, as read
+  torch::Tensor input;
+  std::optional<Box> box;  // in the model input's pixels
+  int target_class = -1;
+  float probability = 0;
+};
+
+struct Scores {
+  torch::Tensor map;
+  bool empty = false;
+  double milliseconds = 0;
+  ConfidenceChange confidence;
+  Curve deletion, insertion;
+  std::optional<double> energy;
+  std::optional<bool> pointing;
+};
+
+std::vector<fs::path> list_images(const std::string& folder) {
+  if (!fs::is_directory(folder)) throw Error("image folder '" + folder + "' does not exist or is not a folder");
+  std::vector<fs::path> images;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    std::string extension = entry.path().extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(), ::tolower);
+    if (entry.is_regular_file() && (extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp"))
+      images.push_back(entry.path());
+  }
+  if (images.empty()) throw Error("image folder '" + folder + "' holds no .png, .jpg, .jpeg or .bmp image");
+  std::sort(images.begin(), images.end());
+  return images;
+}
+
+std::map<std::string, Box> read_boxes(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read boxes file '" + path + "'");
+  nlohmann::json boxes;
+  try {
+    in >> boxes;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("boxes file '" + path + "' is not valid JSON: " + e.what());
+  }
+  std::map<std::string, Box> result;
+  for (const auto& [name, box] : boxes.items()) {
+    if (!box.is_array() || box.size() != 4 || !std::all_of(box.begin(), box.end(), [](const auto& v) { return v.is_number(); }))
+      throw Error("box of '" + name + "' in '" + path + "' is not [x0, y0, x1, y1]");
+    result[name] = {box[0].get<double>(), box[1].get<double>(), box[2].get<double>(), box[3].get<double>()};
+  }
+  return result;
+}
+
+std::vector<Method> parse_methods(const std::string& list) {
+  std::vector<Method> methods;
+  std::stringstream names(list);
+  for (std::string name; std::getline(names, name, ',');) methods.push_back(parse_method(name));
+  if (methods.empty()) throw Error("--methods names no method");
+  return methods;
+}
+
+std::vector<Sample> load_samples(const cli::Args& args, Model& model) {
+  auto paths = list_images(args.positional().at(0));
+  const int limit = args.integer("limit", 0);
+  if (limit > 0 && static_cast<size_t>(limit) < paths.size()) paths.resize(limit);
+  const auto boxes = args.has("boxes") ? read_boxes(args.text("boxes")) : std::map<std::string, Box>{};
+  const auto& config = model.config();
+  std::vector<Sample> samples;
+  for (const auto& path : paths) {
+    Sample sample;
+    sample.name = path.filename().string();
+    sample.image = cv::imread(path.string(), cv::IMREAD_COLOR);
+    if (sample.image.empty()) throw Error("cannot read image '" + path.string() + "'");
+    sample.input = to_model_input({sample.image.data, sample.image.cols, sample.image.rows, sample.image.step[0],
+                                   PixelLayout::BGR}, model);
+    const auto probabilities = torch::softmax(model.forward(sample.input).logits[0], 0);
+    sample.target_class = static_cast<int>(probabilities.argmax().item<int64_t>());
+    sample.probability = probabilities[sample.target_class].item<float>();
+    if (args.has("boxes")) {
+      const auto box = boxes.find(sample.name);
+      if (box == boxes.end()) throw Error("no box for image '" + sample.name + "' in '" + args.text("boxes") + "'");
+      const double sx = static_cast<double>(config.input_width) / sample.image.cols;
+      const double sy = static_cast<double>(config.input_height) / sample.image.rows;
+      sample.box = Box{box->second.x0 * sx, box->second.y0 * sy, box->second.x1 * sx, box->second.y1 * sy};
+    }
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+Scores score(CamMethod& method, Model& model, const Sample& sample, int steps, int batch) {
+  Scores s;
+  const auto start = std::chrono::steady_clock::now();
+  const auto explanation = method.explain(sample.input, sample.target_class);
+  s.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  s.map = explanation.map;
+  s.empty = explanation.empty;
+  s.confidence = confidence_change(model, sample.input, s.map, sample.target_class);
+  s.deletion = saliency_curve(model, sample.input, s.map, sample.target_class, steps, /*insert=*/false, batch);
+  s.insertion = saliency_curve(model, sample.input, s.map, sample.target_class, steps, /*insert=*/true, batch);
+  if (sample.box) {
+    s.energy = energy_in_box(s.map, *sample.box);
+    s.pointing = peak_in_box(s.map, *sample.box);
+  }
+  return s;
+}
+
+double mean(const std::vector<double>& values) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return values.empty() ? 0.0 : sum / values.size();
+}
+
+struct Summary {
+  double average_drop = 0, increase = 0, deletion = 0, insertion = 0, ms = 0;
+  std::optional<double> energy, pointing;
+  std::vector<double> deletion_curve, insertion_curve;
+};
+
+Summary summarize(const std::vector<Scores>& scores) {
+  Summary s;
+  std::vector<double> drops, increases, deletions, insertions, ms, energies, hits;
+  s.deletion_curve.assign(scores.front().deletion.probabilities.size(), 0.0);
+  s.insertion_curve.assign(scores.front().insertion.probabilities.size(), 0.0);
+  for (const auto& x : scores) {
+    drops.push_back(x.confidence.drop());
+    increases.push_back(x.confidence.increased() ? 1.0 : 0.0);
+    deletions.push_back(x.deletion.area());
+    insertions.push_back(x.insertion.area());
+    ms.push_back(x.milliseconds);
+    if (x.energy) energies.push_back(*x.energy);
+    if (x.pointing) hits.push_back(*x.pointing ? 1.0 : 0.0);
+    for (size_t i = 0; i < s.deletion_curve.size(); ++i) {
+      s.deletion_curve[i] += x.deletion.probabilities[i] / scores.size();
+      s.insertion_curve[i] += x.insertion.probabilities[i] / scores.size();
+    }
+  }
+  s.average_drop = 100 * mean(drops);
+  s.increase = 100 * mean(increases);
+  s.deletion = mean(deletions);
+  s.insertion = mean(insertions);
+  std::sort(ms.begin(), ms.end());
+  s.ms = ms[ms.size() / 2];
+  if (!energies.empty()) s.energy = 100 * mean(energies);
+  if (!hits.empty()) s.pointing = 100 * mean(hits);
+  return s;
+}
+
+// Rank correlation with the trained model's map, per randomized layer (cumulative from the top) and method.
+std::vector<std::vector<double>> sanity_check(const cli::Args& args, const std::vector<Method>& methods,
+                                              const std::vector<Sample>& samples,
+                                              const std::vector<std::vector<Scores>>& trained,
+                                              const std::vector<std::string>& layers, int count) {
+  const std::string path = cli::model_path(args);
+  auto options = cli::model_options(args);
+  if (options.config_path.empty()) options.config_path = default_config_path(path);
+  const std::string copy = (fs::temp_directory_path() / ("scorecam-eval-" + std::to_string(getpid()) + ".pt")).string();
+  std::vector<std::vector<double>> correlations;
+  for (size_t depth = 1; depth <= layers.size(); ++depth) {
+    std::fprintf(stderr, "sanity check: layers randomized down to %s (%zu of %zu)\n", layers[depth - 1].c_str(), depth,
+                 layers.size());
+    randomized_copy(path, static_cast<int>(depth), copy, /*seed=*/depth);
+    const auto randomized = Model::load(copy, options);
+    std::vector<double> row;
+    for (size_t m = 0; m < methods.size(); ++m) {
+      const auto method = make_method(*randomized, {methods[m], args.integer("samples", 0),
+                                                    args.number("noise-sigma", MethodOptions{}.noise_sigma)},
+                                      cli::score_cam_options(args));
+      std::vector<double> values;
+      for (int i = 0; i < count; ++i)
+        values.push_back(rank_correlation(method->explain(samples[i].input, samples[i].target_class).map,
+                                          trained[m][i].map));
+      row.push_back(mean(values));
+    }
+    correlations.push_back(row);
+  }
+  fs::remove(copy);
+  return correlations;
+}
+
+std::string percent(const std::optional<double>& value) {
+  if (!value) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", *value);
+  return text;
+}
+
+void print_tables(const std::vector<Method>& methods, const std::vector<Summary>& summaries, size_t images, int steps,
+                  const std::vector<std::string>& layers, const std::vector<std::vector<double>>& sanity, int sanity_images) {
+  std::printf("%zu images, predicted class; deletion and insertion in %d steps\n\n", images, steps);
+  std::printf("| method | Average Drop %% (lower is better) | Increase in Confidence %% (higher) | Deletion AUC (lower) "
+              "| Insertion AUC (higher) | energy in box %% (higher) | pointing game %% (higher) | ms per image (median) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (size_t m = 0; m < methods.size(); ++m) {
+    const Summary& s = summaries[m];
+    std::printf("| %s | %.1f | %.1f | %.4f | %.4f | %s | %s | %.1f |\n", method_name(methods[m]).c_str(), s.average_drop,
+                s.increase, s.deletion, s.insertion, percent(s.energy).c_str(), percent(s.pointing).c_str(), s.ms);
+  }
+  if (sanity.empty()) return;
+  std::printf("\nSanity check: rank correlation with the trained model's map, %d images, weighted layers "
+              "re-initialized from the top (cumulative; lower means the map depends on the weights)\n\n", sanity_images);
+  std::printf("| randomized down to |");
+  for (Method m : methods) std::printf(" %s |", method_name(m).c_str());
+  std::printf("\n|---|");
+  for (size_t m = 0; m < methods.size(); ++m) std::printf("---|");
+  std::printf("\n");
+  for (size_t d = 0; d < sanity.size(); ++d) {
+    std::printf("| %s |", layers[d].c_str());
+    for (double r : sanity[d]) std::printf(" %.3f |", r);
+    std::printf("\n");
+  }
+}
+
+nlohmann::json curve_json(const Curve& curve) { return {{"probabilities", curve.probabilities}, {"auc", curve.area()}}; }
+
+void write_json(const std::string& path, const std::vector<Method>& methods, const std::vector<Sample>& samples,
+                const std::vector<std::vector<Scores>>& scores, const std::vector<Summary>& summaries,
+                const std::vector<std::string>& layers, const std::vector<std::vector<double>>& sanity, Model& model) {
+  nlohmann::json out;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    nlohmann::json image = {{"image", samples[i].name},
+                            {"class_id", samples[i].target_class},
+                            {"label", model.label(samples[i].target_class)},
+                            {"probability", samples[i].probability}};
+    for (size_t m = 0; m < methods.size(); ++m) {
+      const Scores& s = scores[m][i];
+      image["methods"][method_name(methods[m])] = {
+          {"drop", s.confidence.drop()}, {"increase", s.confidence.increased()},
+          {"probability_on_explanation", s.confidence.explanation}, {"deletion", curve_json(s.deletion)},
+          {"insertion", curve_json(s.insertion)}, {"energy_in_box", s.energy ? nlohmann::json(*s.energy) : nullptr},
+          {"peak_in_box", s.pointing ? nlohmann::json(*s.pointing) : nullptr}, {"empty", s.empty},
+          {"milliseconds", s.milliseconds}};
+    }
+    out["images"].push_back(image);
+  }
+  for (size_t m = 0; m < methods.size(); ++m) {
+    const Summary& s = summaries[m];
+    out["summary"][method_name(methods[m])] = {
+        {"average_drop_percent", s.average_drop}, {"increase_percent", s.increase}, {"deletion_auc", s.deletion},
+        {"insertion_auc", s.insertion}, {"energy_in_box_percent", s.energy ? nlohmann::json(*s.energy) : nullptr},
+        {"pointing_game_percent", s.pointing ? nlohmann::json(*s.pointing) : nullptr},
+        {"median_milliseconds", s.ms}};
+  }
+  for (size_t d = 0; d < sanity.size(); ++d) {
+    nlohmann::json row = {{"randomized_down_to", layers[d]}};
+    for (size_t m = 0; m < methods.size(); ++m) row[method_name(methods[m])] = sanity[d][m];
+    out["sanity_check"].push_back(row);
+  }
+  std::ofstream file(path);
+  file << out.dump(1) << '\n';
+  if (!file) throw Error("cannot write '" + path + "'");
+}
+
+void write_plots(const std::string& folder, Model& model, const std::vector<Method>& methods,
+                 const std::vector<Sample>& samples, const std::vector<std::vector<Scores>>& scores,
+                 const std::vector<Summary>& summaries, int grid_images) {
+  fs::create_directories(folder);
+  std::vector<eval::CurveSeries> deletion, insertion;
+  std::vector<std::string> names;
+  for (size_t m = 0; m < methods.size(); ++m) {
+    names.push_back(method_name(methods[m]));
+    deletion.push_back({names.back(), summaries[m].deletion_curve, summaries[m].deletion});
+    insertion.push_back({names.back(), summaries[m].insertion_curve, summaries[m].insertion});
+  }
+  std::vector<eval::GridRow> rows;
+  for (int i = 0; i < std::min<int>(grid_images, static_cast<int>(samples.size())); ++i) {
+    eval::GridRow row{samples[i].image,
+                      model.label(samples[i].target_class) + " " +
+                          std::to_string(static_cast<int>(samples[i].probability * 100 + 0.5)) + "%"};
+    for (size_t m = 0; m < methods.size(); ++m) {
+      row.maps.push_back(scores[m][i].map);
+      row.notes.push_back("drop " + std::to_string(static_cast<int>(scores[m][i].confidence.drop() * 100 + 0.5)) + "%");
+    }
+    rows.push_back(row);
+  }
+  for (const auto& [name, picture] : {std::pair<std::string, cv::Mat>{"curves.png", eval::plot_curves(deletion, insertion)},
+                                      {"maps.png", eval::map_grid(names, rows)}}) {
+    const std::string path = (fs::path(folder) / name).string();
+    if (!cv::imwrite(path, picture)) throw Error("cannot write '" + path + "'");
+  }
+}
+
+int run(int argc, char** argv) {
+  auto options = cli::kModelOptions;
+  options.insert({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit"});
+  const cli::Args args(argc, argv, options, {"help"});
+  if (args.has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args.positional().size() != 1) throw Error("give one IMAGE_DIR (see --help)");
+  const auto methods = parse_methods(args.text("methods", "scorecam,sscam,iscam,gradcam,gradcampp"));
+  const int steps = args.integer("steps", 20);
+  if (steps < 1) throw Error("--steps must be at least 1");
+  const auto score_cam = cli::score_cam_options(args);
+  const auto model = cli::load_model(args, "scorecam-eval");
+  const auto samples = load_samples(args, *model);
+  const int sanity_images = std::min<int>(args.integer("sanity-images", 8), static_cast<int>(samples.size()));
+
+  std::vector<std::unique_ptr<CamMethod>> cams;
+  for (Method m : methods) {
+    cams.push_back(make_method(*model, {m, args.integer("samples", 0),
+                                        args.number("noise-sigma", MethodOptions{}.noise_sigma)}, score_cam));
+  }
+  std::vector<std::vector<Scores>> scores(methods.size());
+  const bool tty = isatty(STDERR_FILENO);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (tty || i % 25 == 0 || i + 1 == samples.size())
+      std::fprintf(stderr, tty ? "\r[%zu/%zu] %s   " : "[%zu/%zu] %s\n", i + 1, samples.size(), samples[i].name.c_str());
+    for (size_t m = 0; m < methods.size(); ++m)
+      scores[m].push_back(score(*cams[m], *model, samples[i], steps, score_cam.batch_size));
+  }
+  if (tty) std::fputc('\n', stderr);
+  std::vector<Summary> summaries;
+  for (const auto& per_method : scores) summaries.push_back(summarize(per_method));
+  const auto layers = sanity_images > 0 ? weighted_layers_from_top(cli::model_path(args)) : std::vector<std::string>{};
+  const auto sanity = sanity_images > 0 ? sanity_check(args, methods, samples, scores, layers, sanity_images)
+                                        : std::vector<std::vector<double>>{};
+  print_tables(methods, summaries, samples.size(), steps, layers, sanity, sanity_images);
+  if (args.has("json")) write_json(args.text("json"), methods, samples, scores, summaries, layers, sanity, *model);
+  if (args.has("plots"))
+    write_plots(args.text("plots"), *model, methods, samples, scores, summaries, args.integer("grid-images", 6));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam-eval", argc, argv, run); }

@@ -1,0 +1,67 @@
+#pragma once
+// How faithful and how well placed a saliency map is, measured with the model itself:
+//
+// - Average Drop and Increase in Confidence (Chattopadhay et al. 2018, as the Score-CAM paper
+//   uses them): the class probability on the explanation E = X ⊙ H (the normalized input times
+//   the map) against that on X.
+// - Deletion and Insertion (Petsiuk et al. 2018): pixels removed from X, or added to a blank
+//   image, in order of saliency, the class probability after each step; the area under the curve
+//   (lower is better for deletion, higher for insertion). A removed pixel is 0 in normalized
+//   space: the mean colour, what Score-CAM's masks leave too.
+// - Pointing game and its energy-based form (Score-CAM paper, Sec. 5.2) against an object box.
+// - Rank correlation of two maps, for the model-randomization sanity check (Adebayo et al. 2018),
+//   with copies of the model whose layers are re-initialized from the top (randomized_copy).
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "scorecam/model.h"
+
+namespace scorecam {
+
+struct ConfidenceChange {
+  double original = 0;     // p_c(X)
+  double explanation = 0;  // p_c(X ⊙ H)
+  // max(0, original - explanation) / original: one image's share of Average Drop.
+  double drop() const { return original > 0 ? std::max(0.0, original - explanation) / original : 0.0; }
+  bool increased() const { return explanation > original; }
+};
+
+// input [1, C, H, W] normalized; map [H, W] in [0, 1] at the model's input size.
+ConfidenceChange confidence_change(Model& model, const torch::Tensor& input, const torch::Tensor& map, int target_class);
+
+struct Curve {
+  std::vector<double> probabilities;  // steps + 1 values: after 0, 1/steps, ... all of the pixels
+  double area() const;                // trapezoid rule over [0, 1]
+};
+
+// Deletion (insert false) or Insertion (insert true) of the pixels in order of decreasing saliency,
+// in `steps` equal steps, evaluated in batches of `batch_size`. Ties keep pixel order.
+Curve saliency_curve(Model& model, const torch::Tensor& input, const torch::Tensor& map, int target_class, int steps,
+                     bool insert, int batch_size = 32);
+
+struct Box {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // pixel edges: x0 <= x < x1
+};
+
+// Share of the map's sum inside the box (0 for an all-zero map); map [H, W], box in its pixels.
+double energy_in_box(const torch::Tensor& map, const Box& box);
+// Whether the map's maximum (the first, in row order) lies inside the box.
+bool peak_in_box(const torch::Tensor& map, const Box& box);
+
+// Spearman's rank correlation of two maps of the same size, tied values sharing their mean rank;
+// 0 when either is constant.
+double rank_correlation(const torch::Tensor& a, const torch::Tensor& b);
+
+// Modules whose weights are at least 2-D (convolutions, linear layers), top (nearest the output)
+// first: the layers the sanity check re-initializes one after another.
+std::vector<std::string> weighted_layers_from_top(const std::string& model_path);
+
+// Writes a copy of the model with the parameters of the first `count` of weighted_layers_from_top
+// replaced by Gaussian values of each tensor's own mean and standard deviation (seeded).
+void randomized_copy(const std::string& model_path, int count, const std::string& out_path, uint64_t seed);
+
+}  // namespace scorecam
