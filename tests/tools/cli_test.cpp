@@ -179,6 +179,68 @@ TEST(Bench, RejectsAnImageItCannotRead) {
   EXPECT_NE(r.output.find("cannot read image '/nonexistent.png'"), std::string::npos) << r.output;
 }
 
+// Three images with boxes through every method: the table, the JSON and the pictures.
+TEST(Eval, MeasuresEveryMethodAndWritesTheFiguresAndPictures) {
+  const auto dir = fresh_dir("eval");
+  std::filesystem::create_directories(dir / "images");
+  nlohmann::json boxes;
+  for (const char* name : {"a.png", "b.png", "c.jpg"}) {
+    cv::Mat image(48, 60, CV_8UC3);
+    cv::randu(image, 0, 255);
+    cv::imwrite((dir / "images" / name).string(), image);
+    boxes[name] = {10, 8, 40, 30};
+  }
+  std::ofstream(dir / "boxes.json") << boxes.dump();
+  const auto r = run(std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " --boxes " +
+                     (dir / "boxes.json").string() + " --steps 4 --samples 2 --sanity-images 2 --json " +
+                     (dir / "out.json").string() + " --plots " + (dir / "plots").string() + " " +
+                     (dir / "images").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* text : {"3 images, predicted class", "| method | Average Drop %", "| scorecam |", "| sscam |",
+                           "| iscam |", "| gradcam |", "| gradcampp |", "Sanity check: rank correlation",
+                           "| head |", "| features.3 |", "| features.0 |", "[3/3] c.jpg"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  std::ifstream in(dir / "out.json");
+  const auto out = nlohmann::json::parse(in);
+  ASSERT_EQ(out["images"].size(), 3u);
+  for (const auto& image : out["images"]) {
+    ASSERT_EQ(image["methods"].size(), 5u);
+    for (const auto& [method, figures] : image["methods"].items()) {
+      EXPECT_EQ(figures["deletion"]["probabilities"].size(), 5u) << method;
+      EXPECT_GE(figures["drop"].get<double>(), 0.0) << method;
+      EXPECT_LE(figures["drop"].get<double>(), 1.0) << method;
+      EXPECT_GE(figures["energy_in_box"].get<double>(), 0.0) << method;
+    }
+  }
+  EXPECT_EQ(out["summary"].size(), 5u);
+  EXPECT_EQ(out["sanity_check"].size(), 3u);
+  for (const char* picture : {"curves.png", "maps.png"})
+    EXPECT_FALSE(cv::imread((dir / "plots" / picture).string()).empty()) << picture;
+}
+
+TEST(Eval, BadInputGetsAClearMessage) {
+  const auto dir = fresh_dir("eval_bad");
+  std::filesystem::create_directories(dir / "empty");
+  std::filesystem::create_directories(dir / "images");
+  cv::Mat image(32, 40, CV_8UC3, cv::Scalar(10, 20, 30));
+  cv::imwrite((dir / "images" / "only.png").string(), image);
+  std::ofstream(dir / "boxes.json") << R"({"other.png": [0, 0, 4, 4]})";
+  std::ofstream(dir / "broken.json") << "{";
+  const std::string eval = std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {eval + "/no/such/folder", "image folder '/no/such/folder' does not exist"},
+      {eval + (dir / "empty").string(), "holds no .png, .jpg, .jpeg or .bmp image"},
+      {eval + "--boxes " + (dir / "boxes.json").string() + " " + (dir / "images").string(), "no box for image 'only.png'"},
+      {eval + "--boxes " + (dir / "broken.json").string() + " " + (dir / "images").string(), "is not valid JSON"},
+      {eval + "--methods scorecam,lime " + (dir / "images").string(), "unknown method 'lime'"},
+      {eval, "give one IMAGE_DIR"}};
+  for (const auto& [command, message] : cases) {
+    const auto r = run(command);
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.output.find(message), std::string::npos) << command << "\n" << r.output;
+  }
+}
+
 TEST(ReuseEval, StaticFramesKeepFullFidelityWithFewerPasses) {
   const auto dir = fresh_dir("reuse");
   const auto image = write_image(dir, 40, 32);
