@@ -5,7 +5,10 @@
 #   2. tools/compare_with_pytorch.py: the C++ against eager batched PyTorch for the same three models;
 #   3. tools/bench_element.sh: the element's frames per second over the sample clip, as the
 #      pipeline negotiates it and as NV12; tools/conv_peak.py: the CPU's convolution peak;
-#   4. scorecam-reuse-eval: the fidelity of reuse across frames on the sample clip.
+#   4. scorecam-reuse-eval: the fidelity of reuse across frames on the sample clip;
+#   5. scorecam-bench --method: what each method costs per frame, bundled model, clip scene.
+# The soak (tools/soak_element.sh) and the evaluation (docs/evaluation.md) take far longer and
+# run on their own.
 # Torchvision models have random weights (speed does not depend on them).
 #   tools/run_benchmarks.sh [DEVICE] [PRECISION]   (default: cpu fp32; the PyTorch comparison and
 #                                                   the element run on the CPU build only)
@@ -51,3 +54,7 @@ if [ "$device" = cpu ]; then
 fi
 
 build/apps/scorecam-reuse-eval --intervals 2,4,8,16 --device "$device" "$work"/frames/f_*.png
+echo
+for method in scorecam sscam iscam gradcam gradcampp; do
+  bench --image "$scene" --frames 5 --method "$method" --no-limit
+done
