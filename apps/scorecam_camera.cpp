@@ -213,8 +213,6 @@ class PendingResults {
     return frames;
   }
 
-  size_t size() const { return records_.size(); }
-
  private:
   std::deque<std::pair<guint64, nlohmann::ordered_json>> records_;
 };
