@@ -109,6 +109,13 @@ std::vector<Method> parse_methods(const std::string& list) {
   return methods;
 }
 
+// --samples and --noise-sigma for one of the --methods.
+MethodOptions method_options(const cli::Args& args, Method method) {
+  MethodOptions options = cli::method_options(args);
+  options.method = method;
+  return options;
+}
+
 std::vector<Sample> load_samples(const cli::Args& args, Model& model) {
   auto paths = list_images(args.positional().at(0));
   const int limit = args.integer("limit", 0);
@@ -213,9 +220,7 @@ std::vector<std::vector<double>> sanity_check(const cli::Args& args, const std::
     const auto randomized = Model::load(copy, options);
     std::vector<double> row;
     for (size_t m = 0; m < methods.size(); ++m) {
-      const auto method = make_method(*randomized, {methods[m], args.integer("samples", 0),
-                                                    args.number("noise-sigma", MethodOptions{}.noise_sigma)},
-                                      cli::score_cam_options(args));
+      const auto method = make_method(*randomized, method_options(args, methods[m]), cli::score_cam_options(args));
       std::vector<double> values;
       for (int i = 0; i < count; ++i)
         values.push_back(rank_correlation(method->explain(samples[i].input, samples[i].target_class).map,
@@ -349,8 +354,7 @@ int run(int argc, char** argv) {
 
   std::vector<std::unique_ptr<CamMethod>> cams;
   for (Method m : methods) {
-    cams.push_back(make_method(*model, {m, args.integer("samples", 0),
-                                        args.number("noise-sigma", MethodOptions{}.noise_sigma)}, score_cam));
+    cams.push_back(make_method(*model, method_options(args, m), score_cam));
   }
   std::vector<std::vector<Scores>> scores(methods.size());
   const bool tty = isatty(STDERR_FILENO);
