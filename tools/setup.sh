@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian bookworm package the project needs (idempotent), then configures and builds.
+# Besides the build's libraries: the MQTT broker (mosquitto) and a Slurm node (slurm-wlm, munge)
+# that the tests start themselves on 127.0.0.1, on ports of their own.
 # Usage: tools/setup.sh [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   dataset-fashion-mnist
+  libmosquitto-dev mosquitto
+  slurm-wlm munge
 )
 
 missing=()
