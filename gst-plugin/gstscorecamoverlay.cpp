@@ -31,6 +31,7 @@
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/model.h"
+#include "scorecam/model_pool.h"
 #include "scorecam/overlay.h"
 #include "scorecam/score_cam.h"
 #include "scorecam/stream_explainer.h"
@@ -127,6 +128,7 @@ enum {
   PROP_DEVICE,
   PROP_PRECISION,
   PROP_ASYNC,
+  PROP_SHARE_MODEL,
   PROP_TARGET_CLASS,
   PROP_METHOD,
   PROP_SAMPLES,
@@ -157,6 +159,7 @@ struct ModelSettings {
   std::string device = scorecam::ModelOptions{}.device;
   scorecam::Precision precision = scorecam::Precision::Float32;
   bool async = false;
+  bool share_model = true;
 };
 
 // Read on every frame.
@@ -193,6 +196,7 @@ bool set_model_property(ModelSettings& s, guint id, const GValue* value) {
     case PROP_DEVICE: s.device = string_of(value); return true;
     case PROP_PRECISION: s.precision = static_cast<scorecam::Precision>(g_value_get_enum(value)); return true;
     case PROP_ASYNC: s.async = g_value_get_boolean(value); return true;
+    case PROP_SHARE_MODEL: s.share_model = g_value_get_boolean(value); return true;
     default: return false;
   }
 }
@@ -240,6 +244,7 @@ bool get_setting(const Settings& settings, guint id, GValue* value) {
     case PROP_DEVICE: g_value_set_string(value, m.device.c_str()); break;
     case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(m.precision)); break;
     case PROP_ASYNC: g_value_set_boolean(value, m.async); break;
+    case PROP_SHARE_MODEL: g_value_set_boolean(value, m.share_model); break;
     case PROP_TARGET_CLASS: g_value_set_int(value, e.target_class); break;
     case PROP_METHOD: g_value_set_enum(value, static_cast<gint>(e.method.method)); break;
     case PROP_SAMPLES: g_value_set_int(value, e.method.samples); break;
@@ -561,7 +566,9 @@ bool ScoreCamOverlayImpl::start() {
     options.target_layer = m.target_layer;
     options.device = m.device;
     options.precision = scorecam::precision_name(m.precision);
-    auto model = scorecam::Model::load(m.model_location, options);
+    std::shared_ptr<scorecam::Model> model = m.share_model
+                                                 ? scorecam::ModelPool::process().acquire(m.model_location, options)
+                                                 : scorecam::Model::load(m.model_location, options);
     const int classes = model->num_classes();
     if (s.explainer.target_class >= classes)
       throw scorecam::Error("target-class " + std::to_string(s.explainer.target_class) + " is out of range: " +
@@ -800,6 +807,12 @@ void install_properties(GObjectClass* klass) {
                                "Let each frame through at once, blended with the newest finished heatmap, while a "
                                "worker thread explains the newest frame (for live sources and slow models)",
                                defaults.model.async, kReady));
+  install(PROP_SHARE_MODEL,
+          g_param_spec_boolean("share-model", "Share model",
+                               "Share the loaded model with the other elements of this process that load the same "
+                               "file with the same model-location, config-location, labels-location, target-layer, "
+                               "device and precision: one copy in memory, and their forward passes batched together",
+                               defaults.model.share_model, kReady));
   install(PROP_TARGET_CLASS,
           g_param_spec_int("target-class", "Target class",
                            "Class whose evidence the heatmap shows (-1: each frame's predicted class)", -1,

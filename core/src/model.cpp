@@ -10,6 +10,7 @@
 
 #include "cpu_runtime.h"
 #include "fastest_module.h"
+#include "inference_queue.h"
 #include "layer_capture.h"
 #include "scorecam/error.h"
 
@@ -17,6 +18,9 @@ namespace scorecam {
 namespace {
 
 const char kOptimizationOff[] = "as loaded (optimization off)";
+// Merged passes stop growing here: four streams' batches of 32, or 128 streams' first passes.
+constexpr int64_t kMaxMergedRows = 128;
+enum PassKind { kForwardPass, kClassifyPass };
 
 // What went wrong, in one line: for a failure inside TorchScript, the error after the traceback.
 std::string reason(const std::exception& e) {
@@ -226,7 +230,10 @@ std::vector<detail::Variant> exact_copies(const torch::jit::Module& module, cons
 }  // namespace
 
 Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
-    : config_(std::move(config)), device_(device), dtype_(dtype) {}
+    : config_(std::move(config)),
+      device_(device),
+      dtype_(dtype),
+      queue_(std::make_unique<detail::InferenceQueue>(kMaxMergedRows)) {}
 
 Model::~Model() = default;
 
@@ -278,13 +285,26 @@ void Model::prepare_capture(const std::string& path, const torch::Tensor* probe)
   capture_ = std::make_unique<detail::FastestModule>(std::vector<detail::Variant>{{module, how}});
 }
 
-bool Model::frozen() const { return classifier_->frozen() && capture_->frozen(); }
+// The copies change while they are timed, on whichever thread runs a pass: read them in turn too.
+bool Model::frozen() const {
+  bool frozen = false;
+  queue_->run_alone([&] { frozen = classifier_->frozen() && capture_->frozen(); });
+  return frozen;
+}
 
-bool Model::choosing_copies() const { return !classifier_->decided() || !capture_->decided(); }
+bool Model::choosing_copies() const {
+  bool choosing = false;
+  queue_->run_alone([&] { choosing = !classifier_->decided() || !capture_->decided(); });
+  return choosing;
+}
 
 std::string Model::inference_path() const {
-  const std::string masked = classifier_->how(), first = capture_->how();
-  return masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  std::string path;
+  queue_->run_alone([&] {
+    const std::string masked = classifier_->how(), first = capture_->how();
+    path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  });
+  return path;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
@@ -325,7 +345,27 @@ std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const M
   return feature_map_layers(survey(model_path, config, device, scalar_type(parse_precision(options.precision, device))).layers);
 }
 
+PassCounts Model::pass_counts() const {
+  const auto counts = queue_->counts();
+  return {counts.passes, counts.requests};
+}
+
 ForwardResult Model::forward(const torch::Tensor& input) {
+  const auto outputs = queue_->run(kForwardPass, input, [this](const torch::Tensor& batch) {
+    auto result = forward_now(batch);
+    return std::vector<torch::Tensor>{result.logits, result.activations};
+  });
+  return {outputs[0], outputs[1]};
+}
+
+torch::Tensor Model::classify(const torch::Tensor& input) {
+  return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
+    c10::InferenceMode guard;
+    return std::vector<torch::Tensor>{classifier_->forward(batch).toTensor().to(torch::kFloat)};
+  })[0];
+}
+
+ForwardResult Model::forward_now(const torch::Tensor& input) {
   c10::InferenceMode guard;
   ForwardResult result;
   const auto output = capture_->forward(input);
@@ -343,6 +383,12 @@ ForwardResult Model::forward(const torch::Tensor& input) {
 }
 
 GradientResult Model::gradients(const torch::Tensor& input, int target_class) {
+  GradientResult result;
+  queue_->run_alone([&] { result = gradients_now(input, target_class); });
+  return result;
+}
+
+GradientResult Model::gradients_now(const torch::Tensor& input, int target_class) {
   // Gradients need a graph: no inference mode here (also while loading, or the weights would be
   // inference tensors), and an input that requires a gradient, so that there is a graph even if
   // the weights do not require one.
@@ -381,14 +427,11 @@ torch::Tensor Model::smooth_test_input() const {
 }
 
 void Model::warm_up(int batch_size) {
-  c10::InferenceMode guard;
-  capture_->warm_up(probe_);
-  classifier_->warm_up(probe_.expand({batch_size, -1, -1, -1}).contiguous());
-}
-
-torch::Tensor Model::classify(const torch::Tensor& input) {
-  c10::InferenceMode guard;
-  return classifier_->forward(input).toTensor().to(torch::kFloat);
+  queue_->run_alone([&] {
+    c10::InferenceMode guard;
+    capture_->warm_up(probe_);
+    classifier_->warm_up(probe_.expand({batch_size, -1, -1, -1}).contiguous());
+  });
 }
 
 std::string Model::label(int class_id) const {

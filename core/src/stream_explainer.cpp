@@ -6,7 +6,7 @@
 
 namespace scorecam {
 
-StreamExplainer::StreamExplainer(std::unique_ptr<Model> model, const ExplainerSettings& settings, bool async,
+StreamExplainer::StreamExplainer(std::shared_ptr<Model> model, const ExplainerSettings& settings, bool async,
                                  StreamEvents events)
     : events_(std::move(events)), model_(std::move(model)), settings_(settings) {
   explainer_ = make_explainer(settings);

@@ -13,6 +13,7 @@
 namespace scorecam {
 namespace detail {
 class FastestModule;
+class InferenceQueue;
 }
 
 struct LayerInfo {
@@ -32,6 +33,13 @@ struct GradientResult {
   torch::Tensor activations;  // [1, K, h, w]
   torch::Tensor gradients;    // [1, K, h, w]
   int target_class = -1;
+};
+
+// Forward passes a model ran, and the requests for one that they served: more requests than
+// passes when threads sharing the model had their passes merged into one batch.
+struct PassCounts {
+  uint64_t passes = 0;
+  uint64_t requests = 0;
 };
 
 struct ModelOptions {
@@ -56,6 +64,10 @@ class Model {
   // Loads its own copy of the model, so it works whatever the target layer.
   static std::vector<LayerInfo> list_layers(const std::string& model_path, const ModelOptions& options = {});
 
+  // Every pass may be called from any number of threads: they take turns on the model, and
+  // forward() and classify() calls that wait at the same time run as one batch (see
+  // detail::InferenceQueue). Each caller gets only its own rows, computed as if it ran alone.
+  //
   // input: [N, C, H, W] normalized, on device(), in dtype().
   ForwardResult forward(const torch::Tensor& input);
   // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
@@ -73,6 +85,8 @@ class Model {
   // How the passes run: frozen copies, which one the first batches measured fastest, or why a pass
   // runs on the module as loaded (a model that cannot be frozen, say).
   std::string inference_path() const;
+  PassCounts pass_counts() const;
+  detail::InferenceQueue& inference_queue() { return *queue_; }
   bool frozen() const;  // both passes run on frozen copies
   // Still timing its exact copies against each other on the first batches (see inference_path()).
   bool choosing_copies() const;
@@ -94,6 +108,9 @@ class Model {
   // Each loads its module, and its exact frozen copies when given a `probe` to check them on.
   void prepare_classifier(const std::string& path, const torch::Tensor* probe);
   void prepare_capture(const std::string& path, const torch::Tensor* probe);
+  // The passes themselves, run by whichever caller the queue lets run them.
+  ForwardResult forward_now(const torch::Tensor& input);
+  GradientResult gradients_now(const torch::Tensor& input, int target_class);
   // The module as loaded, with the target layer's last output stored in an attribute of the
   // module that calls it: a copy, or the output itself (see detail::capture_output).
   struct CapturingModule;
@@ -114,6 +131,7 @@ class Model {
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
   std::string path_;
+  std::unique_ptr<detail::InferenceQueue> queue_;
   // The module as loaded, storing the target's output in an attribute, for gradients.
   std::optional<torch::jit::Module> differentiable_;
   torch::jit::Module differentiable_holder_;

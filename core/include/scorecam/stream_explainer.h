@@ -48,7 +48,7 @@ class StreamExplainer {
  public:
   // Estimates the latency from a few forward batches (ScoreCam::estimate_seconds_per_frame);
   // throws scorecam::Error on settings the model cannot take.
-  StreamExplainer(std::unique_ptr<Model> model, const ExplainerSettings& settings, bool async,
+  StreamExplainer(std::shared_ptr<Model> model, const ExplainerSettings& settings, bool async,
                   StreamEvents events = {});
   ~StreamExplainer();  // async: the explanation in flight finishes first
 
@@ -87,7 +87,7 @@ class StreamExplainer {
   // The model and its explainer, used by one thread at a time (the caller's in sync mode, the
   // worker's in async mode). Lock order: engine, then state.
   std::mutex engine_lock_;
-  std::unique_ptr<Model> model_;
+  std::shared_ptr<Model> model_;  // perhaps shared with other streams (ModelPool)
   std::unique_ptr<FrameExplainer> explainer_;
   uint64_t explainer_revision_ = 0;
 

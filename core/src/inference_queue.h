@@ -1,0 +1,82 @@
+#pragma once
+// Lets any number of threads run one model's passes, one pass at a time, and merges the passes
+// that wait together into one batch: streams that share a model fill the batches one stream alone
+// would leave small (a first pass of one frame, say), and take turns on the device instead of
+// fighting over its cores.
+//
+// It has no thread of its own: a caller that finds the model free runs the next pass, for every
+// request merged into it, then goes on waiting for its own if that was not among them. One thread
+// alone therefore runs each pass inline, as if there were no queue.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include <torch/script.h>
+
+namespace scorecam::detail {
+
+class InferenceQueue {
+ public:
+  // A pass over a batch [N, ...]: each output has N rows, row i for input row i.
+  using Pass = std::function<std::vector<torch::Tensor>(const torch::Tensor& batch)>;
+
+  // Merged passes stop growing at `max_rows` rows; a larger request runs alone.
+  explicit InferenceQueue(int64_t max_rows) : max_rows_(max_rows) {}
+
+  // pass(input), perhaps run on a batch with other callers' inputs of the same `kind`, element
+  // shape, type and device; their rows never show in this caller's outputs. An exception thrown
+  // by the pass reaches every caller it was run for.
+  std::vector<torch::Tensor> run(int kind, const torch::Tensor& input, const Pass& pass);
+  // work() with the model to itself.
+  void run_alone(const std::function<void()>& work);
+
+  struct Counts {
+    uint64_t passes = 0;    // passes run
+    uint64_t requests = 0;  // run() calls they served: more than passes when passes were merged
+  };
+  Counts counts() const;
+
+  // Holds the model as if a pass were running, so requests gather (tests use it to make merging
+  // certain). Waits for the pass in progress first.
+  class Hold {
+   public:
+    explicit Hold(InferenceQueue& queue);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    InferenceQueue& queue_;
+  };
+  // Whether `count` requests are waiting within `timeout`.
+  bool wait_for_waiting(std::size_t count, std::chrono::milliseconds timeout);
+
+ private:
+  struct Request {
+    int kind = 0;
+    torch::Tensor input;
+    const Pass* pass = nullptr;
+    const std::function<void()>* work = nullptr;  // run_alone()
+    std::vector<torch::Tensor> outputs;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  void wait_for(Request& request);
+  // Runs the first waiting request and those that merge with it; called holding `lock`, model free.
+  void serve_next(std::unique_lock<std::mutex>& lock);
+  std::vector<Request*> take_batch();
+  static void execute(const std::vector<Request*>& batch);
+
+  const int64_t max_rows_;
+  mutable std::mutex lock_;
+  std::condition_variable changed_;  // a request arrived, finished, or the model came free
+  std::deque<Request*> waiting_;
+  bool busy_ = false;
+  Counts counts_;
+};
+
+}  // namespace scorecam::detail
