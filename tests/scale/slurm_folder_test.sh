@@ -3,23 +3,11 @@
 # array over three videos writes every output; a task cancelled in the middle of a video leaves no
 # output under the final names, and a re-run finishes that video only, skipping the others.
 # Usage: tests/scale/slurm_folder_test.sh MODEL.pt   (SCORECAM_BUILD_DIR: the build to run)
-set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/test_lib.sh"
 source "$here/slurm_cluster.sh"
 slurm_folder=$here/../../pipelines/slurm_folder.sh
-[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 MODEL.pt" >&2; exit 2; }
-model=$1
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scorecam-slurm-test.XXXXXX")
 trap 'stop_cluster; rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$tmp"/out/slurm-logs/* "$tmp"/*.log; do
-    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
-  done
-  exit 1
-}
 
 make_video() {  # NAME FRAMES
   gst-launch-1.0 -q videotestsrc num-buffers="$2" pattern=ball ! video/x-raw,width=160,height=120 \
@@ -55,14 +43,14 @@ declare -A frames=([door]=12 [hall]=16 [walk]=20)
 for name in "${!frames[@]}"; do make_video "$name" "${frames[$name]}"; done
 
 echo "array over three videos"
-run_folder "$tmp/first.log" --wait || fail "first run: $(cat "$tmp/first.log")"
-grep -q "all 3 tasks done" "$tmp/first.log" || fail "no summary: $(cat "$tmp/first.log")"
+run_folder "$tmp/first.log" --wait || fail "first run"
+grep -q "all 3 tasks done" "$tmp/first.log" || fail "no summary"
 for name in "${!frames[@]}"; do check_output "$name" "${frames[$name]}"; done
 no_partials
 
 echo "a submission that fails says so"
 ! run_folder "$tmp/refused.log" --sbatch --partition=no-such-partition || fail "a refused submission succeeded"
-grep -q "submission failed" "$tmp/refused.log" || fail "refused submission: $(cat "$tmp/refused.log")"
+grep -q "submission failed" "$tmp/refused.log" || fail "refused submission"
 
 echo "a task cancelled in the middle of a video"
 # Long enough to be caught while it runs (a few seconds with the tiny model).
@@ -79,13 +67,13 @@ job=$(head -n 1 "$tmp/cancelled.log")
 scancel "${job}_1"
 status=0
 wait "$runner" || status=$?
-[ "$status" -ne 0 ] || fail "the run with a cancelled task succeeded: $(cat "$tmp/cancelled.log")"
-grep -q "task 1: CANCELLED" "$tmp/cancelled.log" || fail "cancelled task not listed: $(cat "$tmp/cancelled.log")"
+[ "$status" -ne 0 ] || fail "the run with a cancelled task succeeded"
+grep -q "task 1: CANCELLED" "$tmp/cancelled.log" || fail "cancelled task not listed"
 [ ! -e "$tmp/out/hall.mp4" ] && [ ! -e "$tmp/out/hall.jsonl" ] || fail "a cancelled video has final outputs"
 [ -e "$tmp/out/hall.partial.mp4" ] || fail "hall finished before it could be cancelled: make it longer"
 
 echo "the same command again"
-run_folder "$tmp/rerun.log" --wait || fail "re-run: $(cat "$tmp/rerun.log")"
+run_folder "$tmp/rerun.log" --wait || fail "re-run"
 job=$(head -n 1 "$tmp/rerun.log")
 for name in door walk; do
   [ "$(stat -c %y "$tmp/out/$name.mp4" "$tmp/out/$name.jsonl")" = "${finished[$name]}" ] ||
