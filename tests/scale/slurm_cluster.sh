@@ -1,14 +1,14 @@
 # Sourced by the Slurm tests: starts a one-node Slurm cluster on 127.0.0.1 (munged, slurmctld,
 # slurmd), configured in a directory of its own with TCP ports free at the time, so that two runs
 # never share anything; start_cluster exports SLURM_CONF for sbatch, squeue, scancel and sinfo.
-# stop_cluster stops every daemon it started; call it from an EXIT trap.
+# stop_cluster cancels the jobs left and stops every daemon it started; call it from an EXIT trap.
 #
-# Only plugins that need no cgroup and no systemd: a container (and a CI runner) often has neither
-# a writable cgroup tree nor a delegated one, and slurmd's cgroup plugins fail to start there.
+# Only plugins that need no cgroup and no systemd: Slurm's cgroup plugins want a cgroup tree that
+# slurmd may manage, which containers and CI runners often do not give, so the test uses neither.
 #   ProctrackType=proctrack/linuxproc  a job's processes found through their parent ids
 #   TaskPlugin=task/none               no CPU binding or memory containment
 #   JobAcctGatherType=jobacct_gather/none, AccountingStorageType=accounting_storage/none  no slurmdbd
-# Runs as root (slurmd starts jobs as their user); the jobs run as the caller.
+# Needs root: slurmd starts each job as the user who submitted it.
 
 cluster_pids=()
 cluster_conf=""
