@@ -53,7 +53,7 @@ in_dir=$(cd "${positional[0]}" && pwd)
 list_videos "$in_dir"
 [ ${#videos[@]} -gt 0 ] || die "no videos in '$in_dir'"
 # The shards are made of names (folder_to_folder.sh keeps walk.mp4 and walk.mkv together).
-names=$(for video in "${videos[@]}"; do basename "${video%.*}"; done | sort -u | wc -l)
+names=$(for video in "${videos[@]}"; do basename "${video%.*}"; done | LC_ALL=C sort -u | wc -l)
 [ -n "$tasks" ] || tasks=$((names < default_max_tasks ? names : default_max_tasks))
 [ "$tasks" -le "$names" ] || tasks=$names
 
