@@ -39,6 +39,17 @@ video_encoder() {
   fi
 }
 
+# The videos of folder $1 (mp4 mkv mov avi webm m4v ts, any case) into the array videos, sorted
+# by name byte by byte: the same order on every machine, whatever its locale.
+list_videos() {
+  local found
+  shopt -s nullglob nocaseglob
+  found=("$1"/*.{mp4,mkv,mov,avi,webm,m4v,ts})
+  shopt -u nullglob nocaseglob
+  videos=()
+  [ ${#found[@]} -eq 0 ] || mapfile -d '' videos < <(printf '%s\0' "${found[@]}" | LC_ALL=C sort -z)
+}
+
 command -v gst-launch-1.0 >/dev/null 2>&1 || die "gst-launch-1.0 not found: install gstreamer1.0-tools"
 if ! gst-inspect-1.0 scorecamoverlay >/dev/null 2>&1; then
   export GST_PLUGIN_PATH="$SCORECAM_BUILD_DIR/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

@@ -6,11 +6,23 @@
 # re-run skips the videos whose outputs exist and redoes the rest. Ends with a summary that lists
 # each failed video and why; the exit status is 0 only when every video succeeded.
 #
-# Usage: pipelines/folder_to_folder.sh IN_DIR OUT_DIR [PROPERTY=VALUE ...]
+# Usage: pipelines/folder_to_folder.sh [--shard I/N] IN_DIR OUT_DIR [PROPERTY=VALUE ...]
+#   --shard I/N     only the videos whose name's index in the folder's list of names (without
+#                   extension, sorted byte by byte, from 0) is I modulo N: N runs with I = 0 .. N-1
+#                   share a folder (a Slurm array, a Kubernetes Indexed Job; see docs/scale.md)
 #   PROPERTY=VALUE  scorecamoverlay properties, e.g. model-location=my.pt max-channels=64
 # Example: pipelines/folder_to_folder.sh recordings/ annotated/ refresh-interval=5
 
 source "$(dirname "$0")/common.sh"
+shard_index=0
+shard_count=1
+if [ "${1:-}" = --shard ]; then
+  [[ ${2:-} =~ ^(0|[1-9][0-9]*)/([1-9][0-9]*)$ ]] && [ "${BASH_REMATCH[1]}" -lt "${BASH_REMATCH[2]}" ] ||
+    die "--shard '${2:-}': expected I/N with 0 <= I < N, e.g. --shard 0/4"
+  shard_index=${BASH_REMATCH[1]}
+  shard_count=${BASH_REMATCH[2]}
+  shift 2
+fi
 [ $# -ge 2 ] || usage
 in_dir=$1
 out_dir=$2
@@ -22,10 +34,22 @@ annotate=$(command -v scorecam-annotate || true)
 [ -n "$annotate" ] || annotate=$SCORECAM_BUILD_DIR/apps/scorecam-annotate
 [ -x "$annotate" ] || die "scorecam-annotate not found: build it (cmake --build build) or install it"
 
-shopt -s nullglob nocaseglob
-videos=("$in_dir"/*.{mp4,mkv,mov,avi,webm,m4v,ts})
-shopt -u nullglob nocaseglob
+list_videos "$in_dir"
 [ ${#videos[@]} -gt 0 ] || die "no videos in '$in_dir'"
+if [ "$shard_count" -gt 1 ]; then
+  # By name without extension: walk.mp4 and walk.mkv write the same outputs, so one run does both.
+  declare -A name_index=()
+  shard=()
+  for video in "${videos[@]}"; do
+    name=$(basename "${video%.*}")
+    [ -n "${name_index[$name]+set}" ] || name_index[$name]=${#name_index[@]}
+    index=${name_index[$name]}
+    [ $((index % shard_count)) -ne "$shard_index" ] || shard+=("$video")
+  done
+  echo "shard $shard_index/$shard_count: ${#shard[@]} of ${#videos[@]} videos" >&2
+  videos=("${shard[@]}")
+  [ ${#videos[@]} -gt 0 ] || exit 0  # more shards than videos: nothing for this one
+fi
 mkdir -p "$out_dir"
 encoder=$(video_encoder)
 log=$(mktemp)

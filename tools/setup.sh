@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian bookworm package the project needs (idempotent), then configures and builds.
 # Besides the build's libraries: the MQTT broker (mosquitto) and a Slurm node (slurm-wlm, munge)
-# that the tests start themselves on 127.0.0.1, on ports of their own.
+# that the tests start themselves on 127.0.0.1, on ports of their own; python3-yaml for the test of
+# the Kubernetes manifests.
 # Usage: tools/setup.sh [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ packages=(
   dataset-fashion-mnist
   libmosquitto-dev mosquitto
   slurm-wlm munge
+  python3-yaml
 )
 
 missing=()

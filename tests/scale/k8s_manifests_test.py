@@ -1,0 +1,144 @@
+"""The Kubernetes manifests of deploy/k8s against the image docker/Dockerfile builds: the fields
+that make the batch Job shard correctly, volumes and variables that resolve, and every command the
+containers run present in the image (a script of the checkout under /src, or a program that
+`cmake --install` puts in /usr/local/bin).
+
+Usage: /usr/bin/python3 tests/scale/k8s_manifests_test.py  (needs python3-yaml)
+"""
+import os
+import re
+import unittest
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = REPO / "deploy" / "k8s"
+DOCKERFILE = REPO / "docker" / "Dockerfile"
+# CMake's default prefix, which the Dockerfile's plain `cmake --install build` uses.
+INSTALL_BIN = "/usr/local/bin"
+
+
+def manifests():
+    """Every object of deploy/k8s/*.yaml, by (kind, name)."""
+    objects = {}
+    for path in sorted(MANIFESTS.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                objects[(doc["kind"], doc["metadata"]["name"])] = doc
+    return objects
+
+
+def image_tag():
+    """The tag the Dockerfile's header tells users to build with (`docker build ... -t TAG .`)."""
+    match = re.search(r"docker build .*-t (\S+) \.", DOCKERFILE.read_text())
+    assert match, "docker/Dockerfile documents no `docker build ... -t TAG .`"
+    return match.group(1)
+
+
+def source_dir():
+    """Where the Dockerfile copies the checkout (`COPY . DIR`)."""
+    match = re.search(r"^COPY \. (\S+)$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert match, "docker/Dockerfile does not copy the checkout (COPY . DIR)"
+    return match.group(1).rstrip("/")
+
+
+def installed_programs():
+    """Names of the targets installed as programs: install(TARGETS ... RUNTIME DESTINATION ...)."""
+    programs = set()
+    for cmake in REPO.glob("**/CMakeLists.txt"):
+        if cmake.relative_to(REPO).parts[0].startswith("build"):
+            continue
+        for targets in re.findall(r"install\(TARGETS ([^)]*?) RUNTIME DESTINATION", cmake.read_text()):
+            programs.update(targets.split())
+    return programs
+
+
+def containers(workload):
+    return workload["spec"]["template"]["spec"]["containers"]
+
+
+class Manifests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.objects = manifests()
+        cls.job = cls.objects[("Job", "scorecam-batch")]
+        cls.deployments = [o for (kind, _), o in cls.objects.items() if kind == "Deployment"]
+        cls.workloads = [cls.job] + cls.deployments
+
+    def test_there_is_a_camera_deployment(self):
+        self.assertTrue(self.deployments)
+
+    def test_batch_job_is_indexed_with_one_shard_per_completion(self):
+        spec = self.job["spec"]
+        self.assertEqual(spec["completionMode"], "Indexed")
+        self.assertLessEqual(spec["parallelism"], spec["completions"])
+        (container,) = containers(self.job)
+        line = container["command"] + container["args"]
+        shard = line[line.index("--shard") + 1]
+        match = re.fullmatch(r"\$\(JOB_COMPLETION_INDEX\)/(\d+)", shard)
+        self.assertTrue(match, f"--shard {shard}: expected $(JOB_COMPLETION_INDEX)/N")
+        self.assertEqual(int(match.group(1)), spec["completions"], "shard count != completions")
+        self.assertIn(spec["template"]["spec"]["restartPolicy"], ("Never", "OnFailure"))
+
+    def test_images_are_the_dockerfile_tag(self):
+        tag = image_tag()
+        expected = tag if ":" in tag else tag + ":latest"
+        for workload in self.workloads:
+            for container in containers(workload):
+                self.assertEqual(container["image"], expected, workload["metadata"]["name"])
+
+    def test_volume_mounts_resolve_to_claims_defined_here_and_cover_the_paths_used(self):
+        claims = {name for (kind, name) in self.objects if kind == "PersistentVolumeClaim"}
+        for workload in self.workloads:
+            pod = workload["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            for volume in volumes.values():
+                self.assertIn(volume["persistentVolumeClaim"]["claimName"], claims)
+            for container in pod["containers"]:
+                mounts = [m["mountPath"].rstrip("/") + "/" for m in container["volumeMounts"]]
+                for mount in container["volumeMounts"]:
+                    self.assertIn(mount["name"], volumes)
+                for arg in container["args"]:
+                    if arg.startswith("/data"):
+                        self.assertTrue(any((arg + "/").startswith(m) for m in mounts), f"{arg} is not on a volume")
+
+    def test_variables_in_args_are_defined(self):
+        for workload in self.workloads:
+            for container in containers(workload):
+                defined = {e["name"] for e in container.get("env", [])}
+                for source in container.get("envFrom", []):
+                    config_map = self.objects[("ConfigMap", source["configMapRef"]["name"])]
+                    defined.update(config_map["data"])
+                for arg in container["args"]:
+                    for name in re.findall(r"\$\((\w+)\)", arg):
+                        self.assertIn(name, defined, f"{workload['metadata']['name']}: $({name})")
+
+    def test_resources_are_requested_and_limited(self):
+        for workload in self.workloads:
+            for container in containers(workload):
+                for key in ("requests", "limits"):
+                    self.assertIn("cpu", container["resources"][key])
+                    self.assertIn("memory", container["resources"][key])
+
+    def test_commands_exist_in_the_image(self):
+        src = source_dir()
+        programs = installed_programs()
+        self.assertIn("scorecam-annotate", programs)
+        for workload in self.workloads:
+            for container in containers(workload):
+                command = container["command"][0]
+                if command.startswith(src + "/"):
+                    script = REPO / command[len(src) + 1:]
+                    self.assertTrue(script.is_file(), f"{command}: no {script.relative_to(REPO)} in the checkout")
+                    self.assertTrue(os.access(script, os.X_OK), f"{command} is not executable")
+                    # The programs the script looks up on PATH are installed.
+                    for program in re.findall(r"command -v (scorecam[\w-]*)", script.read_text()):
+                        self.assertIn(program, programs, f"{command} runs {program}")
+                else:
+                    self.assertEqual(os.path.dirname(command), INSTALL_BIN, f"{command}: not in the image")
+                    self.assertIn(os.path.basename(command), programs, f"{command} is not installed")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
