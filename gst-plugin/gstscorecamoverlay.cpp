@@ -148,6 +148,8 @@ enum {
   PROP_POST_MESSAGES,
   PROP_DROPPED_WORK,
   PROP_EXPLAINED_FRAMES,
+  PROP_MODEL_USERS,
+  PROP_PARALLEL_PASSES,
 };
 
 // Read by start(): changing them needs the READY state. The defaults are the core's own.
@@ -160,6 +162,7 @@ struct ModelSettings {
   scorecam::Precision precision = scorecam::Precision::Float32;
   bool async = false;
   bool share_model = true;
+  int parallel_passes = scorecam::ModelOptions{}.parallel_passes;
 };
 
 // Read on every frame.
@@ -197,6 +200,7 @@ bool set_model_property(ModelSettings& s, guint id, const GValue* value) {
     case PROP_PRECISION: s.precision = static_cast<scorecam::Precision>(g_value_get_enum(value)); return true;
     case PROP_ASYNC: s.async = g_value_get_boolean(value); return true;
     case PROP_SHARE_MODEL: s.share_model = g_value_get_boolean(value); return true;
+    case PROP_PARALLEL_PASSES: s.parallel_passes = g_value_get_int(value); return true;
     default: return false;
   }
 }
@@ -245,6 +249,7 @@ bool get_setting(const Settings& settings, guint id, GValue* value) {
     case PROP_PRECISION: g_value_set_enum(value, static_cast<gint>(m.precision)); break;
     case PROP_ASYNC: g_value_set_boolean(value, m.async); break;
     case PROP_SHARE_MODEL: g_value_set_boolean(value, m.share_model); break;
+    case PROP_PARALLEL_PASSES: g_value_set_int(value, m.parallel_passes); break;
     case PROP_TARGET_CLASS: g_value_set_int(value, e.target_class); break;
     case PROP_METHOD: g_value_set_enum(value, static_cast<gint>(e.method.method)); break;
     case PROP_SAMPLES: g_value_set_int(value, e.method.samples); break;
@@ -533,6 +538,11 @@ void ScoreCamOverlayImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     g_value_set_uint64(value, count);
     return;
   }
+  if (id == PROP_MODEL_USERS) {
+    const auto running = stream();
+    g_value_set_uint(value, running ? static_cast<guint>(running->model_users()) : 0);
+    return;
+  }
   if (!get_setting(settings(), id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
 }
 
@@ -566,6 +576,7 @@ bool ScoreCamOverlayImpl::start() {
     options.target_layer = m.target_layer;
     options.device = m.device;
     options.precision = scorecam::precision_name(m.precision);
+    options.parallel_passes = m.parallel_passes;
     std::shared_ptr<scorecam::Model> model = m.share_model
                                                  ? scorecam::ModelPool::process().acquire(m.model_location, options)
                                                  : scorecam::Model::load(m.model_location, options);
@@ -811,8 +822,14 @@ void install_properties(GObjectClass* klass) {
           g_param_spec_boolean("share-model", "Share model",
                                "Share the loaded model with the other elements of this process that load the same "
                                "file with the same model-location, config-location, labels-location, target-layer, "
-                               "device and precision: one copy in memory, and their forward passes batched together",
+                               "device, precision and parallel-passes: one copy in memory, and their forward passes batched "
+                               "together",
                                defaults.model.share_model, kReady));
+  install(PROP_PARALLEL_PASSES,
+          g_param_spec_int("parallel-passes", "Parallel passes",
+                           "Forward passes of a shared model that may run at once; the passes that wait meanwhile "
+                           "are batched together (0: 1 on a GPU, 2 on a CPU)",
+                           0, 64, defaults.model.parallel_passes, kReady));
   install(PROP_TARGET_CLASS,
           g_param_spec_int("target-class", "Target class",
                            "Class whose evidence the heatmap shows (-1: each frame's predicted class)", -1,
@@ -889,6 +906,11 @@ void install_properties(GObjectClass* klass) {
   install(PROP_EXPLAINED_FRAMES,
           g_param_spec_uint64("explained-frames", "Explained frames", "Frames explained since the element started",
                               0, G_MAXUINT64, 0, kReadOnly));
+  install(PROP_MODEL_USERS,
+          g_param_spec_uint("model-users", "Model users",
+                            "Elements of this process using this element's loaded model, itself included: more "
+                            "than 1 when it is shared (share-model); 0 when stopped",
+                            0, G_MAXUINT, 0, kReadOnly));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ packages=(
   dataset-fashion-mnist
   libmosquitto-dev mosquitto
   slurm-wlm munge
+  time
   python3-yaml
 )
 

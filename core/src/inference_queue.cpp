@@ -1,5 +1,7 @@
 #include "inference_queue.h"
 
+#include <algorithm>
+
 namespace scorecam::detail {
 namespace {
 
@@ -29,27 +31,45 @@ void InferenceQueue::wait_for(Request& request) {
   waiting_.push_back(&request);
   changed_.notify_all();
   while (!request.done) {
-    if (busy_) {
-      changed_.wait(lock);
-    } else {
+    if (can_serve()) {
       serve_next(lock);
+    } else {
+      changed_.wait(lock);
     }
   }
   if (request.error) std::rethrow_exception(request.error);
 }
 
+void InferenceQueue::set_slots(int slots) {
+  std::lock_guard<std::mutex> lock(lock_);
+  slots_ = std::max(slots, 1);
+  changed_.notify_all();
+}
+
+bool InferenceQueue::can_serve() const {
+  if (waiting_.empty() || alone_) return false;
+  return waiting_.front()->work ? running_ == 0 : running_ < slots_;
+}
+
 void InferenceQueue::serve_next(std::unique_lock<std::mutex>& lock) {
-  busy_ = true;
   const auto batch = take_batch();
+  const bool alone = batch.front()->work != nullptr;
+  if (alone) {
+    alone_ = true;
+  } else {
+    ++running_;
+  }
   lock.unlock();
   execute(batch);
   lock.lock();
   for (Request* request : batch) request->done = true;
-  if (!batch.front()->work) {
+  if (alone) {
+    alone_ = false;
+  } else {
+    --running_;
     counts_.passes += 1;
     counts_.requests += batch.size();
   }
-  busy_ = false;
   changed_.notify_all();
 }
 
@@ -107,13 +127,13 @@ InferenceQueue::Counts InferenceQueue::counts() const {
 
 InferenceQueue::Hold::Hold(InferenceQueue& queue) : queue_(queue) {
   std::unique_lock<std::mutex> lock(queue_.lock_);
-  queue_.changed_.wait(lock, [&] { return !queue_.busy_; });
-  queue_.busy_ = true;
+  queue_.changed_.wait(lock, [&] { return !queue_.alone_ && queue_.running_ == 0; });
+  queue_.alone_ = true;
 }
 
 InferenceQueue::Hold::~Hold() {
   std::lock_guard<std::mutex> lock(queue_.lock_);
-  queue_.busy_ = false;
+  queue_.alone_ = false;
   queue_.changed_.notify_all();
 }
 

@@ -1,10 +1,11 @@
 #pragma once
-// Lets any number of threads run one model's passes, one pass at a time, and merges the passes
-// that wait together into one batch: streams that share a model fill the batches one stream alone
-// would leave small (a first pass of one frame, say), and take turns on the device instead of
-// fighting over its cores.
+// Lets any number of threads run one model's passes, at most `slots` at a time, and merges the
+// passes that wait together into one batch: streams that share a model fill the batches one stream
+// alone would leave small (a first pass of one frame, say). On a GPU one slot is best: passes
+// queue on the device anyway, and a merged batch fills it better. On a CPU, small passes use its
+// cores better side by side than one after the other (see docs/benchmarks.md), so a few run at once.
 //
-// It has no thread of its own: a caller that finds the model free runs the next pass, for every
+// It has no thread of its own: a caller that finds a slot free runs the next pass, for every
 // request merged into it, then goes on waiting for its own if that was not among them. One thread
 // alone therefore runs each pass inline, as if there were no queue.
 #include <chrono>
@@ -24,14 +25,16 @@ class InferenceQueue {
   // A pass over a batch [N, ...]: each output has N rows, row i for input row i.
   using Pass = std::function<std::vector<torch::Tensor>(const torch::Tensor& batch)>;
 
-  // Merged passes stop growing at `max_rows` rows; a larger request runs alone.
+  // Merged passes stop growing at `max_rows` rows; a larger request runs alone. Starts with one
+  // slot: a model is safe to run from several threads at once only once it says so.
   explicit InferenceQueue(int64_t max_rows) : max_rows_(max_rows) {}
+  void set_slots(int slots);
 
   // pass(input), perhaps run on a batch with other callers' inputs of the same `kind`, element
   // shape, type and device; their rows never show in this caller's outputs. An exception thrown
   // by the pass reaches every caller it was run for.
   std::vector<torch::Tensor> run(int kind, const torch::Tensor& input, const Pass& pass);
-  // work() with the model to itself.
+  // work() with the model to itself: no pass runs meanwhile.
   void run_alone(const std::function<void()>& work);
 
   struct Counts {
@@ -40,8 +43,8 @@ class InferenceQueue {
   };
   Counts counts() const;
 
-  // Holds the model as if a pass were running, so requests gather (tests use it to make merging
-  // certain). Waits for the pass in progress first.
+  // Holds the model as run_alone() does, so requests gather (tests use it to make merging
+  // certain). Waits for the passes in progress first.
   class Hold {
    public:
     explicit Hold(InferenceQueue& queue);
@@ -66,7 +69,9 @@ class InferenceQueue {
     bool done = false;
   };
   void wait_for(Request& request);
-  // Runs the first waiting request and those that merge with it; called holding `lock`, model free.
+  // Whether the first waiting request may start now.
+  bool can_serve() const;
+  // Runs the first waiting request and those that merge with it; called holding `lock`.
   void serve_next(std::unique_lock<std::mutex>& lock);
   std::vector<Request*> take_batch();
   static void execute(const std::vector<Request*>& batch);
@@ -75,7 +80,9 @@ class InferenceQueue {
   mutable std::mutex lock_;
   std::condition_variable changed_;  // a request arrived, finished, or the model came free
   std::deque<Request*> waiting_;
-  bool busy_ = false;
+  int slots_ = 1;
+  int running_ = 0;        // passes in progress
+  bool alone_ = false;     // run_alone() work, or a Hold, in progress
   Counts counts_;
 };
 

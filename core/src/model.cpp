@@ -334,6 +334,7 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                       .to(device, dtype);
   const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
   model->path_ = model_path;
+  model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes : device.is_cuda() ? 1 : 2;
   model->prepare_classifier(model_path, probe);
   model->prepare_capture(model_path, probe);
   return model;
@@ -353,6 +354,7 @@ PassCounts Model::pass_counts() const {
 ForwardResult Model::forward(const torch::Tensor& input) {
   const auto outputs = queue_->run(kForwardPass, input, [this](const torch::Tensor& batch) {
     auto result = forward_now(batch);
+    allow_parallel_passes();
     return std::vector<torch::Tensor>{result.logits, result.activations};
   });
   return {outputs[0], outputs[1]};
@@ -361,8 +363,17 @@ ForwardResult Model::forward(const torch::Tensor& input) {
 torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
-    return std::vector<torch::Tensor>{classifier_->forward(batch).toTensor().to(torch::kFloat)};
+    auto logits = classifier_->forward(batch).toTensor().to(torch::kFloat);
+    allow_parallel_passes();
+    return std::vector<torch::Tensor>{logits};
   })[0];
+}
+
+void Model::allow_parallel_passes() {
+  // Until then one pass runs at a time, so reading the copies' state here is safe.
+  if (parallel_ || parallel_passes_ < 2 || !capture_returns_ || !classifier_->decided() || !capture_->decided()) return;
+  parallel_ = true;
+  queue_->set_slots(parallel_passes_);
 }
 
 ForwardResult Model::forward_now(const torch::Tensor& input) {

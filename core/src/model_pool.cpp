@@ -23,7 +23,8 @@ std::string ModelPool::key_of(const std::string& path, const ModelOptions& optio
       << options.input_height << 'x' << options.input_width << '\n'
       << options.device << '\n'
       << options.precision << '\n'
-      << options.optimize;
+      << options.optimize << '\n'
+      << options.parallel_passes;
   return key.str();
 }
 

@@ -52,6 +52,9 @@ struct ModelOptions {
   std::string precision = "fp32";
   // Run forward passes on frozen, inference-optimized copies (exact; see Model::inference_path()).
   bool optimize = true;
+  // Passes that may run at once when threads share the model (see detail::InferenceQueue); 0: one
+  // on a GPU, two on a CPU. Only copies that keep no state between calls run side by side.
+  int parallel_passes = 0;
 };
 
 class Model {
@@ -111,6 +114,8 @@ class Model {
   // The passes themselves, run by whichever caller the queue lets run them.
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
+  // Called within a pass: lets passes run side by side once the copies are chosen and stateless.
+  void allow_parallel_passes();
   // The module as loaded, with the target layer's last output stored in an attribute of the
   // module that calls it: a copy, or the output itself (see detail::capture_output).
   struct CapturingModule;
@@ -132,6 +137,8 @@ class Model {
   std::vector<int64_t> activation_shape_;
   std::string path_;
   std::unique_ptr<detail::InferenceQueue> queue_;
+  int parallel_passes_ = 1;
+  bool parallel_ = false;  // the queue runs parallel_passes_ at once
   // The module as loaded, storing the target's output in an attribute, for gradients.
   std::optional<torch::jit::Module> differentiable_;
   torch::jit::Module differentiable_holder_;

@@ -75,6 +75,8 @@ class StreamExplainer {
   uint64_t explained_frames() const;
   uint64_t dropped_frames() const;
   const Model& model() const { return *model_; }
+  // Streams holding this stream's model, itself included: more than 1 when it is shared (ModelPool).
+  long model_users() const { return model_.use_count(); }
 
  private:
   std::shared_ptr<const Heatmap> explain(const ImageView& frame, int64_t timestamp, uint64_t generation);
