@@ -72,7 +72,9 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
   const int connected = connect_async();
   if (connected == MOSQ_ERR_EAI || connected == MOSQ_ERR_INVAL) {
     mosquitto_destroy(client_);
-    throw PublishError("bad broker address '" + options_.address + "': " + describe(connected));
+    throw PublishError("bad broker address '" + options_.address + "': " +
+                       (connected == MOSQ_ERR_EAI ? "the host '" + address_.host + "' does not resolve"
+                                                  : describe(connected)));
   }
   if (connected == MOSQ_ERR_SUCCESS) {
     start_loop();
