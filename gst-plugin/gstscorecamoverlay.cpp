@@ -27,6 +27,7 @@
 
 #include <gst/video/video.h>
 
+#include "element_glue.h"
 #include "gstscorecammeta-impl.h"
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
@@ -680,14 +681,8 @@ namespace {
 
 template <typename Result, typename Body>
 Result guarded(gpointer element, Result on_error, Body&& body) {
-  try {
-    return body(GST_SCORECAM_OVERLAY(element)->impl);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("%s", e.what()), (nullptr));
-  } catch (...) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("unknown error"), (nullptr));
-  }
-  return on_error;
+  return scorecam_gst::without_exceptions(element, on_error,
+                                          [&] { return body(GST_SCORECAM_OVERLAY(element)->impl); });
 }
 
 void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -761,11 +756,9 @@ GstFlowReturn transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* frame) {
   return guarded(filter, GST_FLOW_ERROR, [frame](ScoreCamOverlayImpl* impl) { return impl->transform(frame); });
 }
 
-constexpr GParamFlags kReady =
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-constexpr GParamFlags kPlaying =
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-constexpr GParamFlags kReadOnly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+using scorecam_gst::kPlaying;
+using scorecam_gst::kReadOnly;
+using scorecam_gst::kReady;
 
 void install_properties(GObjectClass* klass) {
   const Settings defaults;

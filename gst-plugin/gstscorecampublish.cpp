@@ -27,6 +27,7 @@
 
 #include <gst/video/video.h>
 
+#include "element_glue.h"
 #include "gstscorecammeta.h"
 #include "scorecam/publish/error.h"
 #include "scorecam/publish/frame_record.h"
@@ -358,18 +359,7 @@ namespace {
 
 ScoreCamPublishImpl* impl_of(gpointer element) { return GST_SCORECAM_PUBLISH(element)->impl; }
 
-// Runs `body`; an exception becomes an element error and `on_error`.
-template <typename Result, typename Body>
-Result without_exceptions(gpointer element, Result on_error, Body&& body) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("%s", e.what()), (nullptr));
-  } catch (...) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("unknown error"), (nullptr));
-  }
-  return on_error;
-}
+using scorecam_gst::without_exceptions;
 
 void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   without_exceptions(object, 0, [&] { return impl_of(object)->set_property(id, value, pspec), 0; });
@@ -410,9 +400,8 @@ GstFlowReturn transform_ip(GstBaseTransform* trans, GstBuffer* buffer) {
   return without_exceptions(trans, GST_FLOW_ERROR, [trans, buffer] { return impl_of(trans)->publish(buffer); });
 }
 
-constexpr GParamFlags kReady =
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-constexpr GParamFlags kReadOnly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+using scorecam_gst::kReadOnly;
+using scorecam_gst::kReady;
 
 void install_properties(GObjectClass* klass) {
   const Settings defaults;

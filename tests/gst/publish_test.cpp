@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -301,13 +302,28 @@ class MqttHarness {
   GstBus* bus_;
 };
 
-TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
+constexpr const char* kHarnessTopic = "scorecam/pub";
+
+// A broker, a subscriber to the harnessed publisher's topic, and the harness, through whose
+// publisher the subscriber has already received frames 0 .. `frames`-1.
+struct BrokerAndHarness {
   MosquittoBroker broker;
-  MqttSubscriber subscriber(broker.port(), "scorecam/pub");
-  ASSERT_TRUE(subscriber.wait_subscribed());
-  MqttHarness harness("address=" + broker.address() + " flush-timeout=10");
-  harness.push_frames(0, 10);
-  ASSERT_TRUE(subscriber.wait_for("scorecam/pub", 10));
+  MqttSubscriber subscriber{broker.port(), kHarnessTopic};
+  std::unique_ptr<MqttHarness> harness;
+
+  BrokerAndHarness(const std::string& publisher_properties, int frames) {
+    EXPECT_TRUE(subscriber.wait_subscribed());
+    harness = std::make_unique<MqttHarness>("address=" + broker.address() + " " + publisher_properties);
+    harness->push_frames(0, frames);
+    EXPECT_TRUE(subscriber.wait_for(kHarnessTopic, frames));
+  }
+  std::set<int> received_frames() { return frames_of(parse_all(subscriber.messages(kHarnessTopic))); }
+};
+
+TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
+  BrokerAndHarness setup("flush-timeout=10", 10);
+  MosquittoBroker& broker = setup.broker;
+  MqttHarness& harness = *setup.harness;
 
   broker.stop();
   EXPECT_NE(harness.next_warning().find("lost the broker at " + broker.address()), std::string::npos);
@@ -318,19 +334,16 @@ TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
 
   EXPECT_EQ(harness.counter("dropped"), 0u);
   EXPECT_EQ(harness.counter("published"), 40u);
-  ASSERT_TRUE(subscriber.wait_for("scorecam/pub", 40));
-  const std::set<int> received = frames_of(parse_all(subscriber.messages("scorecam/pub")));
+  ASSERT_TRUE(setup.subscriber.wait_for(kHarnessTopic, 40));
+  const std::set<int> received = setup.received_frames();
   for (int i = 0; i < 40; ++i) EXPECT_TRUE(received.count(i)) << "frame " << i << " neither received nor dropped";
   EXPECT_TRUE(harness.remaining_warnings().empty()) << "one warning per outage, and nothing dropped";
 }
 
 TEST(Publish, ALongOutageWithASmallQueueKeepsTheNewestAndCountsTheRest) {
-  MosquittoBroker broker;
-  MqttSubscriber subscriber(broker.port(), "scorecam/pub");
-  ASSERT_TRUE(subscriber.wait_subscribed());
-  MqttHarness harness("address=" + broker.address() + " max-queue=5 flush-timeout=10");
-  harness.push_frames(0, 5);
-  ASSERT_TRUE(subscriber.wait_for("scorecam/pub", 5));
+  BrokerAndHarness setup("max-queue=5 flush-timeout=10", 5);
+  MosquittoBroker& broker = setup.broker;
+  MqttHarness& harness = *setup.harness;
 
   broker.stop();
   ASSERT_NE(harness.next_warning().find("lost the broker"), std::string::npos);
@@ -340,8 +353,8 @@ TEST(Publish, ALongOutageWithASmallQueueKeepsTheNewestAndCountsTheRest) {
   harness.end_of_stream();
   EXPECT_NE(harness.next_warning().find("25 dropped"), std::string::npos) << "no summary at end of stream";
 
-  ASSERT_TRUE(subscriber.wait_for("scorecam/pub", 10));
-  const std::set<int> received = frames_of(parse_all(subscriber.messages("scorecam/pub")));
+  ASSERT_TRUE(setup.subscriber.wait_for(kHarnessTopic, 10));
+  const std::set<int> received = setup.received_frames();
   for (int i = 30; i < 35; ++i) EXPECT_TRUE(received.count(i)) << "newest frame " << i << " lost";
   int missing = 0;
   for (int i = 0; i < 35; ++i) missing += received.count(i) ? 0 : 1;

@@ -84,6 +84,15 @@ struct StoppedBrokerWithSubscriber {
   }
 };
 
+// Starts the stopped broker again: the publisher delivers its queue, and the subscriber gets exactly `expected`.
+void expect_delivered_once_back(StoppedBrokerWithSubscriber& setup, MqttPublisher& publisher,
+                                const std::vector<std::string>& expected) {
+  setup.broker.start();
+  EXPECT_EQ(publisher.flush(10s), 0u);
+  ASSERT_TRUE(setup.subscriber->wait_for(kTopic, expected.size()));
+  EXPECT_EQ(setup.subscriber->messages(kTopic), expected);
+}
+
 TEST(MqttPublisher, EveryMessageArrivesInOrderAndIsCounted) {
   for (const int qos : {0, 1}) {
     MosquittoBroker broker;
@@ -110,10 +119,7 @@ TEST(MqttPublisher, ABrokerThatIsNotThereYetIsRetriedAndGetsTheQueue) {
   EXPECT_NE(log.downs().front().find(setup.broker.address()), std::string::npos) << log.downs().front();
   publish_all(publisher, numbered(0, 5));
   EXPECT_EQ(publisher.counters().queued, 5u);
-  setup.broker.start();
-  EXPECT_EQ(publisher.flush(10s), 0u);
-  ASSERT_TRUE(setup.subscriber->wait_for(kTopic, 5));
-  EXPECT_EQ(setup.subscriber->messages(kTopic), numbered(0, 5));
+  expect_delivered_once_back(setup, publisher, numbered(0, 5));
   EXPECT_EQ(log.downs().size(), 1u) << "one warning per outage, not one per attempt";
 }
 
@@ -126,10 +132,7 @@ TEST(MqttPublisher, AFullQueueDropsTheOldestAndCountsThem) {
   auto counters = publisher.counters();
   EXPECT_EQ(counters.dropped, 15u);
   EXPECT_EQ(counters.queued, 5u);
-  setup.broker.start();
-  EXPECT_EQ(publisher.flush(10s), 0u);
-  ASSERT_TRUE(setup.subscriber->wait_for(kTopic, 5));
-  EXPECT_EQ(setup.subscriber->messages(kTopic), numbered(15, 20)) << "the newest are kept";
+  expect_delivered_once_back(setup, publisher, numbered(15, 20));  // the newest
   counters = publisher.close(0ms);
   EXPECT_EQ(counters.published, 5u);
   EXPECT_EQ(counters.dropped, 15u);

@@ -1,6 +1,7 @@
 #pragma once
 // Writes one JSON document per line to a file, each line flushed as it is written, so that a
 // reader following the file (tail -f) sees every record at once and a crash loses none.
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -25,7 +26,7 @@ class JsonLinesWriter {
  private:
   std::string path_;
   std::FILE* file_;
-  uint64_t lines_ = 0;
+  std::atomic<uint64_t> lines_{0};  // read by other threads (an element's counter property)
 };
 
 }  // namespace scorecam::publish
