@@ -262,7 +262,9 @@ class MqttHarness {
     gst_object_unref(bus_);
   }
 
-  // Pushes frames first..last-1 and takes each out at the other end: none may wait for the broker.
+  // Pushes frames first..last-1 and takes each out at the other end: none may wait for the broker
+  // (while it is away, a frame that waited for it would never come out). The bound on each frame
+  // is loose, for loaded and instrumented builds.
   void push_frames(int first, int last) {
     for (int i = first; i < last; ++i) {
       const auto started = std::chrono::steady_clock::now();
@@ -270,7 +272,7 @@ class MqttHarness {
       GstBuffer* out = gst_harness_try_pull(h_);
       ASSERT_NE(out, nullptr) << "frame " << i << " did not come out";
       gst_buffer_unref(out);
-      EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1)) << "frame " << i << " stalled";
+      EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "frame " << i << " stalled";
     }
   }
 

@@ -149,9 +149,10 @@ TEST(MqttPublisher, ABrokerRestartLosesNothingAndNeverBlocksPublish) {
 
   broker.stop();
   ASSERT_TRUE(log.wait_downs(1));
+  // A publish() that waited for the broker would never return here: it comes back only later.
   const auto started = std::chrono::steady_clock::now();
   publish_all(publisher, numbered(10, 30));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms) << "publish() waited for the broker";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "publish() waited for the broker";
   broker.start();
   ASSERT_TRUE(log.wait_ups(2));
   publish_all(publisher, numbered(30, 40));
