@@ -168,6 +168,23 @@ TEST(MqttPublisher, ABrokerRestartLosesNothingAndNeverBlocksPublish) {
   EXPECT_EQ(log.downs().size(), 1u);
 }
 
+// A crash (SIGKILL) loses what the broker held, its sessions included, so the subscriber cannot
+// check delivery here; the publisher still accounts for every message exactly once.
+TEST(MqttPublisher, ABrokerCrashMidStreamLeavesEveryMessageConfirmedOrDropped) {
+  MosquittoBroker broker;
+  ConnectionLog log;
+  MqttPublisher publisher(options_for(broker), log.listener());
+  publish_all(publisher, numbered(0, 500));  // killed with some of these in flight
+  broker.stop(SIGKILL);
+  ASSERT_TRUE(log.wait_downs(1));
+  publish_all(publisher, numbered(500, 1000));
+  broker.start();
+  EXPECT_EQ(publisher.flush(10s), 0u);
+  const auto counters = publisher.close(0ms);
+  EXPECT_EQ(counters.published + counters.dropped, 1000u);
+  EXPECT_EQ(counters.dropped, 0u) << "the queue had room for the whole outage";
+}
+
 TEST(MqttPublisher, FlushGivesUpAfterItsTimeoutAndCloseCountsTheRestAsDropped) {
   MosquittoBroker broker(false);
   MqttPublisher publisher(options_for(broker));
