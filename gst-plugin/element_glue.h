@@ -1,5 +1,5 @@
 // What the plugin's elements share at their border with GStreamer: no C++ exception may cross
-// into GStreamer, and the flags their properties are installed with.
+// into GStreamer, and how their properties are installed and refused.
 #pragma once
 
 #include <exception>
@@ -19,6 +19,11 @@ Result without_exceptions(gpointer element, Result on_error, Body&& body) {
     GST_ELEMENT_ERROR(element, STREAM, FAILED, ("unknown error"), (nullptr));
   }
   return on_error;
+}
+
+// For a property of flag kReady set while the element runs: it is refused, with this warning.
+inline void warn_changeable_only_when_stopped(GstElement* element, GParamSpec* pspec) {
+  g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element), pspec->name);
 }
 
 constexpr GParamFlags kReady =

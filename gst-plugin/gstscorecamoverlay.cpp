@@ -509,8 +509,7 @@ std::shared_ptr<scorecam::StreamExplainer> ScoreCamOverlayImpl::stream() {
 
 void ScoreCamOverlayImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
   if ((pspec->flags & GST_PARAM_MUTABLE_READY) && stream()) {
-    g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element_),
-              pspec->name);
+    scorecam_gst::warn_changeable_only_when_stopped(GST_ELEMENT(element_), pspec);
     return;
   }
   std::lock_guard<std::mutex> lock(settings_lock_);

@@ -150,6 +150,7 @@ class ScoreCamPublishImpl {
   Settings settings();
   void open(const Settings& s);
   void on_connection(bool connected, const std::string& detail);
+  bool running();
   publish::PublisherCounters counters();
   void post_summary(const publish::PublisherCounters& counters, std::size_t unconfirmed);
 
@@ -183,9 +184,8 @@ Settings ScoreCamPublishImpl::settings() {
 }
 
 void ScoreCamPublishImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
-  if (GST_STATE(element_) > GST_STATE_READY) {
-    g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element_),
-              pspec->name);
+  if (running()) {
+    scorecam_gst::warn_changeable_only_when_stopped(element_, pspec);
     return;
   }
   std::lock_guard<std::mutex> lock(settings_lock_);
@@ -228,6 +228,11 @@ void ScoreCamPublishImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     case PROP_FLUSH_TIMEOUT: g_value_set_double(value, s.flush_timeout); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
   }
+}
+
+bool ScoreCamPublishImpl::running() {
+  std::lock_guard<std::mutex> lock(sink_lock_);
+  return mqtt_ || file_;
 }
 
 publish::PublisherCounters ScoreCamPublishImpl::counters() {
