@@ -363,6 +363,28 @@ TEST(Publish, ALongOutageWithASmallQueueKeepsTheNewestAndCountsTheRest) {
   EXPECT_EQ(static_cast<guint64>(missing), harness.counter("dropped")) << "every frame received or counted";
 }
 
+TEST(Publish, TheTopicDefaultsToTheElementNameAndSettingsAreFixedWhileRunning) {
+  TempDir dir;
+  GstHarness* h = gst_harness_new_parse(("scorecampublish name=camera1 file-path=" + dir.file("a.jsonl")).c_str());
+  GstElement* publisher = gst_bin_get_by_name(GST_BIN(h->element), "camera1");
+  gchar* topic = nullptr;
+  g_object_get(publisher, "topic", &topic, nullptr);
+  EXPECT_STREQ(topic, "scorecam/camera1");
+  g_free(topic);
+  {
+    scorecam_test::WarningCapture warnings;
+    g_object_set(publisher, "file-path", dir.file("b.jsonl").c_str(), nullptr);
+    ASSERT_EQ(warnings.warnings().size(), 1u);
+    EXPECT_NE(warnings.warnings()[0].find("'file-path' can only be changed"), std::string::npos);
+  }
+  gchar* path = nullptr;
+  g_object_get(publisher, "file-path", &path, nullptr);
+  EXPECT_EQ(path, dir.file("a.jsonl"));
+  g_free(path);
+  gst_object_unref(publisher);
+  gst_harness_teardown(h);
+}
+
 // The error a pipeline stops with when the element cannot start.
 std::string start_error(const std::string& publisher_properties) {
   const Outcome outcome =
