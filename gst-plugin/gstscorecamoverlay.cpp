@@ -27,6 +27,7 @@
 
 #include <gst/video/video.h>
 
+#include "element_glue.h"
 #include "gstscorecammeta-impl.h"
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
@@ -518,8 +519,7 @@ std::shared_ptr<scorecam::StreamExplainer> ScoreCamOverlayImpl::stream() {
 
 void ScoreCamOverlayImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
   if ((pspec->flags & GST_PARAM_MUTABLE_READY) && stream()) {
-    g_warning("%s: property '%s' can only be changed in the NULL or READY state", GST_ELEMENT_NAME(element_),
-              pspec->name);
+    scorecam_gst::warn_changeable_only_when_stopped(GST_ELEMENT(element_), pspec);
     return;
   }
   std::lock_guard<std::mutex> lock(settings_lock_);
@@ -698,14 +698,8 @@ namespace {
 
 template <typename Result, typename Body>
 Result guarded(gpointer element, Result on_error, Body&& body) {
-  try {
-    return body(GST_SCORECAM_OVERLAY(element)->impl);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("%s", e.what()), (nullptr));
-  } catch (...) {
-    GST_ELEMENT_ERROR(element, STREAM, FAILED, ("unknown error"), (nullptr));
-  }
-  return on_error;
+  return scorecam_gst::without_exceptions(element, on_error,
+                                          [&] { return body(GST_SCORECAM_OVERLAY(element)->impl); });
 }
 
 void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -779,11 +773,9 @@ GstFlowReturn transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* frame) {
   return guarded(filter, GST_FLOW_ERROR, [frame](ScoreCamOverlayImpl* impl) { return impl->transform(frame); });
 }
 
-constexpr GParamFlags kReady =
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-constexpr GParamFlags kPlaying =
-    static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-constexpr GParamFlags kReadOnly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+using scorecam_gst::kPlaying;
+using scorecam_gst::kReadOnly;
+using scorecam_gst::kReady;
 
 void install_properties(GObjectClass* klass) {
   const Settings defaults;

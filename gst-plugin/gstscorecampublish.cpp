@@ -1,0 +1,499 @@
+/**
+ * SECTION:element-scorecampublish
+ *
+ * Publishes the per-frame results that scorecamoverlay attached to each buffer (the
+ * classification, and with map-size > 0 the map downsampled) as one JSON record per frame, to a
+ * JSON Lines file or to an MQTT broker, in the manner of DL Streamer's gvametapublish. The buffers
+ * pass through untouched, whatever their caps.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=100 ! videoconvert ! scorecamoverlay ! \
+ *     scorecampublish method=mqtt address=127.0.0.1:1883 ! fakesink
+ * ]|
+ *
+ * The element is glue: the record, the file and the MQTT client (its queue, reconnection and
+ * counters) live in scorecam_publish. A lost broker never holds up the video: messages wait in a
+ * bounded queue (the oldest dropped and counted when it is full) while the client reconnects.
+ */
+#include "gstscorecampublish.h"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <gst/video/video.h>
+
+#include "element_glue.h"
+#include "gstscorecammeta.h"
+#include "scorecam/publish/error.h"
+#include "scorecam/publish/frame_record.h"
+#include "scorecam/publish/json_lines_writer.h"
+#include "scorecam/publish/mqtt_publisher.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_scorecam_publish_debug);
+#define GST_CAT_DEFAULT gst_scorecam_publish_debug
+
+namespace publish = scorecam::publish;
+
+namespace {
+
+enum class Method { File, Mqtt };
+
+GType method_get_type() {
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(Method::File), "One JSON record per line, written to file-path", "file"},
+      {static_cast<gint>(Method::Mqtt), "One MQTT message per record, to topic on the broker at address", "mqtt"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstScoreCamPublishMethod", values));
+  return type;
+}
+
+enum {
+  PROP_0,
+  PROP_METHOD,
+  PROP_FILE_PATH,
+  PROP_ADDRESS,
+  PROP_TOPIC,
+  PROP_CLIENT_ID,
+  PROP_QOS,
+  PROP_MAX_QUEUE,
+  PROP_RETRY_MIN,
+  PROP_RETRY_MAX,
+  PROP_MAP_SIZE,
+  PROP_FLUSH_TIMEOUT,
+  PROP_PUBLISHED,
+  PROP_DROPPED,
+};
+
+// All read when the element starts (READY -> PAUSED).
+struct Settings {
+  Method method = Method::File;
+  std::string file_path;
+  std::string address = publish::MqttOptions{}.address;
+  std::string topic;  // empty: scorecam/<element name>
+  std::string client_id;
+  int qos = publish::MqttOptions{}.qos;
+  guint max_queue = static_cast<guint>(publish::MqttOptions{}.max_queue);
+  guint retry_min = static_cast<guint>(publish::MqttOptions{}.retry_min.count());
+  guint retry_max = static_cast<guint>(publish::MqttOptions{}.retry_max.count());
+  guint map_size = 0;
+  double flush_timeout = 5.0;
+};
+
+std::string effective_topic(const Settings& s, GstElement* element) {
+  return s.topic.empty() ? std::string("scorecam/") + GST_ELEMENT_NAME(element) : s.topic;
+}
+
+std::optional<double> seconds(GstClockTime time) {
+  if (!GST_CLOCK_TIME_IS_VALID(time)) return std::nullopt;
+  return static_cast<double>(time) / GST_SECOND;
+}
+
+// The region of interest scorecamoverlay attached (other elements may attach their own).
+GstVideoRegionOfInterestMeta* scorecam_roi(GstBuffer* buffer) {
+  const GQuark scorecam = g_quark_from_static_string("scorecam");
+  gpointer state = nullptr;
+  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
+    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
+    if (roi->roi_type == scorecam) return roi;
+  }
+  return nullptr;
+}
+
+// What scorecamoverlay found for this buffer: none before its first result (async mode).
+std::optional<publish::Explanation> explanation_of(GstBuffer* buffer, guint map_size) {
+  GstVideoRegionOfInterestMeta* roi = scorecam_roi(buffer);
+  if (!roi) return std::nullopt;
+  publish::Explanation e;
+  if (const GstStructure* c = gst_video_region_of_interest_meta_get_param(roi, "classification")) {
+    gboolean valid = TRUE;
+    gst_structure_get_boolean(c, "valid", &valid);
+    e.valid = valid;
+    gst_structure_get_int(c, "class-id", &e.class_id);
+    gst_structure_get_double(c, "confidence", &e.confidence);
+    if (const char* label = gst_structure_get_string(c, "label")) e.label = label;
+  }
+  if (const GstScoreCamMeta* map = gst_buffer_get_scorecam_meta(buffer)) {
+    e.target_class = map->class_id;
+    e.source_pts = seconds(map->source_pts);
+    if (map_size > 0)
+      e.map = publish::downsample_map(map->values, static_cast<int>(map->map_width), static_cast<int>(map->map_height),
+                                      static_cast<int>(map_size));
+  }
+  return e;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The element's C++ side.
+
+class ScoreCamPublishImpl {
+ public:
+  explicit ScoreCamPublishImpl(GstScoreCamPublish* element) : element_(GST_ELEMENT(element)) {}
+
+  void set_property(guint id, const GValue* value, GParamSpec* pspec);
+  void get_property(guint id, GValue* value, GParamSpec* pspec);
+
+  bool start();
+  void stop();
+  void stream_start(GstEvent* event);
+  void end_of_stream();
+  GstFlowReturn publish(GstBuffer* buffer);
+
+ private:
+  Settings settings();
+  void open(const Settings& s);
+  void on_connection(bool connected, const std::string& detail);
+  bool running();
+  publish::PublisherCounters counters();
+  void post_summary(const publish::PublisherCounters& counters, std::size_t unconfirmed);
+
+  GstElement* element_;
+
+  std::mutex settings_lock_;
+  Settings settings_;
+
+  // Between start() and stop(); the counters are also read by property threads.
+  std::mutex sink_lock_;
+  std::unique_ptr<publish::JsonLinesWriter> file_;
+  std::unique_ptr<publish::MqttPublisher> mqtt_;
+  publish::PublisherCounters last_counters_;  // of the last run, after stop()
+
+  // Streaming thread only.
+  std::string stream_id_;
+  uint64_t frames_ = 0;
+  guint map_size_ = 0;
+  double flush_timeout_ = 0;
+  bool summary_posted_ = false;
+};
+
+struct _GstScoreCamPublish {
+  GstBaseTransform parent;
+  ScoreCamPublishImpl* impl;
+};
+
+Settings ScoreCamPublishImpl::settings() {
+  std::lock_guard<std::mutex> lock(settings_lock_);
+  return settings_;
+}
+
+void ScoreCamPublishImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
+  if (running()) {
+    scorecam_gst::warn_changeable_only_when_stopped(element_, pspec);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(settings_lock_);
+  Settings& s = settings_;
+  const auto text = [value] { return std::string(g_value_get_string(value) ? g_value_get_string(value) : ""); };
+  switch (id) {
+    case PROP_METHOD: s.method = static_cast<Method>(g_value_get_enum(value)); break;
+    case PROP_FILE_PATH: s.file_path = text(); break;
+    case PROP_ADDRESS: s.address = text(); break;
+    case PROP_TOPIC: s.topic = text(); break;
+    case PROP_CLIENT_ID: s.client_id = text(); break;
+    case PROP_QOS: s.qos = g_value_get_int(value); break;
+    case PROP_MAX_QUEUE: s.max_queue = g_value_get_uint(value); break;
+    case PROP_RETRY_MIN: s.retry_min = g_value_get_uint(value); break;
+    case PROP_RETRY_MAX: s.retry_max = g_value_get_uint(value); break;
+    case PROP_MAP_SIZE: s.map_size = g_value_get_uint(value); break;
+    case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_double(value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
+  }
+}
+
+void ScoreCamPublishImpl::get_property(guint id, GValue* value, GParamSpec* pspec) {
+  if (id == PROP_PUBLISHED || id == PROP_DROPPED) {
+    const auto c = counters();
+    g_value_set_uint64(value, id == PROP_PUBLISHED ? c.published : c.dropped);
+    return;
+  }
+  const Settings s = settings();
+  switch (id) {
+    case PROP_METHOD: g_value_set_enum(value, static_cast<gint>(s.method)); break;
+    case PROP_FILE_PATH: g_value_set_string(value, s.file_path.c_str()); break;
+    case PROP_ADDRESS: g_value_set_string(value, s.address.c_str()); break;
+    case PROP_TOPIC: g_value_set_string(value, effective_topic(s, element_).c_str()); break;
+    case PROP_CLIENT_ID: g_value_set_string(value, s.client_id.c_str()); break;
+    case PROP_QOS: g_value_set_int(value, s.qos); break;
+    case PROP_MAX_QUEUE: g_value_set_uint(value, s.max_queue); break;
+    case PROP_RETRY_MIN: g_value_set_uint(value, s.retry_min); break;
+    case PROP_RETRY_MAX: g_value_set_uint(value, s.retry_max); break;
+    case PROP_MAP_SIZE: g_value_set_uint(value, s.map_size); break;
+    case PROP_FLUSH_TIMEOUT: g_value_set_double(value, s.flush_timeout); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
+  }
+}
+
+bool ScoreCamPublishImpl::running() {
+  std::lock_guard<std::mutex> lock(sink_lock_);
+  return mqtt_ || file_;
+}
+
+publish::PublisherCounters ScoreCamPublishImpl::counters() {
+  std::lock_guard<std::mutex> lock(sink_lock_);
+  if (mqtt_) return mqtt_->counters();
+  if (file_) return {file_->lines(), 0, 0, 0};
+  return last_counters_;
+}
+
+void ScoreCamPublishImpl::open(const Settings& s) {
+  if (s.method == Method::File) {
+    if (s.file_path.empty())
+      throw publish::PublishError("no file-path: method=file writes one JSON record per frame to the file it names");
+    auto file = std::make_unique<publish::JsonLinesWriter>(s.file_path);
+    std::lock_guard<std::mutex> lock(sink_lock_);
+    file_ = std::move(file);
+    return;
+  }
+  publish::MqttOptions options;
+  options.address = s.address;
+  options.topic = effective_topic(s, element_);
+  options.client_id = s.client_id;
+  options.qos = s.qos;
+  options.max_queue = s.max_queue;
+  options.retry_min = std::chrono::seconds(s.retry_min);
+  options.retry_max = std::chrono::seconds(s.retry_max);
+  auto mqtt = std::make_unique<publish::MqttPublisher>(
+      options, [this](bool connected, const std::string& detail) { on_connection(connected, detail); });
+  GST_INFO_OBJECT(element_, "publishing to topic %s at %s", options.topic.c_str(), options.address.c_str());
+  std::lock_guard<std::mutex> lock(sink_lock_);
+  mqtt_ = std::move(mqtt);
+}
+
+bool ScoreCamPublishImpl::start() {
+  const Settings s = settings();
+  try {
+    open(s);
+  } catch (const std::exception& e) {
+    if (s.method == Method::File) {
+      GST_ELEMENT_ERROR(element_, RESOURCE, OPEN_WRITE, ("%s", e.what()), ("file-path=%s", s.file_path.c_str()));
+    } else {
+      GST_ELEMENT_ERROR(element_, RESOURCE, SETTINGS, ("%s", e.what()),
+                        ("address=%s topic=%s", s.address.c_str(), effective_topic(s, element_).c_str()));
+    }
+    return false;
+  }
+  stream_id_.clear();
+  frames_ = 0;
+  map_size_ = s.map_size;
+  flush_timeout_ = s.flush_timeout;
+  summary_posted_ = false;
+  return true;
+}
+
+// Called by the MQTT client's thread: once when the broker goes away (however long it stays
+// away), and each time it is back.
+void ScoreCamPublishImpl::on_connection(bool connected, const std::string& detail) {
+  if (connected) {
+    GST_INFO_OBJECT(element_, "%s", detail.c_str());
+    return;
+  }
+  GST_ELEMENT_WARNING(element_, RESOURCE, WRITE,
+                      ("%s; the video goes on: results wait in a queue (max-queue, the oldest dropped beyond it) "
+                       "while the connection is retried",
+                       detail.c_str()),
+                      (nullptr));
+}
+
+void ScoreCamPublishImpl::post_summary(const publish::PublisherCounters& c, std::size_t unconfirmed) {
+  summary_posted_ = true;
+  if (c.dropped == 0 && unconfirmed == 0) return;
+  GST_ELEMENT_WARNING(element_, RESOURCE, WRITE,
+                      ("%" G_GUINT64_FORMAT " results published, %" G_GUINT64_FORMAT
+                       " dropped (the broker was away and the queue full, or they were still unconfirmed when the "
+                       "element stopped), %" G_GSIZE_FORMAT " not yet confirmed",
+                       c.published, c.dropped, unconfirmed),
+                      (nullptr));
+}
+
+void ScoreCamPublishImpl::end_of_stream() {
+  if (!mqtt_) return;
+  const std::size_t unconfirmed =
+      mqtt_->flush(std::chrono::milliseconds(static_cast<int64_t>(flush_timeout_ * 1000)));
+  post_summary(mqtt_->counters(), unconfirmed);
+}
+
+void ScoreCamPublishImpl::stop() {
+  std::lock_guard<std::mutex> lock(sink_lock_);
+  if (mqtt_) {
+    last_counters_ = mqtt_->close(std::chrono::milliseconds(0));
+    if (!summary_posted_) post_summary(last_counters_, 0);
+  } else if (file_) {
+    last_counters_ = {file_->lines(), 0, 0, 0};
+  }
+  mqtt_.reset();
+  file_.reset();
+}
+
+void ScoreCamPublishImpl::stream_start(GstEvent* event) {
+  const gchar* id = nullptr;
+  gst_event_parse_stream_start(event, &id);
+  stream_id_ = id ? id : "";
+}
+
+GstFlowReturn ScoreCamPublishImpl::publish(GstBuffer* buffer) {
+  const publish::FrameRecord record{stream_id_, frames_++, seconds(GST_BUFFER_PTS(buffer)),
+                                    explanation_of(buffer, map_size_)};
+  const std::string line = publish::to_json_line(record);
+  if (mqtt_) {
+    mqtt_->publish(line);
+    return GST_FLOW_OK;
+  }
+  try {
+    file_->write(line);
+  } catch (const publish::PublishError& e) {
+    GST_ELEMENT_ERROR(element_, RESOURCE, WRITE, ("%s", e.what()), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GObject and GStreamer glue. No C++ exception may cross into GStreamer.
+
+G_DEFINE_TYPE(GstScoreCamPublish, gst_scorecam_publish, GST_TYPE_BASE_TRANSFORM)
+GST_ELEMENT_REGISTER_DEFINE(scorecampublish, "scorecampublish", GST_RANK_NONE, GST_TYPE_SCORECAM_PUBLISH)
+
+namespace {
+
+ScoreCamPublishImpl* impl_of(gpointer element) { return GST_SCORECAM_PUBLISH(element)->impl; }
+
+using scorecam_gst::without_exceptions;
+
+void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  without_exceptions(object, 0, [&] { return impl_of(object)->set_property(id, value, pspec), 0; });
+}
+
+void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  without_exceptions(object, 0, [&] { return impl_of(object)->get_property(id, value, pspec), 0; });
+}
+
+void finalize(GObject* object) {
+  delete impl_of(object);
+  G_OBJECT_CLASS(gst_scorecam_publish_parent_class)->finalize(object);
+}
+
+gboolean start(GstBaseTransform* trans) {
+  return without_exceptions(trans, FALSE, [trans]() -> gboolean { return impl_of(trans)->start(); });
+}
+
+gboolean stop(GstBaseTransform* trans) {
+  return without_exceptions(trans, FALSE, [trans]() -> gboolean { return impl_of(trans)->stop(), TRUE; });
+}
+
+gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
+  const bool ok = without_exceptions(trans, false, [trans, event] {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START) impl_of(trans)->stream_start(event);
+    // Before EOS goes on, so that the summary precedes it on the bus.
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) impl_of(trans)->end_of_stream();
+    return true;
+  });
+  if (!ok) {
+    gst_event_unref(event);
+    return FALSE;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_scorecam_publish_parent_class)->sink_event(trans, event);
+}
+
+GstFlowReturn transform_ip(GstBaseTransform* trans, GstBuffer* buffer) {
+  return without_exceptions(trans, GST_FLOW_ERROR, [trans, buffer] { return impl_of(trans)->publish(buffer); });
+}
+
+using scorecam_gst::kReadOnly;
+using scorecam_gst::kReady;
+
+void install_properties(GObjectClass* klass) {
+  const Settings defaults;
+  auto install = [klass](guint id, GParamSpec* pspec) { g_object_class_install_property(klass, id, pspec); };
+  install(PROP_METHOD, g_param_spec_enum("method", "Method", "Where the records go: a JSON Lines file or an MQTT broker",
+                                         method_get_type(), static_cast<gint>(defaults.method), kReady));
+  install(PROP_FILE_PATH, g_param_spec_string("file-path", "File path",
+                                              "method=file: the JSON Lines file, created or replaced", "", kReady));
+  install(PROP_ADDRESS, g_param_spec_string("address", "Address", "method=mqtt: the broker's host:port",
+                                            defaults.address.c_str(), kReady));
+  install(PROP_TOPIC, g_param_spec_string("topic", "Topic",
+                                          "method=mqtt: the topic to publish to (empty: scorecam/<element name>)", "",
+                                          kReady));
+  install(PROP_CLIENT_ID,
+          g_param_spec_string("client-id", "Client id",
+                              "method=mqtt: the MQTT client id (empty: a random one; two clients with the same id "
+                              "push each other off the broker)",
+                              "", kReady));
+  install(PROP_QOS, g_param_spec_int("qos", "QoS",
+                                     "method=mqtt: 1 = at least once (confirmed by the broker, sent again after a "
+                                     "reconnection), 0 = at most once",
+                                     0, 1, defaults.qos, kReady));
+  install(PROP_MAX_QUEUE,
+          g_param_spec_uint("max-queue", "Max queue",
+                            "method=mqtt: records waiting for the broker; beyond it the oldest is dropped and counted",
+                            1, G_MAXINT, defaults.max_queue, kReady));
+  install(PROP_RETRY_MIN, g_param_spec_uint("retry-min", "Retry min",
+                                            "method=mqtt: seconds before the first reconnection; doubled after each "
+                                            "failure up to retry-max",
+                                            1, 3600, defaults.retry_min, kReady));
+  install(PROP_RETRY_MAX, g_param_spec_uint("retry-max", "Retry max",
+                                            "method=mqtt: longest wait between reconnections, in seconds", 1, 3600,
+                                            defaults.retry_max, kReady));
+  install(PROP_MAP_SIZE,
+          g_param_spec_uint("map-size", "Map size",
+                            "Include the saliency map shrunk so that its longer side is at most this, as integers "
+                            "0-255 row by row (0: no map)",
+                            0, 4096, defaults.map_size, kReady));
+  install(PROP_FLUSH_TIMEOUT,
+          g_param_spec_double("flush-timeout", "Flush timeout",
+                              "method=mqtt: seconds to wait at end of stream for queued records to be confirmed", 0,
+                              3600, defaults.flush_timeout, kReady));
+  install(PROP_PUBLISHED, g_param_spec_uint64("published", "Published",
+                                              "Records written (file) or confirmed by the broker (mqtt)", 0,
+                                              G_MAXUINT64, 0, kReadOnly));
+  install(PROP_DROPPED, g_param_spec_uint64("dropped", "Dropped",
+                                            "Records lost: pushed out of a full queue while the broker was away, or "
+                                            "unconfirmed when the element stopped",
+                                            0, G_MAXUINT64, 0, kReadOnly));
+}
+
+}  // namespace
+
+static void gst_scorecam_publish_class_init(GstScoreCamPublishClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(gst_scorecam_publish_debug, "scorecampublish", 0, "Score-CAM results publisher");
+
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  gobject_class->set_property = set_property;
+  gobject_class->get_property = get_property;
+  gobject_class->finalize = finalize;
+  install_properties(gobject_class);
+
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  gst_element_class_set_static_metadata(
+      element_class, "Score-CAM results publisher", "Filter/Metadata",
+      "Publishes the classification (and optionally the map) scorecamoverlay attached to each frame to a JSON Lines "
+      "file or an MQTT broker, without touching the video. Example: gst-launch-1.0 videotestsrc num-buffers=100 ! "
+      "videoconvert ! scorecamoverlay ! scorecampublish method=mqtt address=127.0.0.1:1883 ! fakesink",
+      "scorecam developers");
+  static GstStaticPadTemplate sink_template =
+      GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  static GstStaticPadTemplate src_template =
+      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  trans_class->start = start;
+  trans_class->stop = stop;
+  trans_class->sink_event = sink_event;
+  trans_class->transform_ip = transform_ip;
+  trans_class->transform_ip_on_passthrough = TRUE;  // read-only: the buffer may not be writable
+
+  gst_type_mark_as_plugin_api(method_get_type(), static_cast<GstPluginAPIFlags>(0));
+}
+
+static void gst_scorecam_publish_init(GstScoreCamPublish* self) {
+  self->impl = new ScoreCamPublishImpl(self);
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
+}

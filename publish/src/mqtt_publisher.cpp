@@ -1,0 +1,248 @@
+#include "scorecam/publish/mqtt_publisher.h"
+
+#include <mosquitto.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "scorecam/publish/error.h"
+
+namespace scorecam::publish {
+namespace {
+
+constexpr int kKeepAliveSeconds = 10;
+
+void init_mosquitto_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { mosquitto_lib_init(); });
+}
+
+std::string describe(int result) {
+  return result == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(result);
+}
+
+void check_options(const MqttOptions& options) {
+  if (options.qos != 0 && options.qos != 1)
+    throw PublishError("MQTT QoS " + std::to_string(options.qos) + " is not supported: use 0 or 1");
+  if (options.max_queue == 0 || options.max_in_flight == 0)
+    throw PublishError("the MQTT queue and in-flight bounds must be at least 1");
+  if (options.retry_min.count() < 1 || options.retry_max < options.retry_min)
+    throw PublishError("MQTT retry delays must satisfy 1 s <= retry-min <= retry-max (got " +
+                       std::to_string(options.retry_min.count()) + " s and " +
+                       std::to_string(options.retry_max.count()) + " s)");
+  if (mosquitto_pub_topic_check(options.topic.c_str()) != MOSQ_ERR_SUCCESS)
+    throw PublishError("invalid MQTT topic '" + options.topic +
+                       "': a topic to publish to must not be empty or contain the wildcards + and #");
+}
+
+}  // namespace
+
+BrokerAddress parse_broker_address(const std::string& address) {
+  const auto fail = [&](const std::string& why) {
+    return PublishError("bad broker address '" + address + "': " + why + " (expected host:port, e.g. 127.0.0.1:1883)");
+  };
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos) throw fail("no port");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) throw fail("no host");
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    throw fail("the port is not a number");
+  const int number = std::stoi(port);
+  if (number < 1 || number > 65535) throw fail("the port is not between 1 and 65535");
+  return {host, number};
+}
+
+MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
+    : options_(std::move(options)), address_(parse_broker_address(options_.address)), listener_(std::move(listener)) {
+  check_options(options_);
+  init_mosquitto_library();
+  // A clean session: the broker keeps nothing for this client between connections; what was not
+  // confirmed is sent again by the client itself (QoS 1).
+  client_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(), true, this);
+  if (!client_) throw PublishError(std::string("cannot create an MQTT client: ") + std::strerror(errno));
+  mosquitto_connect_callback_set(client_, &MqttPublisher::on_connect);
+  mosquitto_disconnect_callback_set(client_, &MqttPublisher::on_disconnect);
+  mosquitto_publish_callback_set(client_, &MqttPublisher::on_publish);
+  mosquitto_reconnect_delay_set(client_, static_cast<unsigned>(options_.retry_min.count()),
+                                static_cast<unsigned>(options_.retry_max.count()), true);
+  const int connected = connect_async();
+  if (connected == MOSQ_ERR_EAI || connected == MOSQ_ERR_INVAL) {
+    mosquitto_destroy(client_);
+    throw PublishError("bad broker address '" + options_.address + "': " +
+                       (connected == MOSQ_ERR_EAI ? "the host '" + address_.host + "' does not resolve"
+                                                  : describe(connected)));
+  }
+  if (connected == MOSQ_ERR_SUCCESS) {
+    start_loop();
+    return;
+  }
+  // A broker not there yet is an outage like any other. libmosquitto's thread only retries
+  // connections that once got under way, so until one does, a thread of ours retries.
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    outage_reported_ = true;
+  }
+  report(false, "cannot connect to " + options_.address + ": " + describe(connected));
+  connector_ = std::thread([this] { keep_connecting(); });
+}
+
+int MqttPublisher::connect_async() {
+  return mosquitto_connect_async(client_, address_.host.c_str(), address_.port, kKeepAliveSeconds);
+}
+
+void MqttPublisher::start_loop() {
+  const int started = mosquitto_loop_start(client_);
+  if (started != MOSQ_ERR_SUCCESS) {
+    mosquitto_destroy(client_);
+    throw PublishError("cannot start the MQTT client thread: " + describe(started));
+  }
+}
+
+void MqttPublisher::keep_connecting() {
+  std::chrono::seconds delay = options_.retry_min;
+  std::unique_lock<std::mutex> lock(lock_);
+  while (!wake_connector_.wait_for(lock, delay, [this] { return closing_; })) {
+    lock.unlock();
+    const int result = connect_async();
+    if (result == MOSQ_ERR_SUCCESS) {
+      const int started = mosquitto_loop_start(client_);
+      if (started != MOSQ_ERR_SUCCESS) report(false, "cannot start the MQTT client thread: " + describe(started));
+      return;
+    }
+    lock.lock();
+    delay = std::min(delay * 2, options_.retry_max);
+  }
+}
+
+MqttPublisher::~MqttPublisher() {
+  if (client_) close(std::chrono::milliseconds(0));
+}
+
+void MqttPublisher::publish(std::string payload) {
+  std::lock_guard<std::mutex> lock(lock_);
+  if (closing_) {
+    ++dropped_;
+    return;
+  }
+  queue_.push_back(std::move(payload));
+  if (queue_.size() > options_.max_queue) {
+    queue_.pop_front();
+    ++dropped_;
+    settled_.notify_all();
+  }
+  hand_over_locked();
+}
+
+// Called with lock_ held. libmosquitto calls our callbacks holding none of the locks that
+// mosquitto_publish takes, so holding lock_ here cannot deadlock, and a confirmation cannot
+// arrive before its message id is recorded.
+void MqttPublisher::hand_over_locked() {
+  while (connected_ && !queue_.empty() && in_flight_.size() < options_.max_in_flight) {
+    int mid = 0;
+    const std::string& payload = queue_.front();
+    const int result = mosquitto_publish(client_, &mid, options_.topic.c_str(), static_cast<int>(payload.size()),
+                                         payload.data(), options_.qos, false);
+    // At QoS 1 the client keeps the message even when the connection has just gone (it sends it
+    // again after reconnecting); at QoS 0 it stays in our queue until we are connected again.
+    const bool kept = result == MOSQ_ERR_SUCCESS || (options_.qos > 0 && result == MOSQ_ERR_NO_CONN);
+    if (kept) {
+      in_flight_.insert(mid);
+    } else if (result == MOSQ_ERR_NO_CONN) {
+      connected_ = false;
+      return;
+    } else {
+      ++dropped_;  // the broker could never take it (e.g. larger than its limit)
+      settled_.notify_all();
+    }
+    queue_.pop_front();
+  }
+}
+
+void MqttPublisher::on_connect(struct mosquitto*, void* self, int result) {
+  auto* publisher = static_cast<MqttPublisher*>(self);
+  {
+    std::lock_guard<std::mutex> lock(publisher->lock_);
+    if (result == 0) {
+      publisher->connected_ = true;
+      publisher->outage_reported_ = false;
+      publisher->hand_over_locked();
+    } else if (publisher->outage_reported_) {
+      return;
+    } else {
+      publisher->outage_reported_ = true;
+    }
+  }
+  publisher->report(result == 0, result == 0 ? "connected to " + publisher->options_.address
+                                             : "the broker at " + publisher->options_.address +
+                                                   " refused the connection: " + mosquitto_connack_string(result));
+}
+
+void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
+  auto* publisher = static_cast<MqttPublisher*>(self);
+  {
+    std::lock_guard<std::mutex> lock(publisher->lock_);
+    publisher->connected_ = false;
+    if (publisher->options_.qos == 0) {  // QoS 0 messages not yet written are gone with the socket
+      publisher->dropped_ += publisher->in_flight_.size();
+      publisher->in_flight_.clear();
+      publisher->settled_.notify_all();
+    }
+    if (publisher->closing_ || publisher->outage_reported_) return;
+    publisher->outage_reported_ = true;
+  }
+  publisher->report(false, "lost the broker at " + publisher->options_.address + ": " + describe(result));
+}
+
+void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
+  auto* publisher = static_cast<MqttPublisher*>(self);
+  std::lock_guard<std::mutex> lock(publisher->lock_);
+  if (publisher->in_flight_.erase(mid)) ++publisher->published_;
+  publisher->hand_over_locked();
+  publisher->settled_.notify_all();
+}
+
+void MqttPublisher::report(bool connected, const std::string& detail) {
+  if (listener_) listener_(connected, detail);
+}
+
+PublisherCounters MqttPublisher::counters_locked() const {
+  return {published_, dropped_, queue_.size(), in_flight_.size()};
+}
+
+PublisherCounters MqttPublisher::counters() const {
+  std::lock_guard<std::mutex> lock(lock_);
+  return counters_locked();
+}
+
+std::size_t MqttPublisher::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(lock_);
+  settled_.wait_for(lock, timeout, [this] { return queue_.empty() && in_flight_.empty(); });
+  return queue_.size() + in_flight_.size();
+}
+
+PublisherCounters MqttPublisher::close(std::chrono::milliseconds timeout) {
+  flush(timeout);
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    if (closing_) return counters_locked();
+    closing_ = true;
+  }
+  wake_connector_.notify_all();
+  if (connector_.joinable()) connector_.join();
+  // Outside lock_: the thread may be in one of our callbacks, waiting for it.
+  mosquitto_disconnect(client_);
+  mosquitto_loop_stop(client_, false);
+  mosquitto_destroy(client_);
+  client_ = nullptr;
+  std::lock_guard<std::mutex> lock(lock_);
+  dropped_ += queue_.size() + in_flight_.size();
+  queue_.clear();
+  in_flight_.clear();
+  return counters_locked();
+}
+
+}  // namespace scorecam::publish
