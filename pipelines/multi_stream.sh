@@ -57,9 +57,7 @@ for i in "${!sources[@]}"; do
   pipeline+=(uridecodebin "uri=$uri" ! queue ! videoconvert ! scorecamoverlay "name=overlay_$i" "$@"
     ! scorecampublish method=file "file-path=$out_dir/$name.partial.jsonl")
   [ -z "$mqtt" ] || pipeline+=(! scorecampublish method=mqtt "address=$mqtt" "topic=scorecam/$name")
-  # fragment-duration: a file cut short by a crash still plays up to its last fragment.
-  pipeline+=(! videoconvert ! "${encoder_words[@]}" ! mp4mux fragment-duration=1000
-    ! filesink "location=$out_dir/$name.partial.mp4")
+  pipeline+=(! videoconvert ! "${encoder_words[@]}" ! mp4mux ! filesink "location=$out_dir/$name.partial.mp4")
   echo "$name: $source" >&2
 done
 
