@@ -28,6 +28,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +38,7 @@
 #include <gst/gst.h>
 
 #include "overlay_app.h"
+#include "rtsp_reserver.h"
 
 namespace {
 
@@ -52,6 +54,8 @@ constexpr const char* kUsage =
     "  --encoder DESC       gst-launch description of the encoder (default: x264enc speed-preset=veryfast\n"
     "                       tune=zerolatency)\n"
     "  --display SINK       also show the explained video, e.g. autovideosink\n"
+    "  --serve [ADDR:]PORT  also serve the explained video to RTSP clients at rtsp://ADDR:PORT/scorecam\n"
+    "                       (default address 0.0.0.0: every interface; port 0: any free one, logged)\n"
     "  --tcp                RTP over the RTSP connection (through firewalls and NAT)\n"
     "  --latency MS         rtspsrc jitter buffer (default 200)\n"
     "  --stall-seconds S    no frame for this long counts as the camera lost (default 20)\n"
@@ -64,6 +68,7 @@ struct Options {
   std::string url, directory, prefix = "segment";
   std::string encoder = "x264enc speed-preset=veryfast tune=zerolatency";
   std::string display;
+  std::string serve;  // [ADDRESS:]PORT
   bool tcp = false;
   double segment_seconds = 60, stall_seconds = 20, retry_min = 1, retry_max = 30;
   int latency_ms = 200;
@@ -86,8 +91,11 @@ bool parse_args(int argc, char** argv, Options& options) {
     double number = 0;
     if (arg == "--tcp") {
       options.tcp = true;
-    } else if (has_value && (arg == "--prefix" || arg == "--encoder" || arg == "--display")) {
-      (arg == "--prefix" ? options.prefix : arg == "--encoder" ? options.encoder : options.display) = argv[++i];
+    } else if (has_value && (arg == "--prefix" || arg == "--encoder" || arg == "--display" || arg == "--serve")) {
+      (arg == "--prefix"    ? options.prefix
+       : arg == "--encoder" ? options.encoder
+       : arg == "--display" ? options.display
+                            : options.serve) = argv[++i];
     } else if (has_value && (arg == "--segment-seconds" || arg == "--stall-seconds" || arg == "--retry-min" ||
                              arg == "--retry-max" || arg == "--latency" || arg == "--max-reconnects")) {
       if (!parse_number(argv[++i], number, arg == "--max-reconnects")) {
@@ -113,6 +121,14 @@ bool parse_args(int argc, char** argv, Options& options) {
   if (positional.size() > 1) options.directory = positional[1];
   options.retry_max = std::max(options.retry_max, options.retry_min);
   return true;
+}
+
+// [ADDRESS:]PORT, the port a number from 0 to 65535.
+bool valid_serve_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  const std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(port) <= 65535 && colon != 0;
 }
 
 // "2026-11-29 16:40:02 scorecam-camera: " before each line, as a service's log wants.
@@ -222,8 +238,9 @@ enum class Outcome { kStopped, kLost, kFailed };
 // One connection to the camera: its pipeline, and what has been recorded through it.
 class Connection {
  public:
-  Connection(const Options& options, SegmentNames& names, int number)
-      : options_(options), names_(names), number_(number) {}
+  // `served`: the branch that feeds an RtspReserver, or empty.
+  Connection(const Options& options, SegmentNames& names, int number, std::string served)
+      : options_(options), names_(names), number_(number), served_(std::move(served)) {}
   ~Connection() {
     if (!pipeline_) return;
     gst_element_set_state(pipeline_, GST_STATE_NULL);
@@ -237,12 +254,17 @@ class Connection {
   bool build() {
     std::string description = "rtspsrc name=source ! decodebin name=decoder ! queue name=entry ! videoconvert ! "
                               "scorecamoverlay name=overlay async=true post-messages=true ! ";
-    const std::string display = "videoconvert ! " + options_.display;
-    const std::string record =
-        "videoconvert ! " + options_.encoder + " ! splitmuxsink name=segments send-keyframe-requests=true";
-    if (options_.directory.empty()) description += display;
-    else if (options_.display.empty()) description += record;
-    else description += "tee name=split ! queue ! " + display + " split. ! queue ! " + record;
+    std::vector<std::string> outputs;
+    if (!options_.display.empty()) outputs.push_back("videoconvert ! " + options_.display);
+    if (!options_.directory.empty())
+      outputs.push_back("videoconvert ! " + options_.encoder + " ! splitmuxsink name=segments send-keyframe-requests=true");
+    if (!served_.empty()) outputs.push_back(served_);
+    if (outputs.size() == 1) {
+      description += outputs.front();
+    } else {
+      description += "tee name=split";
+      for (const auto& output : outputs) description += " split. ! queue ! " + output;
+    }
     pipeline_ = scorecam::app::launch(description, kProgram);
     if (!pipeline_) return false;
     bus_ = gst_element_get_bus(pipeline_);
@@ -429,6 +451,7 @@ class Connection {
   const Options& options_;
   SegmentNames& names_;
   const int number_;
+  const std::string served_;
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
              *segments_ = nullptr;
   GstBus* bus_ = nullptr;
@@ -448,11 +471,24 @@ class Connection {
 
 // Connects again and again until stopped, failed or out of reconnections; the exit status.
 int run(const Options& options) {
+  std::unique_ptr<scorecam::app::RtspReserver> server;
+  if (!options.serve.empty()) {
+    const auto colon = options.serve.rfind(':');
+    const std::string address = colon == std::string::npos ? "0.0.0.0" : options.serve.substr(0, colon);
+    const int port = std::atoi(options.serve.c_str() + (colon == std::string::npos ? 0 : colon + 1));
+    server = std::make_unique<scorecam::app::RtspReserver>(address, port, "/scorecam",
+                                                           "x264enc speed-preset=veryfast tune=zerolatency key-int-max=30");
+    if (!server->ok()) {
+      log("cannot serve RTSP on %s: the address or port is not available", options.serve.c_str());
+      return 1;
+    }
+    log("serving the explained video on %s", server->url().c_str());
+  }
   SegmentNames names(options.directory, options.prefix);
   double delay = options.retry_min;
   long segments = 0, frames = 0, reconnects = 0, attempts_without_frames = 0;
   for (int number = 1;; ++number) {
-    Connection connection(options, names, number);
+    Connection connection(options, names, number, server ? server->sink_description() : "");
     if (!connection.build()) return 1;
     log("connection %d: connecting to %s", number, options.url.c_str());
     const Outcome outcome = connection.run();
@@ -491,8 +527,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: '%s' is not an rtsp:// URL\n", kProgram, options.url.c_str());
     return 2;
   }
-  if (options.directory.empty() && options.display.empty()) {
-    std::fprintf(stderr, "%s: give an OUTPUT_DIR to record into, --display to watch, or both\n", kProgram);
+  if (options.directory.empty() && options.display.empty() && options.serve.empty()) {
+    std::fprintf(stderr, "%s: give an OUTPUT_DIR to record into, --display or --serve to watch, or several\n",
+                 kProgram);
+    return 2;
+  }
+  if (!options.serve.empty() && !valid_serve_address(options.serve)) {
+    std::fprintf(stderr, "%s: --serve takes [ADDRESS:]PORT with a port from 0 to 65535, not '%s'\n", kProgram,
+                 options.serve.c_str());
     return 2;
   }
   std::error_code error;

@@ -5,13 +5,20 @@
 # the newest finished heatmap), reconnecting when the camera goes away. Stop with Ctrl-C (the
 # segment in progress is finished properly).
 #
-# Usage: pipelines/rtsp_camera.sh URL [OUT_DIR] [PROPERTY=VALUE ...]
+# Usage: pipelines/rtsp_camera.sh [--serve [ADDR:]PORT] URL [OUT_DIR] [PROPERTY=VALUE ...]
+#   --serve         also serve the explained video to others at rtsp://ADDR:PORT/scorecam
 #   URL             rtsp://[user:password@]host[:port]/path
 #   PROPERTY=VALUE  scorecamoverlay properties, e.g. max-channels=64 refresh-interval=5
 # More options (segment length, backoff, TCP): scorecam-camera --help.
-# Example: pipelines/rtsp_camera.sh rtsp://192.168.1.20:554/stream1 /tmp/camera
+# Example: pipelines/rtsp_camera.sh --serve 8554 rtsp://192.168.1.20:554/stream1 /tmp/camera
 
 source "$(dirname "$0")/common.sh"
+serve=()
+if [ "${1:-}" = "--serve" ]; then
+  [ $# -ge 2 ] || usage
+  serve=(--serve "$2")
+  shift 2
+fi
 [ $# -ge 1 ] || usage
 url=$1
 shift
@@ -25,4 +32,4 @@ check_properties "$@"
 camera=$(command -v scorecam-camera || true)
 [ -n "$camera" ] || camera=$SCORECAM_BUILD_DIR/apps/scorecam-camera
 [ -x "$camera" ] || die "scorecam-camera not found: build it (cmake --build build) or install it"
-exec "$camera" --display "$VIDEO_SINK" "$url" "${out[@]}" "$@"
+exec "$camera" --display "$VIDEO_SINK" "${serve[@]}" "$url" "${out[@]}" "$@"

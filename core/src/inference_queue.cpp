@@ -40,9 +40,10 @@ void InferenceQueue::wait_for(Request& request) {
   if (request.error) std::rethrow_exception(request.error);
 }
 
-void InferenceQueue::set_slots(int slots) {
+void InferenceQueue::configure(int slots, int64_t max_rows) {
   std::lock_guard<std::mutex> lock(lock_);
   slots_ = std::max(slots, 1);
+  max_rows_ = max_rows;
   changed_.notify_all();
 }
 

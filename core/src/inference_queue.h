@@ -25,10 +25,10 @@ class InferenceQueue {
   // A pass over a batch [N, ...]: each output has N rows, row i for input row i.
   using Pass = std::function<std::vector<torch::Tensor>(const torch::Tensor& batch)>;
 
-  // Merged passes stop growing at `max_rows` rows; a larger request runs alone. Starts with one
-  // slot: a model is safe to run from several threads at once only once it says so.
+  // Merged passes stop growing at `max_rows` rows (0: nothing merges); a larger request runs alone.
+  // One slot until configure() says otherwise.
   explicit InferenceQueue(int64_t max_rows) : max_rows_(max_rows) {}
-  void set_slots(int slots);
+  void configure(int slots, int64_t max_rows);
 
   // pass(input), perhaps run on a batch with other callers' inputs of the same `kind`, element
   // shape, type and device; their rows never show in this caller's outputs. An exception thrown
@@ -76,7 +76,7 @@ class InferenceQueue {
   std::vector<Request*> take_batch();
   static void execute(const std::vector<Request*>& batch);
 
-  const int64_t max_rows_;
+  int64_t max_rows_;
   mutable std::mutex lock_;
   std::condition_variable changed_;  // a request arrived, finished, or the model came free
   std::deque<Request*> waiting_;

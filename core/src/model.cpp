@@ -233,7 +233,7 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
     : config_(std::move(config)),
       device_(device),
       dtype_(dtype),
-      queue_(std::make_unique<detail::InferenceQueue>(kMaxMergedRows)) {}
+      queue_(std::make_unique<detail::InferenceQueue>(/*max_rows=*/0)) {}
 
 Model::~Model() = default;
 
@@ -354,7 +354,7 @@ PassCounts Model::pass_counts() const {
 ForwardResult Model::forward(const torch::Tensor& input) {
   const auto outputs = queue_->run(kForwardPass, input, [this](const torch::Tensor& batch) {
     auto result = forward_now(batch);
-    allow_parallel_passes();
+    settle_queue();
     return std::vector<torch::Tensor>{result.logits, result.activations};
   });
   return {outputs[0], outputs[1]};
@@ -364,16 +364,17 @@ torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
     auto logits = classifier_->forward(batch).toTensor().to(torch::kFloat);
-    allow_parallel_passes();
+    settle_queue();
     return std::vector<torch::Tensor>{logits};
   })[0];
 }
 
-void Model::allow_parallel_passes() {
-  // Until then one pass runs at a time, so reading the copies' state here is safe.
-  if (parallel_ || parallel_passes_ < 2 || !capture_returns_ || !classifier_->decided() || !capture_->decided()) return;
-  parallel_ = true;
-  queue_->set_slots(parallel_passes_);
+void Model::settle_queue() {
+  // Until then one pass runs at a time, unmerged, so the copies are timed on the batches each
+  // stream makes, and reading their state here is safe.
+  if (queue_settled_ || !classifier_->decided() || !capture_->decided()) return;
+  queue_settled_ = true;
+  queue_->configure(capture_returns_ ? parallel_passes_ : 1, kMaxMergedRows);
 }
 
 ForwardResult Model::forward_now(const torch::Tensor& input) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -211,7 +212,9 @@ TEST(Camera, ExplainsHowToCallIt) {
   const std::vector<std::pair<std::string, std::string>> mistakes = {
       {"", "usage: scorecam-camera"},
       {" http://host/stream /tmp/x", "is not an rtsp:// URL"},
-      {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display to watch, or both"},
+      {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display or --serve to watch, or several"},
+      {" --serve 127.0.0.1:http rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
+      {" --serve 70000 rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
       {" --segment-seconds -3 rtsp://127.0.0.1:1/x /tmp/x", "--segment-seconds needs a number above 0, not '-3'"},
       {" rtsp://127.0.0.1:1/x /dev/null/x", "cannot use /dev/null/x as the output directory"}};
   for (const auto& [args, message] : mistakes) {
@@ -219,6 +222,63 @@ TEST(Camera, ExplainsHowToCallIt) {
     EXPECT_NE(status, 0) << args;
     EXPECT_NE(output.find(message), std::string::npos) << args << ": " << output;
   }
+}
+
+// What a client of the re-served stream receives: frames and their mean brightness.
+struct Watched {
+  std::atomic<int> frames{0};
+  std::atomic<double> brightest{0};
+};
+
+GstPadProbeReturn watch_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* watched = static_cast<Watched*>(data);
+  GstMapInfo map;
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    double sum = 0;
+    for (gsize i = 0; i < map.size; ++i) sum += map.data[i];
+    watched->brightest = std::max(watched->brightest.load(), sum / static_cast<double>(map.size));
+    gst_buffer_unmap(buffer, &map);
+  }
+  ++watched->frames;
+  return GST_PAD_PROBE_OK;
+}
+
+// --serve: another client watches the explained video over RTSP, without a file or a display.
+TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  RtspServer camera_server(camera_stream());
+  ASSERT_TRUE(camera_server.ok());
+  TempDir logs;
+  CameraProcess camera({"--tcp", "--serve", "127.0.0.1:0", camera_server.url(),
+                        "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("camera.log"));
+  const std::string serving = "serving the explained video on ";
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30)) << camera.log();
+  const std::string log = camera.log();
+  const auto start = log.find(serving) + serving.size();
+  const std::string url = log.substr(start, log.find('\n', start) - start);
+  EXPECT_EQ(url.rfind("rtsp://127.0.0.1:", 0), 0u) << url;
+
+  GstElement* client = scorecam_test::parse("rtspsrc name=source protocols=tcp ! decodebin ! videoconvert ! "
+                                            "video/x-raw,format=GRAY8 ! fakesink name=sink");
+  GstElement* source = gst_bin_get_by_name(GST_BIN(client), "source");
+  g_object_set(source, "location", url.c_str(), nullptr);
+  gst_object_unref(source);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(client), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  Watched watched;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, watch_frame, &watched, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  gst_element_set_state(client, GST_STATE_PLAYING);
+  // Frames from the camera, not the black ones the server sends while nothing feeds it.
+  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60);
+  gst_element_set_state(client, GST_STATE_NULL);
+  gst_object_unref(client);
+  EXPECT_TRUE(watching) << watched.frames.load() << " frames, brightest mean " << watched.brightest.load() << "\n"
+                        << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 }
 
 // An error that is not the camera's (a model that cannot be loaded) ends the run at once, with

@@ -114,8 +114,9 @@ class Model {
   // The passes themselves, run by whichever caller the queue lets run them.
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
-  // Called within a pass: lets passes run side by side once the copies are chosen and stateless.
-  void allow_parallel_passes();
+  // Called within a pass: once the copies are chosen, passes merge, and run side by side if the
+  // copies keep no state between calls.
+  void settle_queue();
   // The module as loaded, with the target layer's last output stored in an attribute of the
   // module that calls it: a copy, or the output itself (see detail::capture_output).
   struct CapturingModule;
@@ -138,7 +139,7 @@ class Model {
   std::string path_;
   std::unique_ptr<detail::InferenceQueue> queue_;
   int parallel_passes_ = 1;
-  bool parallel_ = false;  // the queue runs parallel_passes_ at once
+  bool queue_settled_ = false;
   // The module as loaded, storing the target's output in an attribute, for gradients.
   std::optional<torch::jit::Module> differentiable_;
   torch::jit::Module differentiable_holder_;
