@@ -820,7 +820,7 @@ void install_properties(GObjectClass* klass) {
   install(PROP_PARALLEL_PASSES,
           g_param_spec_int("parallel-passes", "Parallel passes",
                            "Forward passes of a shared model that may run at once; the passes that wait meanwhile "
-                           "are batched together (0: 1 on a GPU, 2 on a CPU)",
+                           "are batched together (0: 1 on a GPU, no limit on a CPU)",
                            0, 64, defaults.model.parallel_passes, kReady));
   install(PROP_TARGET_CLASS,
           g_param_spec_int("target-class", "Target class",

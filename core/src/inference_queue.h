@@ -1,9 +1,9 @@
 #pragma once
 // Lets any number of threads run one model's passes, at most `slots` at a time, and merges the
 // passes that wait together into one batch: streams that share a model fill the batches one stream
-// alone would leave small (a first pass of one frame, say). On a GPU one slot is best: passes
-// queue on the device anyway, and a merged batch fills it better. On a CPU, small passes use its
-// cores better side by side than one after the other (see docs/benchmarks.md), so a few run at once.
+// alone would leave small (a first pass of one frame, say). Made for a GPU, where passes queue on
+// the device anyway and a merged batch fills it better; on a CPU, passes side by side used its
+// cores better than fewer, larger ones (see docs/benchmarks.md).
 //
 // It has no thread of its own: a caller that finds a slot free runs the next pass, for every
 // request merged into it, then goes on waiting for its own if that was not among them. One thread

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -334,7 +335,11 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                       .to(device, dtype);
   const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
   model->path_ = model_path;
-  model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes : device.is_cuda() ? 1 : 2;
+  // A GPU runs one pass at a time anyway, better on one larger batch; a CPU's cores were used best
+  // with every stream's pass running at once (docs/benchmarks.md), as if each had its own model.
+  model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes
+                            : device.is_cuda()          ? 1
+                                                        : std::numeric_limits<int>::max();
   model->prepare_classifier(model_path, probe);
   model->prepare_capture(model_path, probe);
   return model;

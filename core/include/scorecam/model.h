@@ -52,8 +52,9 @@ struct ModelOptions {
   std::string precision = "fp32";
   // Run forward passes on frozen, inference-optimized copies (exact; see Model::inference_path()).
   bool optimize = true;
-  // Passes that may run at once when threads share the model (see detail::InferenceQueue); 0: one
-  // on a GPU, two on a CPU. Only copies that keep no state between calls run side by side.
+  // Passes that may run at once when threads share the model; those that wait meanwhile are merged
+  // (see detail::InferenceQueue). 0: one on a GPU, no limit on a CPU. Only copies that keep no
+  // state between calls run side by side.
   int parallel_passes = 0;
 };
 
