@@ -22,6 +22,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R '^(core|publish|gst)\.' \
-  -E '^gst\.(Pipeline|Scripts|Camera|inspect|bench_element)' "$@"
+  -E '^gst\.(Pipeline|Scripts|MultiStream|Camera|inspect|bench_element)' "$@"
 ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
   ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R '^gst\.Camera\.' "$@"
