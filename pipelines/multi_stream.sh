@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Several cameras or files in one pipeline, sharing one model: each stream's frames classified,
 # heatmaps blended in, OUT_DIR/NAME.mp4 and OUT_DIR/NAME.jsonl (one JSON object per frame, from
-# scorecampublish). NAME is a file's name without extension, or camera-I for the I-th URI (from 0).
+# scorecampublish). NAME is a file's name without extension, or camera-I-YYYYmmdd-HHMMSS for the
+# I-th URI (from 0) and the time the run started, so that a restarted run never overwrites one.
 # The overlays load the same model once and their forward passes are batched together
 # (scorecamoverlay share-model). Outputs are written as NAME.partial.* and renamed when the
 # pipeline ends without error (end of every file, or Ctrl-C, which finishes every file first).
@@ -9,6 +10,7 @@
 # Usage: pipelines/multi_stream.sh [--mqtt HOST:PORT] OUT_DIR SOURCE [SOURCE ...] [PROPERTY=VALUE ...]
 #   SOURCE          a video file, or a URI (rtsp://camera/stream, file:///path, http://...)
 #   --mqtt H:P      also publish every frame's result to the MQTT broker at H:P, topic scorecam/NAME
+#                   (scorecam/camera-I for a URI)
 #   PROPERTY=VALUE  scorecamoverlay properties for every stream, e.g. async=true max-channels=64
 # Example: pipelines/multi_stream.sh out/ rtsp://10.0.0.5/main rtsp://10.0.0.6/main async=true
 #
@@ -40,15 +42,18 @@ encoder=$(video_encoder)
 read -r -a encoder_words <<<"$encoder"
 pipeline=()  # one word per argument: gst-launch escapes each, so paths may hold spaces
 names=()
+started=$(date +%Y%m%d-%H%M%S)
 for i in "${!sources[@]}"; do
   source=${sources[$i]}
   if [[ $source == *://* ]]; then
     uri=$source
-    name=camera-$i
+    topic=scorecam/camera-$i
+    name=camera-$i-$started
   else
     [ -f "$source" ] || die "input '$source' not found"
     uri="file://$(realpath "$source")"
     name=$(basename "${source%.*}")
+    topic=scorecam/$name
   fi
   for seen in "${names[@]}"; do
     [ "$seen" != "$name" ] || die "two sources are named '$name': their outputs would collide"
@@ -56,7 +61,7 @@ for i in "${!sources[@]}"; do
   names+=("$name")
   pipeline+=(uridecodebin "uri=$uri" ! queue ! videoconvert ! scorecamoverlay "name=overlay_$i" "$@"
     ! scorecampublish method=file "file-path=$out_dir/$name.partial.jsonl")
-  [ -z "$mqtt" ] || pipeline+=(! scorecampublish method=mqtt "address=$mqtt" "topic=scorecam/$name")
+  [ -z "$mqtt" ] || pipeline+=(! scorecampublish method=mqtt "address=$mqtt" "topic=$topic")
   pipeline+=(! videoconvert ! "${encoder_words[@]}" ! mp4mux ! filesink "location=$out_dir/$name.partial.mp4")
   echo "$name: $source" >&2
 done

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -82,9 +83,18 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
                                      [](gpointer) { setpgid(0, 0); }, nullptr, &pid, &error);
   g_strfreev(env);
   ASSERT_TRUE(spawned) << error->message;
-  // The camera's results have begun once its JSON Lines file holds a few records.
-  const std::string camera_results = out.file("camera-0.partial.jsonl");
-  for (int i = 0; i < 300 && records_in(camera_results).size() < 10; ++i) g_usleep(100000);
+  // The camera's results have begun once its JSON Lines file holds a few records. Its name has the
+  // time the run started: camera-0-YYYYmmdd-HHMMSS.
+  const auto camera_file = [&](const std::string& extension) {  // ".mp4", ".partial.jsonl", ...
+    for (const auto& entry : std::filesystem::directory_iterator(out.path())) {
+      const std::string name = entry.path().filename().string();
+      const auto dot = name.find('.');
+      if (name.rfind("camera-0-", 0) == 0 && dot != std::string::npos && name.substr(dot) == extension)
+        return entry.path().string();
+    }
+    return std::string();
+  };
+  for (int i = 0; i < 300 && records_in(camera_file(".partial.jsonl")).size() < 10; ++i) g_usleep(100000);
   kill(-pid, SIGINT);
   int status = -1;
   for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) g_usleep(100000);
@@ -94,9 +104,11 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
     FAIL() << "multi_stream.sh did not finish after Ctrl-C";
   }
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  const int camera_frames = count_frames(out.file("camera-0.mp4"));
+  ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
+  EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);
+  const int camera_frames = count_frames(camera_file(".mp4"));
   EXPECT_GE(camera_frames, 10);
-  EXPECT_EQ(records_in(out.file("camera-0.jsonl")).size(), static_cast<std::size_t>(camera_frames));
+  EXPECT_EQ(records_in(camera_file(".jsonl")).size(), static_cast<std::size_t>(camera_frames));
   EXPECT_EQ(count_frames(out.file("walk.mp4")), 6);
   EXPECT_EQ(records_in(out.file("walk.jsonl")).size(), 6u);
 }
