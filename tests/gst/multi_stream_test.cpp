@@ -1,8 +1,5 @@
 // pipelines/multi_stream.sh as a user runs it: several files, or files and a camera, in one
 // pipeline sharing one model, each with its video, its JSON Lines and its MQTT topic.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -70,19 +67,9 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
   ASSERT_TRUE(server.ok());
   TempDir in, out;
   write_video(in.file("walk.mp4"), 6, 128, 96);
-  const std::string file = in.file("walk.mp4"), url = server.url(), dir = out.path();
-  const gchar* argv[] = {"bash", kScript.c_str(), dir.c_str(), url.c_str(), file.c_str(), kModel.c_str(),
-                         "async=true", nullptr};
-  gchar** env = g_environ_setenv(g_get_environ(), "SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR, TRUE);
-  GPid pid = 0;
-  GError* error = nullptr;
-  // A process group of its own, so that Ctrl-C reaches it as in a terminal.
-  const bool spawned = g_spawn_async(nullptr, const_cast<gchar**>(argv), env,
-                                     static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                                              G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
-                                     [](gpointer) { setpgid(0, 0); }, nullptr, &pid, &error);
-  g_strfreev(env);
-  ASSERT_TRUE(spawned) << error->message;
+  InterruptibleScript script(kScript, {out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"},
+                             {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
+  ASSERT_TRUE(script.started()) << script.error();
   // The camera's results have begun once its JSON Lines file holds a few records. Its name has the
   // time the run started: camera-0-YYYYmmdd-HHMMSS.
   const auto camera_file = [&](const std::string& extension) {  // ".mp4", ".partial.jsonl", ...
@@ -95,15 +82,7 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
     return std::string();
   };
   for (int i = 0; i < 300 && records_in(camera_file(".partial.jsonl")).size() < 10; ++i) g_usleep(100000);
-  kill(-pid, SIGINT);
-  int status = -1;
-  for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) g_usleep(100000);
-  if (!WIFEXITED(status)) {
-    kill(-pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    FAIL() << "multi_stream.sh did not finish after Ctrl-C";
-  }
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(script.interrupt(), 0) << "multi_stream.sh did not finish well after Ctrl-C";
   ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
   EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);
   const int camera_frames = count_frames(camera_file(".mp4"));

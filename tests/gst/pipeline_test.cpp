@@ -1,8 +1,5 @@
 // scorecamoverlay in real pipelines: a test source, encoded files through decodebin and an encoder,
 // an RTSP stream from a server the test starts, and the scripts in pipelines/.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -162,19 +159,9 @@ TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   TempDir dir;
   const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh",
                     model = "model-location=" + test_model("tiny_rgb.pt"), url = server.url();
-  const gchar* argv[] = {"bash", path.c_str(), url.c_str(), dir.path().c_str(), model.c_str(), nullptr};
-  gchar** env = g_get_environ();
-  env = g_environ_setenv(env, "SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR, TRUE);
-  env = g_environ_setenv(env, "SCORECAM_VIDEO_SINK", "fakesink", TRUE);
-  GPid pid = 0;
-  GError* error = nullptr;
-  // A process group of its own, so that Ctrl-C reaches it as in a terminal.
-  const bool spawned = g_spawn_async(nullptr, const_cast<gchar**>(argv), env,
-                                     static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                                              G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
-                                     [](gpointer) { setpgid(0, 0); }, nullptr, &pid, &error);
-  g_strfreev(env);
-  ASSERT_TRUE(spawned) << error->message;
+  scorecam_test::InterruptibleScript script_run(
+      path, {url, dir.path(), model}, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}, {"SCORECAM_VIDEO_SINK", "fakesink"}});
+  ASSERT_TRUE(script_run.started()) << script_run.error();
   // Recording has begun once the muxer has written more than its header.
   const std::string partial = dir.file("segment-000001.partial.mp4");
   for (int i = 0; i < 300; ++i) {
@@ -182,15 +169,7 @@ TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
     if (g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000) break;
     g_usleep(100000);
   }
-  kill(-pid, SIGINT);
-  int status = -1;
-  for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) g_usleep(100000);
-  if (!WIFEXITED(status)) {
-    kill(-pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    FAIL() << "rtsp_camera.sh did not finish after Ctrl-C";
-  }
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(script_run.interrupt(), 0) << "rtsp_camera.sh did not finish well after Ctrl-C";
   // The segment in progress was finished, so it decodes, and its results are beside it (async
   // mode: frames that passed before the first heatmap have none).
   const int frames = count_frames(dir.file("segment-000001.mp4"));
