@@ -4,8 +4,10 @@
 #include <sstream>
 
 namespace scorecam {
+namespace {
 
-std::string ModelPool::key_of(const std::string& path, const ModelOptions& options) const {
+// What makes two loads the same model: the file as it is on disk, and every option.
+std::string key_of(const std::string& path, const ModelOptions& options) {
   namespace fs = std::filesystem;
   std::error_code error;  // a path that cannot be read is Model::load's to report
   const fs::path file = fs::weakly_canonical(path, error);
@@ -27,6 +29,8 @@ std::string ModelPool::key_of(const std::string& path, const ModelOptions& optio
       << options.parallel_passes;
   return key.str();
 }
+
+}  // namespace
 
 std::shared_ptr<Model> ModelPool::acquire(const std::string& path, const ModelOptions& options) {
   const std::string key = key_of(path, options);

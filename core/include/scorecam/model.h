@@ -90,6 +90,7 @@ class Model {
   // runs on the module as loaded (a model that cannot be frozen, say).
   std::string inference_path() const;
   PassCounts pass_counts() const;
+  // The queue every pass goes through; tests hold it to make passes wait together.
   detail::InferenceQueue& inference_queue() { return *queue_; }
   bool frozen() const;  // both passes run on frozen copies
   // Still timing its exact copies against each other on the first batches (see inference_path()).

@@ -26,8 +26,6 @@ class ModelPool {
   static ModelPool& process();
 
  private:
-  std::string key_of(const std::string& path, const ModelOptions& options) const;
-
   mutable std::mutex lock_;
   std::condition_variable loaded_;  // a load finished, or failed
   std::map<std::string, std::weak_ptr<Model>> models_;
