@@ -43,78 +43,45 @@ GST_DEBUG_CATEGORY_STATIC(gst_scorecam_overlay_debug);
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Enum property types. Each value is the core enum's own value, so conversion is a cast.
+// Enum property types.
 
-GType register_enum(gsize* once, const char* name, const GEnumValue* values) {
-  if (g_once_init_enter(once)) g_once_init_leave(once, g_enum_register_static(name, values));
+// A GEnum type whose values, nicks and descriptions are the core's own table (scorecam/enum_names.h),
+// so that a value's name is written once; each value is the core enum's, so conversion is a cast.
+template <typename Enum>
+GType register_enum(gsize* once, const char* name, const scorecam::EnumNames<Enum>& names) {
+  if (g_once_init_enter(once)) {
+    auto* values = g_new0(GEnumValue, names.size() + 1);  // GLib keeps the table for the type's lifetime
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      values[i] = {static_cast<gint>(names[i].value), names[i].description, names[i].name};
+    }
+    g_once_init_leave(once, g_enum_register_static(name, values));
+  }
   return *once;
 }
 
 GType score_mode_get_type() {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(scorecam::ScoreMode::Probability),
-       "Softmax probability of the target class on each masked input (official Score-CAM)", "probability"},
-      {static_cast<gint>(scorecam::ScoreMode::LogitSoftmax),
-       "Target logit on each masked input, softmax across channels (pytorch-grad-cam, torch-cam)",
-       "logit-softmax"},
-      {static_cast<gint>(scorecam::ScoreMode::BaselineSubtracted),
-       "Probability minus that of the mean image (the paper's CIC)", "cic"},
-      {0, nullptr, nullptr}};
-  return register_enum(&type, "GstScoreCamScoreMode", values);
+  return register_enum(&type, "GstScoreCamScoreMode", scorecam::score_mode_names());
 }
 
 GType method_get_type() {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(scorecam::Method::ScoreCam), "Score-CAM: the score of the input masked by each channel",
-       "scorecam"},
-      {static_cast<gint>(scorecam::Method::SsCam),
-       "SS-CAM: each mask's score averaged over noisy copies of the mask (samples, noise-sigma)", "sscam"},
-      {static_cast<gint>(scorecam::Method::IsCam),
-       "IS-CAM: each mask's score averaged along the path from 0 to the masked input (samples)", "iscam"},
-      {static_cast<gint>(scorecam::Method::GradCam),
-       "Grad-CAM: mean gradient of the class logit per channel (one forward and one backward pass; no reuse)",
-       "gradcam"},
-      {static_cast<gint>(scorecam::Method::GradCamPlusPlus),
-       "Grad-CAM++: higher-order gradient weights (one forward and one backward pass; no reuse)", "gradcampp"},
-      {0, nullptr, nullptr}};
-  return register_enum(&type, "GstScoreCamMethod", values);
+  return register_enum(&type, "GstScoreCamMethod", scorecam::method_names());
 }
 
 GType channel_selection_get_type() {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(scorecam::ChannelSelection::All), "Every non-constant channel", "all"},
-      {static_cast<gint>(scorecam::ChannelSelection::StdDev),
-       "Channels of largest spatial standard deviation (Faster Score-CAM)", "std"},
-      {static_cast<gint>(scorecam::ChannelSelection::Mean), "Channels of largest mean activation", "mean"},
-      {static_cast<gint>(scorecam::ChannelSelection::Random), "Channels drawn at random", "random"},
-      {0, nullptr, nullptr}};
-  return register_enum(&type, "GstScoreCamChannelSelection", values);
+  return register_enum(&type, "GstScoreCamChannelSelection", scorecam::channel_selection_names());
 }
 
 GType precision_get_type() {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(scorecam::Precision::Float32), "32-bit float", "fp32"},
-      {static_cast<gint>(scorecam::Precision::Float16), "16-bit float (CUDA only)", "fp16"},
-      {static_cast<gint>(scorecam::Precision::BFloat16), "bfloat16 (CUDA only)", "bf16"},
-      {0, nullptr, nullptr}};
-  return register_enum(&type, "GstScoreCamPrecision", values);
+  return register_enum(&type, "GstScoreCamPrecision", scorecam::precision_names());
 }
 
 GType colormap_get_type() {
   static gsize type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(scorecam::Colormap::Jet), "Jet", "jet"},
-      {static_cast<gint>(scorecam::Colormap::Turbo), "Turbo", "turbo"},
-      {static_cast<gint>(scorecam::Colormap::Inferno), "Inferno", "inferno"},
-      {static_cast<gint>(scorecam::Colormap::Viridis), "Viridis", "viridis"},
-      {static_cast<gint>(scorecam::Colormap::Magma), "Magma", "magma"},
-      {static_cast<gint>(scorecam::Colormap::Hot), "Hot", "hot"},
-      {0, nullptr, nullptr}};
-  return register_enum(&type, "GstScoreCamColormap", values);
+  return register_enum(&type, "GstScoreCamColormap", scorecam::colormap_names());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -943,6 +910,7 @@ static void gst_scorecam_overlay_class_init(GstScoreCamOverlayClass* klass) {
   filter_class->set_info = set_info;
   filter_class->transform_frame_ip = transform_frame_ip;
 
+  gst_type_mark_as_plugin_api(method_get_type(), static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(score_mode_get_type(), static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(channel_selection_get_type(), static_cast<GstPluginAPIFlags>(0));
   gst_type_mark_as_plugin_api(precision_get_type(), static_cast<GstPluginAPIFlags>(0));

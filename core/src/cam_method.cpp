@@ -1,6 +1,5 @@
 #include "scorecam/cam_method.h"
 
-#include "enum_names.h"
 #include "scorecam/grad_cam.h"
 #include "scorecam/error.h"
 #include "scorecam/score_cam.h"
@@ -8,16 +7,20 @@
 namespace scorecam {
 namespace {
 
-const EnumNames<Method> kMethods = {{"scorecam", Method::ScoreCam},
-                                    {"sscam", Method::SsCam},
-                                    {"iscam", Method::IsCam},
-                                    {"gradcam", Method::GradCam},
-                                    {"gradcampp", Method::GradCamPlusPlus}};
+const EnumNames<Method> kMethods = {
+    {"scorecam", Method::ScoreCam, "Score-CAM: the score of the input masked by each channel"},
+    {"sscam", Method::SsCam, "SS-CAM: each mask's score averaged over noisy copies of the mask (samples, noise-sigma)"},
+    {"iscam", Method::IsCam, "IS-CAM: each mask's score averaged along the path from 0 to the masked input (samples)"},
+    {"gradcam", Method::GradCam,
+     "Grad-CAM: mean gradient of the class logit per channel (one forward and one backward pass; no reuse)"},
+    {"gradcampp", Method::GradCamPlusPlus,
+     "Grad-CAM++: higher-order gradient weights (one forward and one backward pass; no reuse)"}};
 
 }  // namespace
 
 Method parse_method(const std::string& name) { return parse_enum(name, kMethods, "method"); }
 std::string method_name(Method method) { return enum_name(method, kMethods); }
+const EnumNames<Method>& method_names() { return kMethods; }
 
 bool reuses_channel_scores(Method method) {
   return method == Method::ScoreCam || method == Method::SsCam || method == Method::IsCam;

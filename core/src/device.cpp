@@ -2,14 +2,15 @@
 
 #include <torch/cuda.h>
 
-#include "enum_names.h"
+#include "scorecam/enum_names.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
 namespace {
 
-const EnumNames<Precision> kPrecisions = {
-    {"fp32", Precision::Float32}, {"fp16", Precision::Float16}, {"bf16", Precision::BFloat16}};
+const EnumNames<Precision> kPrecisions = {{"fp32", Precision::Float32, "32-bit float"},
+                                          {"fp16", Precision::Float16, "16-bit float (CUDA only)"},
+                                          {"bf16", Precision::BFloat16, "bfloat16 (CUDA only)"}};
 
 }  // namespace
 
@@ -57,5 +58,6 @@ torch::ScalarType scalar_type(Precision precision) {
 }
 
 std::string precision_name(Precision precision) { return enum_name(precision, kPrecisions); }
+const EnumNames<Precision>& precision_names() { return kPrecisions; }
 
 }  // namespace scorecam

@@ -6,15 +6,15 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "enum_names.h"
+#include "scorecam/enum_names.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
 namespace {
 
 const EnumNames<Colormap> kColormaps = {
-    {"jet", Colormap::Jet},         {"turbo", Colormap::Turbo}, {"inferno", Colormap::Inferno},
-    {"viridis", Colormap::Viridis}, {"magma", Colormap::Magma}, {"hot", Colormap::Hot}};
+    {"jet", Colormap::Jet, "Jet"},           {"turbo", Colormap::Turbo, "Turbo"}, {"inferno", Colormap::Inferno, "Inferno"},
+    {"viridis", Colormap::Viridis, "Viridis"}, {"magma", Colormap::Magma, "Magma"}, {"hot", Colormap::Hot, "Hot"}};
 
 int opencv_colormap(Colormap colormap) {
   switch (colormap) {
@@ -40,7 +40,7 @@ cv::Mat colour_table(Colormap colormap) {
 const cv::Mat& cached_table(Colormap colormap) {
   static const std::vector<cv::Mat> tables = [] {
     std::vector<cv::Mat> all;
-    for (const auto& entry : kColormaps) all.push_back(colour_table(entry.second));
+    for (const auto& entry : kColormaps) all.push_back(colour_table(entry.value));
     return all;
   }();
   return tables[static_cast<std::size_t>(colormap)];
@@ -112,6 +112,7 @@ CaptionLayout caption_layout(const std::string& text, int frame_height) {
 Colormap parse_colormap(const std::string& name) { return parse_enum(name, kColormaps, "colormap"); }
 
 std::string colormap_name(Colormap colormap) { return enum_name(colormap, kColormaps); }
+const EnumNames<Colormap>& colormap_names() { return kColormaps; }
 
 void blend_heatmap(ImageView& frame, const torch::Tensor& map, const OverlayOptions& options) {
   check_map(frame, map, options);

@@ -5,22 +5,23 @@
 #include <cmath>
 #include <random>
 
-#include "enum_names.h"
 #include "scorecam/error.h"
 
 namespace scorecam {
 namespace {
 
 const EnumNames<ScoreMode> kScoreModes = {
-    {"probability", ScoreMode::Probability},
-    {"logit-softmax", ScoreMode::LogitSoftmax},
-    {"cic", ScoreMode::BaselineSubtracted}};
+    {"probability", ScoreMode::Probability,
+     "Softmax probability of the target class on each masked input (official Score-CAM)"},
+    {"logit-softmax", ScoreMode::LogitSoftmax,
+     "Target logit on each masked input, softmax across channels (pytorch-grad-cam, torch-cam)"},
+    {"cic", ScoreMode::BaselineSubtracted, "Probability minus that of the mean image (the paper's CIC)"}};
 
 const EnumNames<ChannelSelection> kSelections = {
-    {"all", ChannelSelection::All},
-    {"std", ChannelSelection::StdDev},
-    {"mean", ChannelSelection::Mean},
-    {"random", ChannelSelection::Random}};
+    {"all", ChannelSelection::All, "Every non-constant channel"},
+    {"std", ChannelSelection::StdDev, "Channels of largest spatial standard deviation (Faster Score-CAM)"},
+    {"mean", ChannelSelection::Mean, "Channels of largest mean activation"},
+    {"random", ChannelSelection::Random, "Channels drawn at random"}};
 
 }  // namespace
 
@@ -30,6 +31,8 @@ ChannelSelection parse_channel_selection(const std::string& name) {
   return parse_enum(name, kSelections, "channel selection");
 }
 std::string channel_selection_name(ChannelSelection selection) { return enum_name(selection, kSelections); }
+const EnumNames<ScoreMode>& score_mode_names() { return kScoreModes; }
+const EnumNames<ChannelSelection>& channel_selection_names() { return kSelections; }
 
 torch::Tensor upsample_planes(const torch::Tensor& planes, int64_t height, int64_t width) {
   return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);

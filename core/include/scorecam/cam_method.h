@@ -17,6 +17,7 @@
 
 #include <torch/script.h>
 
+#include "scorecam/enum_names.h"
 #include "scorecam/model.h"
 
 namespace scorecam {
@@ -25,6 +26,7 @@ enum class Method { ScoreCam, SsCam, IsCam, GradCam, GradCamPlusPlus };
 
 Method parse_method(const std::string& name);  // "scorecam", "sscam", "iscam", "gradcam", "gradcampp"
 std::string method_name(Method method);
+const EnumNames<Method>& method_names();
 // Whether the method's channel weights are Score-CAM scores that can be kept between frames.
 bool reuses_channel_scores(Method method);
 

@@ -4,6 +4,8 @@
 
 #include <torch/script.h>
 
+#include "scorecam/enum_names.h"
+
 namespace scorecam {
 
 enum class Precision { Float32, Float16, BFloat16 };
@@ -16,5 +18,6 @@ Precision parse_precision(const std::string& name, const torch::Device& device);
 
 torch::ScalarType scalar_type(Precision precision);
 std::string precision_name(Precision precision);
+const EnumNames<Precision>& precision_names();
 
 }  // namespace scorecam

@@ -5,6 +5,7 @@
 
 #include <torch/script.h>
 
+#include "scorecam/enum_names.h"
 #include "scorecam/image.h"
 
 namespace scorecam {
@@ -13,6 +14,7 @@ enum class Colormap { Jet, Turbo, Inferno, Viridis, Magma, Hot };
 
 Colormap parse_colormap(const std::string& name);  // "jet", "turbo", "inferno", "viridis", "magma", "hot"
 std::string colormap_name(Colormap colormap);
+const EnumNames<Colormap>& colormap_names();
 
 struct OverlayOptions {
   Colormap colormap = Colormap::Jet;

@@ -14,6 +14,7 @@
 #include <torch/script.h>
 
 #include "scorecam/cam_method.h"
+#include "scorecam/enum_names.h"
 #include "scorecam/model.h"
 
 namespace scorecam {
@@ -43,6 +44,8 @@ ScoreMode parse_score_mode(const std::string& name);          // "probability", 
 std::string score_mode_name(ScoreMode mode);
 ChannelSelection parse_channel_selection(const std::string& name);  // "all", "std", "mean", "random"
 std::string channel_selection_name(ChannelSelection selection);
+const EnumNames<ScoreMode>& score_mode_names();
+const EnumNames<ChannelSelection>& channel_selection_names();
 
 // Per-channel scores of one frame: the state that temporal reuse keeps between frames.
 struct ChannelScores {
