@@ -7,7 +7,7 @@
 
 #include "scorecam/image.h"
 #include "scorecam/overlay.h"
-#include "scorecam/score_cam.h"
+#include "scorecam/maps.h"
 
 namespace scorecam::eval {
 namespace {

@@ -123,7 +123,7 @@ int run(int argc, char** argv) {
   if (channels.numel() == 0) throw Error("every channel of the target layer is constant on this image: nothing to mask");
   const torch::Tensor masked = ScoreCam::masked_inputs(input, activations, channels);
 
-  const bool limit = !args.has("no-limit") && reuses_channel_scores(method.method);
+  const bool limit = !args.has("no-limit") && cam->keeps_channel_scores();
   const double limit_before = limit ? inference_throughput(*model, masked, batch, seconds) : 0;
   Explanation result;
   // Warm-up: buffers are allocated, the graph executor specializes, the model times its copies.
@@ -156,7 +156,7 @@ int run(int argc, char** argv) {
     std::printf("%s: %.2f masked forward passes/s (%d per frame)\n", method_name(method.method).c_str(), rate,
                 result.channels_evaluated);
     std::printf("ratio to the limit: %.3f\n", rate / mean_limit);
-  } else if (reuses_channel_scores(method.method)) {
+  } else if (cam->keeps_channel_scores()) {
     std::printf("%s: %d masked forward passes per frame\n", method_name(method.method).c_str(),
                 result.channels_evaluated);
   } else {

@@ -9,6 +9,7 @@
 #include "cli_args.h"
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
+#include "scorecam/maps.h"
 #include "scorecam/npy.h"
 #include "scorecam/overlay.h"
 

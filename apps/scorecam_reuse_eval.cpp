@@ -74,7 +74,7 @@ int evaluate(int argc, char** argv) {
   const auto model = cli::load_model(args, "scorecam-reuse-eval");
   const auto options = cli::score_cam_options(args);
   const auto method = cli::method_options(args);
-  if (!reuses_channel_scores(method.method)) {
+  if (!make_method(*model, method, options)->keeps_channel_scores()) {
     throw Error(method_name(method.method) + " keeps nothing between frames: there is no reuse to evaluate");
   }
   const Run full = run_over(*model, options, method, ReuseOptions{}, frames);

@@ -1,14 +1,17 @@
 #include "scorecam/frame_explainer.h"
 
 #include "scorecam/error.h"
+#include "scorecam/target_class.h"
 
 namespace scorecam {
 
 std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k) {
-  const auto best = probabilities.to(torch::kCPU).topk(std::min<int64_t>(k, probabilities.numel()));
-  const auto values = std::get<0>(best), indices = std::get<1>(best);
+  // A stable sort breaks ties by the lower class, as argmax picks the predicted class
+  // (resolve_target_class), so that the best class named is the one a -1 target explains.
+  const auto sorted = probabilities.to(torch::kCPU).sort(/*stable=*/true, /*dim=*/0, /*descending=*/true);
+  const auto values = std::get<0>(sorted), indices = std::get<1>(sorted);
   std::vector<ClassScore> top;
-  for (int64_t i = 0; i < values.numel(); ++i) {
+  for (int64_t i = 0; i < std::min<int64_t>(k, values.numel()); ++i) {
     const int id = static_cast<int>(indices[i].item<int64_t>());
     top.push_back({id, model.label(id), values[i].item<float>()});
   }
@@ -26,16 +29,12 @@ std::string caption_text(const FrameResult& result, const std::string& target_la
 FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOptions reuse, int target_class,
                                MethodOptions method)
     : method_(make_method(model, method, score_cam)),
-      score_cam_(dynamic_cast<ScoreCam*>(method_.get())),
       reuse_(reuse),
       target_class_(target_class) {
   if (reuse_.refresh_interval < 1) throw Error("refresh-interval must be at least 1");
   if (!(reuse_.drift_threshold >= 0.0)) throw Error("drift-threshold must be 0 (off) or positive");
   if (!(reuse_.smoothing >= 0.0 && reuse_.smoothing < 1.0)) throw Error("smoothing must be within [0, 1)");
-  if (target_class >= model.num_classes()) {
-    throw Error("target class " + std::to_string(target_class) + " is out of range: the model has " +
-                std::to_string(model.num_classes()) + " classes");
-  }
+  check_target_class(target_class, model.num_classes());
 }
 
 double FrameExplainer::estimate_worst_frame_seconds() {
@@ -93,53 +92,34 @@ torch::Tensor FrameExplainer::smoothed(const torch::Tensor& map) {
   return blended.to(torch::kCPU);
 }
 
-FrameResult FrameExplainer::explain_in_full(const torch::Tensor& input) {
-  const Explanation explanation = method_->explain(input, target_class_);
-  c10::InferenceMode guard;
-  if (!torch::isfinite(explanation.probabilities).all().item<bool>()) return invalid_result();
-  FrameResult result;
-  result.top = top_classes(method_->model(), explanation.probabilities, 5);
-  result.target_class = explanation.target_class;
-  result.empty = explanation.empty;
-  result.refreshed = result.full_refresh = true;
-  result.forward_passes = 1 + explanation.channels_evaluated;
-  result.map = smoothed(explanation.map);
-  return result;
-}
-
+// The steps of CamMethod::explain(), with the channel scores kept from frame to frame: a full
+// refresh scores every selected channel as explain() does, a rolling one the next share of them.
 FrameResult FrameExplainer::process(const ImageView& frame) {
   c10::InferenceMode guard;
-  Model& model = method_->model();
-  const auto input = to_model_input(frame, model);
-  if (!score_cam_) return explain_in_full(input);
-  const auto forward = model.forward(input);
-  if (!torch::isfinite(forward.logits).all().item<bool>()) return invalid_result();
+  const auto input = to_model_input(frame, method_->model());
+  const FirstPass pass = method_->first_pass(input, target_class_);
+  if (!torch::isfinite(pass.logits).all().item<bool>()) return invalid_result();
   FrameResult result;
   result.forward_passes = 1;
-  const auto probabilities = torch::softmax(forward.logits[0], 0).to(torch::kCPU);
-
-  result.top = top_classes(model, probabilities, 5);
-  result.target_class = target_class_ >= 0 ? target_class_ : result.top.front().class_id;
-  if (reuse_.refresh_interval == 1 || needs_full_refresh(result.target_class, forward.activations)) {
+  result.top = top_classes(method_->model(), torch::softmax(pass.logits[0].to(torch::kFloat), 0), 5);
+  result.target_class = pass.target_class;
+  if (!reuses_scores() || reuse_.refresh_interval == 1 || needs_full_refresh(pass.target_class, pass.activations)) {
     // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
-    refresh_channels_ = score_cam_->select_channels(forward.activations);
-    scores_ = score_cam_->empty_scores();
-    score_cam_->score_channels(input, forward.activations, refresh_channels_, result.target_class, scores_);
-    refresh_activations_ = forward.activations;
-    refresh_class_ = result.target_class;
+    refresh_channels_ = method_->select_channels(pass.activations);
+    scores_ = method_->empty_scores();
+    result.forward_passes += method_->score_channels(input, pass, refresh_channels_, scores_);
+    refresh_activations_ = pass.activations;
+    refresh_class_ = pass.target_class;
     frames_since_refresh_ = 0;
     rolling_cursor_ = 0;
-    result.refreshed = true;
-    result.full_refresh = true;
-    result.forward_passes += static_cast<int>(refresh_channels_.numel()) * score_cam_->samples();
+    result.refreshed = result.full_refresh = true;
   } else if (reuse_.rolling) {
     const auto slice = rolling_slice(refresh_channels_);
-    score_cam_->score_channels(input, forward.activations, slice, result.target_class, scores_);
+    result.forward_passes += method_->score_channels(input, pass, slice, scores_);
     result.refreshed = slice.numel() > 0;
-    result.forward_passes += static_cast<int>(slice.numel()) * score_cam_->samples();
   }
   ++frames_since_refresh_;
-  result.map = smoothed(score_cam_->combine(forward.activations, scores_, result.empty));
+  result.map = smoothed(method_->combine(pass.activations, method_->weigh(pass, scores_), result.empty));
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include "inference_queue.h"
 #include "layer_capture.h"
 #include "scorecam/error.h"
+#include "scorecam/target_class.h"
 
 namespace scorecam {
 namespace {
@@ -427,7 +428,7 @@ GradientResult Model::gradients_now(const torch::Tensor& input, int target_class
   if (!stored.isTensor()) throw Error("layer '" + target_layer_ + "' did not run for this input");
   GradientResult result;
   result.activations = stored.toTensor();
-  result.target_class = target_class >= 0 ? target_class : static_cast<int>(output[0].argmax().item<int64_t>());
+  result.target_class = resolve_target_class(output, target_class);
   result.gradients = torch::autograd::grad({output[0][result.target_class]}, {result.activations})[0].detach();
   result.activations = result.activations.detach();
   result.logits = output.detach().to(torch::kFloat);

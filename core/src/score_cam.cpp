@@ -6,6 +6,7 @@
 #include <random>
 
 #include "scorecam/error.h"
+#include "scorecam/maps.h"
 
 namespace scorecam {
 namespace {
@@ -34,25 +35,6 @@ std::string channel_selection_name(ChannelSelection selection) { return enum_nam
 const EnumNames<ScoreMode>& score_mode_names() { return kScoreModes; }
 const EnumNames<ChannelSelection>& channel_selection_names() { return kSelections; }
 
-torch::Tensor upsample_planes(const torch::Tensor& planes, int64_t height, int64_t width) {
-  return at::upsample_bilinear2d(planes, {height, width}, /*align_corners=*/false);
-}
-
-torch::Tensor normalize_planes(const torch::Tensor& planes) {
-  const auto flat = planes.flatten(-2);
-  const auto low = flat.amin(-1, /*keepdim=*/true);
-  const auto range = flat.amax(-1, /*keepdim=*/true) - low;
-  const auto safe_range = torch::where(range > 0, range, torch::ones_like(range));
-  return torch::where(range > 0, (flat - low) / safe_range, torch::zeros_like(flat)).view(planes.sizes());
-}
-
-torch::Tensor resize_map(const torch::Tensor& map, int height, int width) {
-  c10::InferenceMode guard;
-  auto planes = map.to(torch::kFloat).view({1, 1, map.size(0), map.size(1)});
-  if (map.size(0) != height || map.size(1) != width) planes = upsample_planes(planes, height, width);
-  return planes.view({height, width}).clamp(0.0, 1.0).to(torch::kCPU).contiguous();
-}
-
 ScoreCam::ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method)
     : CamMethod(model),
       options_(options),
@@ -60,7 +42,7 @@ ScoreCam::ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method)
       noise_(at::make_generator<at::CPUGeneratorImpl>(options.seed)) {
   if (options_.batch_size < 1) throw Error("batch-size must be at least 1");
   if (options_.max_channels < 0) throw Error("max-channels must be 0 (all) or positive");
-  if (!reuses_channel_scores(method_.method)) {
+  if (method_.method != Method::ScoreCam && method_.method != Method::SsCam && method_.method != Method::IsCam) {
     throw Error(method_name(method_.method) + " is not of the Score-CAM family");
   }
   if (method_.samples < 0) throw Error("samples must be 0 (the method's default) or positive");
@@ -71,15 +53,7 @@ ScoreCam::ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method)
   }
 }
 
-ChannelScores ScoreCam::empty_scores() const {
-  c10::InferenceMode guard;
-  const int64_t channels = model_.activation_shape()[0];
-  const auto on_device = torch::TensorOptions().device(model_.device());
-  return {torch::zeros({channels}, on_device.dtype(torch::kFloat)),
-          torch::zeros({channels}, on_device.dtype(torch::kBool))};
-}
-
-torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) {
+torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) const {
   c10::InferenceMode guard;
   const auto flat = activations[0].flatten(1).to(torch::kFloat);  // [K, h*w]
   // A constant channel carries no spatial information: the official code skips it (exact).
@@ -140,11 +114,12 @@ torch::Tensor ScoreCam::masked_inputs(const torch::Tensor& input, const torch::T
   return out;
 }
 
-void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& activations,
-                              const torch::Tensor& channels, int target_class, ChannelScores& into) {
+int ScoreCam::score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
+                             ChannelScores& into) {
   c10::InferenceMode guard;
   const int64_t count = channels.numel();
-  if (count == 0) return;
+  if (count == 0) return 0;
+  const int target_class = pass.target_class;
   const int64_t batch = std::min<int64_t>(options_.batch_size, count);
   if (!masked_batch_.defined() || masked_batch_.size(0) < batch || masked_batch_.sizes().slice(1) != input.sizes().slice(1) ||
       masked_batch_.scalar_type() != input.scalar_type() || masked_batch_.device() != input.device()) {
@@ -152,7 +127,7 @@ void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& a
   }
   const torch::Tensor baseline =
       options_.score_mode == ScoreMode::BaselineSubtracted ? baseline_probability(target_class) : torch::Tensor();
-  const auto selected = activations.index_select(1, channels);  // [1, k, h, w]
+  const auto selected = pass.activations.index_select(1, channels);  // [1, k, h, w]
   for (int64_t start = 0; start < count; start += batch) {
     const int64_t size = std::min(batch, count - start);
     auto masked = masked_batch_.narrow(0, 0, size);
@@ -171,6 +146,7 @@ void ScoreCam::score_channels(const torch::Tensor& input, const torch::Tensor& a
     into.scores.index_copy_(0, rows, total / method_.samples);
     into.evaluated.index_fill_(0, rows, true);
   }
+  return static_cast<int>(count) * method_.samples;
 }
 
 torch::Tensor ScoreCam::baseline_probability(int target_class) {
@@ -183,18 +159,14 @@ torch::Tensor ScoreCam::baseline_probability(int target_class) {
   return baseline_probabilities_[target_class];
 }
 
-torch::Tensor ScoreCam::channel_weights(const ChannelScores& scores) const {
+torch::Tensor ScoreCam::weigh(const FirstPass&, const ChannelScores& scores) const {
+  c10::InferenceMode guard;
   if (options_.score_mode != ScoreMode::LogitSoftmax) {
     return torch::where(scores.evaluated, scores.scores, torch::zeros_like(scores.scores));
   }
   const auto logits = scores.scores.masked_fill(scores.evaluated.logical_not(), -INFINITY);
   // softmax over no evaluated channel is NaN: where() turns every unevaluated weight into 0.
   return torch::where(scores.evaluated, torch::softmax(logits, 0), torch::zeros_like(scores.scores));
-}
-
-torch::Tensor ScoreCam::combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const {
-  c10::InferenceMode guard;
-  return combine_channels(activations, channel_weights(scores), empty);
 }
 
 double ScoreCam::estimate_seconds_per_frame(int share) {
@@ -224,19 +196,6 @@ double ScoreCam::estimate_seconds_per_frame(int share) {
   model_.classify(masked).sum().item<float>();
   const double one_batch = seconds_since(start);
   return first_pass + static_cast<double>((scored + batch - 1) / batch) * method_.samples * one_batch;
-}
-
-CamMethod::Evidence ScoreCam::weigh(const torch::Tensor& input, int target_class) {
-  c10::InferenceMode guard;
-  const auto forward = model_.forward(input);
-  Evidence evidence{forward.logits, forward.activations};
-  evidence.target_class = resolve_target(forward.logits, target_class);
-  const auto channels = select_channels(forward.activations);
-  ChannelScores scores = empty_scores();
-  score_channels(input, forward.activations, channels, evidence.target_class, scores);
-  evidence.weights = channel_weights(scores);
-  evidence.masked_passes = static_cast<int>(channels.numel()) * method_.samples;
-  return evidence;
 }
 
 }  // namespace scorecam

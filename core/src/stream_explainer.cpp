@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "scorecam/error.h"
+#include "scorecam/target_class.h"
 
 namespace scorecam {
 
@@ -93,12 +94,9 @@ void StreamExplainer::rebuild_if_reconfigured() {
     settings = settings_;
     explainer_revision_ = settings_revision_;
   }
-  if (settings.target_class >= model_->num_classes()) {
-    if (events_.warning) {
-      events_.warning("target class " + std::to_string(settings.target_class) + " is out of range: the model has " +
-                      std::to_string(model_->num_classes()) + " classes; explaining the predicted class instead");
-    }
-    settings.target_class = -1;
+  if (const auto problem = target_class_problem(settings.target_class, model_->num_classes())) {
+    if (events_.warning) events_.warning(*problem + "; explaining the predicted class instead");
+    settings.target_class = kPredictedClass;
   }
   explainer_ = make_explainer(settings);
 }
@@ -108,7 +106,7 @@ std::unique_ptr<FrameExplainer> StreamExplainer::make_explainer(const ExplainerS
                                                     settings.target_class, settings.method);
   const ReuseOptions& reuse = settings.reuse;
   const bool asks_for_reuse = reuse.refresh_interval > 1 || reuse.rolling || reuse.drift_threshold > 0;
-  if (asks_for_reuse && !reuses_channel_scores(settings.method.method) && events_.warning) {
+  if (asks_for_reuse && !explainer->reuses_scores() && events_.warning) {
     events_.warning(method_name(settings.method.method) +
                     " has no channel scores to reuse: refresh-interval, rolling and drift-threshold do not apply, "
                     "every frame is explained in full (one forward and one backward pass)");

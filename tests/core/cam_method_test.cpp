@@ -2,12 +2,15 @@
 // (tests/models/cam_methods_reference.py) on three torchvision architectures, traced and scripted,
 // with the settings make_torchvision_models.py made the reference maps with; and what the methods
 // share and cost.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "scorecam/cam_method.h"
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
 #include "scorecam/grad_cam.h"
+#include "scorecam/image.h"
 #include "scorecam/score_cam.h"
 #include "scorecam/stream_explainer.h"
 #include "support/test_data.h"
@@ -27,21 +30,25 @@ struct Case {
 void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << " " << c.kind << " " << c.method; }
 
 // METHOD_SETTINGS of make_torchvision_models.py.
-std::unique_ptr<CamMethod> method_as_in_reference(Model& model, const std::string& name) {
-  MethodOptions method;
-  method.method = parse_method(name);
-  ScoreCamOptions score_cam;
-  score_cam.max_channels = 8;
-  score_cam.selection = ChannelSelection::StdDev;
-  if (method.method == Method::SsCam) {
-    method.samples = 2;
-    method.noise_sigma = 2.0;
-    score_cam.seed = 3;
-    score_cam.batch_size = 4;
-  } else if (method.method == Method::IsCam) {
-    method.samples = 3;
+ExplainerSettings settings_as_in_reference(const std::string& name) {
+  ExplainerSettings settings;
+  settings.method.method = parse_method(name);
+  settings.score_cam.max_channels = 8;
+  settings.score_cam.selection = ChannelSelection::StdDev;
+  if (settings.method.method == Method::SsCam) {
+    settings.method.samples = 2;
+    settings.method.noise_sigma = 2.0;
+    settings.score_cam.seed = 3;
+    settings.score_cam.batch_size = 4;
+  } else if (settings.method.method == Method::IsCam) {
+    settings.method.samples = 3;
   }
-  return make_method(model, method, score_cam);
+  return settings;
+}
+
+std::unique_ptr<CamMethod> method_as_in_reference(Model& model, const std::string& name) {
+  const ExplainerSettings settings = settings_as_in_reference(name);
+  return make_method(model, settings.method, settings.score_cam);
 }
 
 class MethodParity : public ::testing::TestWithParam<Case> {};
@@ -71,6 +78,61 @@ std::vector<Case> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Torchvision, MethodParity, ::testing::ValuesIn(cases()), [](const auto& info) {
   return info.param.arch + "_" + info.param.kind + "_" + info.param.method;
+});
+
+// What users run (a stream: the element, the camera runner, the folder tools) is what the parity
+// tests check: at refresh-interval=1 a StreamExplainer's maps are explain()'s, bit for bit, for
+// every method and score mode, frame after frame (SS-CAM's noise included). The model runs as
+// loaded, so that both sides run the same copy; the frozen copies are checked against it elsewhere.
+struct StreamCase {
+  std::string arch, method;
+  ScoreMode score_mode;
+};
+
+void PrintTo(const StreamCase& c, std::ostream* os) { *os << c.arch << " " << c.method << " " << score_mode_name(c.score_mode); }
+
+class StreamParity : public ::testing::TestWithParam<StreamCase> {};
+
+TEST_P(StreamParity, AStreamExplainsEachFrameAsExplainDoes) {
+  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
+  const auto& [arch, name, score_mode] = GetParam();
+  ModelOptions options;
+  options.config_path = dir + arch + ".json";
+  options.optimize = false;
+  std::shared_ptr<Model> model = Model::load(dir + arch + "_traced.pt", options);
+  ExplainerSettings settings = settings_as_in_reference(name);
+  settings.score_cam.score_mode = score_mode;
+  const auto method = make_method(*model, settings.method, settings.score_cam);
+  StreamExplainer stream(model, settings, /*async=*/false);
+  for (uint64_t i = 0; i < 3; ++i) {
+    const auto frame = scorecam_test::random_frame(48, 40, 10 + i);
+    const auto expected = method->explain(to_model_input(frame.view, *model));
+    const auto heat = stream.submit(frame.view, static_cast<int64_t>(i));
+    ASSERT_TRUE(heat && heat->result.valid) << "frame " << i;
+    EXPECT_EQ(heat->result.target_class, expected.target_class) << "frame " << i;
+    EXPECT_EQ(heat->result.forward_passes, 1 + expected.channels_evaluated) << "frame " << i;
+    EXPECT_EQ(heat->result.empty, expected.empty) << "frame " << i;
+    EXPECT_TRUE(heat->result.map.equal(expected.map)) << "frame " << i << ": differs by up to "
+                                                      << max_abs_difference(heat->result.map, expected.map);
+    const auto best = std::get<1>(expected.probabilities.max(0)).item<int64_t>();
+    EXPECT_EQ(heat->result.top.front().class_id, best) << "frame " << i;
+  }
+}
+
+std::vector<StreamCase> stream_cases() {
+  std::vector<StreamCase> all;
+  for (const char* arch : {"resnet18", "vgg11", "mobilenet_v2"}) {
+    for (const ScoreMode mode : {ScoreMode::Probability, ScoreMode::LogitSoftmax, ScoreMode::BaselineSubtracted})
+      all.push_back({arch, "scorecam", mode});
+    for (const char* method : {"sscam", "iscam", "gradcam", "gradcampp"}) all.push_back({arch, method, ScoreMode::Probability});
+  }
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, StreamParity, ::testing::ValuesIn(stream_cases()), [](const auto& info) {
+  std::string mode = score_mode_name(info.param.score_mode);
+  mode.erase(std::remove(mode.begin(), mode.end(), '-'), mode.end());
+  return info.param.arch + "_" + info.param.method + (info.param.method == "scorecam" ? "_" + mode : "");
 });
 
 TEST(Methods, NamesRoundTripAndUnknownOnesAreListed) {

@@ -3,7 +3,7 @@
 
 #include "scorecam/error.h"
 #include "scorecam/overlay.h"
-#include "scorecam/score_cam.h"
+#include "scorecam/maps.h"
 
 namespace scorecam {
 namespace {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "scorecam/error.h"
+#include "scorecam/maps.h"
 #include "scorecam/score_cam.h"
 #include "support/test_data.h"
 #include "support/test_models.h"

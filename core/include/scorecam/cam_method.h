@@ -10,8 +10,11 @@
 //   gradcam    Grad-CAM (Selvaraju et al. 2017): the spatial mean of d logit_c / d A_k
 //   gradcampp  Grad-CAM++ (Chattopadhay et al. 2018), in the closed form pytorch-grad-cam uses
 //
-// The Score-CAM family keeps its channel scores, so reuse across frames works for it; the
-// gradient methods cost one forward and one backward pass and have nothing to reuse.
+// An explanation is always the same steps: the first pass (class scores and activations, with the
+// target class resolved), the channels to score, their scores, the weights, the map. explain()
+// runs them once; a stream (FrameExplainer) runs the same steps but keeps the channel scores
+// between frames and rescores only some of them, where the method keeps channel scores (the
+// Score-CAM family). A new method is one subclass (at least weigh()) and its name in methods.cpp.
 #include <memory>
 #include <string>
 
@@ -27,8 +30,6 @@ enum class Method { ScoreCam, SsCam, IsCam, GradCam, GradCamPlusPlus };
 Method parse_method(const std::string& name);  // "scorecam", "sscam", "iscam", "gradcam", "gradcampp"
 std::string method_name(Method method);
 const EnumNames<Method>& method_names();
-// Whether the method's channel weights are Score-CAM scores that can be kept between frames.
-bool reuses_channel_scores(Method method);
 
 struct MethodOptions {
   Method method = Method::ScoreCam;
@@ -46,39 +47,55 @@ struct Explanation {
   int channels_evaluated = 0;   // masked forward passes made for this explanation (Score-CAM family)
 };
 
+// What every explanation starts from: one pass over the input.
+struct FirstPass {
+  torch::Tensor logits;       // [1, classes] float32
+  torch::Tensor activations;  // [1, K, h, w] of the target layer
+  torch::Tensor gradients;    // [1, K, h, w]: d logit_target / d activations, for the methods that ask for them
+  int target_class = -1;      // resolved: never -1
+};
+
+// A score per channel of the target layer, and which were scored: what the Score-CAM family keeps
+// between frames. Methods that score no channels leave it as empty_scores() made it.
+struct ChannelScores {
+  torch::Tensor scores;     // [K] float32 on the device
+  torch::Tensor evaluated;  // [K] bool on the device
+};
+
 class CamMethod {
  public:
   virtual ~CamMethod() = default;
 
-  // input: [1, C, H, W] normalized, on the model's device and dtype. target_class < 0: predicted class.
+  // input: [1, C, H, W] normalized, on the model's device and dtype. target_class -1: the predicted
+  // class. Throws Error when the model has no such class.
   Explanation explain(const torch::Tensor& input, int target_class = -1);
 
-  // The map every method ends with: ReLU(sum_k weights_k A_k) at the input size, in [0, 1], on
-  // the device; `empty` set when nothing is positive. activations [1, K, h, w], weights [K].
-  torch::Tensor combine_channels(const torch::Tensor& activations, const torch::Tensor& weights, bool& empty) const;
+  // The steps explain() is made of, in its order; a stream calls them itself to keep scores.
+  // The class scores and activations, the target resolved (scorecam/target_class.h).
+  virtual FirstPass first_pass(const torch::Tensor& input, int target_class);
+  // The channels a full refresh scores, [k] int64 on the device; none by default.
+  virtual torch::Tensor select_channels(const torch::Tensor& activations) const;
+  ChannelScores empty_scores() const;
+  // Scores `channels` for this frame into `into` and returns the masked forward passes it made.
+  virtual int score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
+                             ChannelScores& into);
+  // One weight per channel, [K] float32 on the device, from this frame's pass and the scores kept.
+  virtual torch::Tensor weigh(const FirstPass& pass, const ChannelScores& scores) const = 0;
+  // The map of `weights` over `activations` at the model's input size (scorecam/maps.h weighted_map).
+  torch::Tensor combine(const torch::Tensor& activations, const torch::Tensor& weights, bool& empty) const;
 
-  // Seconds one explanation is expected to take, from a few timed passes (see ScoreCam).
+  // Whether scores kept from earlier frames stay meaningful with this frame's activations, so that
+  // a stream may refresh them periodically or a share at a time.
+  virtual bool keeps_channel_scores() const { return false; }
+  // Seconds one explanation is expected to take, from a few timed passes; with share N > 1, a frame
+  // that scores 1/N of the channels (a rolling refresh step).
   virtual double estimate_seconds_per_frame(int share = 1) = 0;
   virtual Method method() const = 0;
   Model& model() { return model_; }
+  const Model& model() const { return model_; }
 
  protected:
   explicit CamMethod(Model& model) : model_(model) {}
-
-  // What a method finds for one input: the class scores, the target layer's activations and one
-  // weight per channel, for the resolved target class.
-  struct Evidence {
-    torch::Tensor logits;       // [1, classes]
-    torch::Tensor activations;  // [1, K, h, w]
-    torch::Tensor weights;      // [K] float32 on the device
-    int target_class = -1;
-    int masked_passes = 0;
-  };
-  virtual Evidence weigh(const torch::Tensor& input, int target_class) = 0;
-  // Throws Error when the model has no such class.
-  void check_target(int target_class) const;
-  // The requested class, or the predicted one when it is negative; throws Error when out of range.
-  int resolve_target(const torch::Tensor& logits, int target_class) const;
 
   Model& model_;
 };

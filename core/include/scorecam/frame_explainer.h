@@ -14,7 +14,7 @@
 #include "scorecam/cam_method.h"
 #include "scorecam/image.h"
 #include "scorecam/model.h"
-#include "scorecam/score_cam.h"
+#include "scorecam/score_cam.h"  // ScoreCamOptions
 
 namespace scorecam {
 
@@ -64,20 +64,20 @@ class FrameExplainer {
   // after a class change, a flush or drift, are the exception and cost a full explanation).
   double estimate_worst_frame_seconds();
   // Rolling refresh: frames normally score only a share of the channels.
-  bool rolling() const { return score_cam_ && reuse_.rolling && reuse_.refresh_interval > 1; }
+  bool rolling() const { return reuses_scores() && reuse_.rolling && reuse_.refresh_interval > 1; }
+  // Whether the method keeps channel scores between frames, so that the reuse options apply.
+  bool reuses_scores() const { return method_->keeps_channel_scores(); }
 
   Model& model() { return method_->model(); }
   const ReuseOptions& reuse_options() const { return reuse_; }
 
  private:
-  bool needs_full_refresh(int predicted, const torch::Tensor& activations) const;
+  bool needs_full_refresh(int target, const torch::Tensor& activations) const;
   torch::Tensor rolling_slice(const torch::Tensor& channels);
-  FrameResult explain_in_full(const torch::Tensor& input);  // the methods without reuse
   FrameResult invalid_result() const;
   torch::Tensor smoothed(const torch::Tensor& map);
 
   std::unique_ptr<CamMethod> method_;
-  ScoreCam* score_cam_;  // method_ when it is of the Score-CAM family, else null
   ReuseOptions reuse_;
   int target_class_;
 

@@ -47,30 +47,25 @@ std::string channel_selection_name(ChannelSelection selection);
 const EnumNames<ScoreMode>& score_mode_names();
 const EnumNames<ChannelSelection>& channel_selection_names();
 
-// Per-channel scores of one frame: the state that temporal reuse keeps between frames.
-struct ChannelScores {
-  torch::Tensor scores;     // [K] float32 on the device: raw score of each evaluated channel
-  torch::Tensor evaluated;  // [K] bool on the device
-};
-
 class ScoreCam : public CamMethod {
  public:
   // `method`: scorecam, sscam or iscam, with its samples and noise.
   ScoreCam(Model& model, ScoreCamOptions options, MethodOptions method = {});
 
-  // The building blocks explain() is made of, for callers that reuse work across frames.
-  torch::Tensor select_channels(const torch::Tensor& activations);  // [k] int64 of non-constant channels
-  // Scores `channels` of `activations` ([1, K, h, w]) and writes them into `into`: each channel's
-  // mask on one input, or (SS-CAM, IS-CAM) the mean over its samples' inputs.
-  void score_channels(const torch::Tensor& input, const torch::Tensor& activations,
-                      const torch::Tensor& channels, int target_class, ChannelScores& into);
-  ChannelScores empty_scores() const;
+  // The non-constant channels, or max-channels of them chosen by the selection; [k] int64 sorted.
+  torch::Tensor select_channels(const torch::Tensor& activations) const override;
+  // Each channel's mask on one input, or (SS-CAM, IS-CAM) the mean over its samples' inputs:
+  // samples() masked passes per channel.
+  int score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
+                     ChannelScores& into) override;
+  // The scores as the score mode makes them weights; unscored channels weigh 0.
+  torch::Tensor weigh(const FirstPass& pass, const ChannelScores& scores) const override;
+  bool keeps_channel_scores() const override { return true; }
+
   // The masked inputs X * M_k that score_channels() classifies, [k, C, H, W]: for benchmarks that
   // measure the model on exactly what Score-CAM feeds it.
   static torch::Tensor masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
                                      const torch::Tensor& channels);
-  // Saliency at the input size, in [0, 1], on the device; `empty` set when nothing is positive.
-  torch::Tensor combine(const torch::Tensor& activations, const ChannelScores& scores, bool& empty) const;
 
   // Seconds a full explanation is expected to take, without running one: the model is warmed up,
   // then one first pass and one masked batch of a smooth synthetic image are timed, and the batch
@@ -84,11 +79,9 @@ class ScoreCam : public CamMethod {
   const ScoreCamOptions& options() const { return options_; }
 
  private:
-  Evidence weigh(const torch::Tensor& input, int target_class) override;
   // Writes the `sample`th input of each mask of `masks` ([k, 1, H, W]) into `out` ([k, C, H, W]):
   // X * M_k, or X * (M_k + noise) (SS-CAM), or (sample + 1) / N * X * M_k (IS-CAM).
   void masked_sample(const torch::Tensor& input, const torch::Tensor& masks, int sample, torch::Tensor& out);
-  torch::Tensor channel_weights(const ChannelScores& scores) const;
   torch::Tensor baseline_probability(int target_class);
 
   ScoreCamOptions options_;
@@ -98,15 +91,4 @@ class ScoreCam : public CamMethod {
   torch::Tensor baseline_probabilities_;  // softmax on the mean image, for the CIC score mode
 };
 
-// Min-max normalizes each [.., h, w] plane to [0, 1]; constant planes become 0.
-torch::Tensor normalize_planes(const torch::Tensor& planes);
-// Bilinear upsampling of [N, C, h, w] planes with align_corners=false, as the official code and
-// F.interpolate's default.
-torch::Tensor upsample_planes(const torch::Tensor& planes, int64_t height, int64_t width);
-
-}  // namespace scorecam
-
-namespace scorecam {
-// Bilinear resize of a [h, w] map (any device) to [height, width] float32 on the CPU.
-torch::Tensor resize_map(const torch::Tensor& map, int height, int width);
 }  // namespace scorecam
