@@ -13,6 +13,7 @@
 #include "scorecam/image.h"
 #include "scorecam/score_cam.h"
 #include "scorecam/stream_explainer.h"
+#include "scorecam/target_class.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
 
@@ -134,6 +135,25 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, StreamParity, ::testing::ValuesIn(stream_c
   mode.erase(std::remove(mode.begin(), mode.end(), '-'), mode.end());
   return info.param.arch + "_" + info.param.method + (info.param.method == "scorecam" ? "_" + mode : "");
 });
+
+// One rule, one message, whichever path asks: -1 or a class the model has.
+TEST(TargetClass, IsAClassOfTheModelOrMinusOneForThePredictedOne) {
+  EXPECT_FALSE(target_class_problem(-1, 5));
+  EXPECT_FALSE(target_class_problem(4, 5));
+  for (const int bad : {5, -2}) {
+    const auto problem = target_class_problem(bad, 5);
+    ASSERT_TRUE(problem) << bad;
+    EXPECT_EQ(*problem, "target class " + std::to_string(bad) +
+                            " is out of range: the model has 5 classes (0..4); use -1 to explain the predicted class");
+    EXPECT_THROW(check_target_class(bad, 5), Error);
+  }
+  const auto logits = torch::tensor({{0.1f, 2.0f, 2.0f, -1.0f}});
+  EXPECT_EQ(resolve_target_class(logits, -1), 1);  // the first of equal logits
+  EXPECT_EQ(resolve_target_class(logits, 3), 3);
+  EXPECT_THROW(resolve_target_class(logits, 4), Error);
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  EXPECT_THROW(FrameExplainer(*model, {}, {}, -2), Error);
+}
 
 TEST(Methods, NamesRoundTripAndUnknownOnesAreListed) {
   for (const char* name : {"scorecam", "sscam", "iscam", "gradcam", "gradcampp"})

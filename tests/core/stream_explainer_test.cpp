@@ -185,10 +185,13 @@ TEST(StreamExplainer, RollingRefreshReportsTheLatencyOfARollingStep) {
   ExplainerSettings rolling = full;
   rolling.reuse.refresh_interval = 16;
   rolling.reuse.rolling = true;
-  const auto full_latency = StreamExplainer(tiny(), full, false).latency();
-  auto rolling_latency = StreamExplainer(tiny(), rolling, false).latency();
-  for (int i = 0; i < 2; ++i) rolling_latency = std::min(rolling_latency, StreamExplainer(tiny(), rolling, false).latency());
-  EXPECT_LT(rolling_latency * 2, full_latency);
+  // Each the least of three estimates: on a loaded machine a single timing can be off several times over.
+  const auto least_latency = [](const ExplainerSettings& settings) {
+    auto least = StreamExplainer(tiny(), settings, false).latency();
+    for (int i = 0; i < 2; ++i) least = std::min(least, StreamExplainer(tiny(), settings, false).latency());
+    return least;
+  };
+  EXPECT_LT(least_latency(rolling) * 2, least_latency(full));
 
   // The first frame is a forced full refresh: it does not raise the rolling latency.
   std::vector<std::chrono::nanoseconds> raised;
