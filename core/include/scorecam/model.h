@@ -109,7 +109,6 @@ class Model {
 
  private:
   Model(ModelConfig config, torch::Device device, torch::ScalarType dtype);
-  torch::jit::Module load_module(const std::string& path) const;  // on device_, in dtype_
   // Each loads its module, and its exact frozen copies when given a `probe` to check them on.
   void prepare_classifier(const std::string& path, const torch::Tensor* probe);
   void prepare_capture(const std::string& path, const torch::Tensor* probe);
