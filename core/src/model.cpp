@@ -1,7 +1,5 @@
 #include "scorecam/model.h"
 
-#include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include <torch/csrc/autograd/autograd.h>
@@ -13,69 +11,13 @@
 #include "layer_capture.h"
 #include "model_file.h"
 #include "scorecam/error.h"
-#include "torchscript_error.h"
 
 namespace scorecam {
 namespace {
 
-const char kOptimizationOff[] = "as loaded (optimization off)";
 // Merged passes stop growing here: four streams' batches of 32, or 128 streams' first passes.
 constexpr int64_t kMaxMergedRows = 128;
 enum PassKind { kForwardPass, kClassifyPass };
-
-// Every tensor of a forward pass's output (a tensor, or a tuple of them), for comparison.
-std::vector<torch::Tensor> tensors_of(const torch::jit::IValue& output) {
-  if (output.isTensor()) return {output.toTensor()};
-  std::vector<torch::Tensor> tensors;
-  for (const auto& element : output.toTupleRef().elements()) tensors.push_back(element.toTensor());
-  return tensors;
-}
-
-// The largest difference between two outputs, relative to the reference's largest magnitude.
-double relative_difference(const torch::jit::IValue& output, const torch::jit::IValue& reference) {
-  const auto got = tensors_of(output), expected = tensors_of(reference);
-  double worst = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const auto a = got.at(i).to(torch::kCPU, torch::kDouble), b = expected[i].to(torch::kCPU, torch::kDouble);
-    if (a.sizes() != b.sizes()) return INFINITY;
-    const double scale = std::max(1.0, b.abs().max().item<double>());
-    worst = std::max(worst, (a - b).abs().max().item<double>() / scale);
-  }
-  return worst;
-}
-
-// The exact copies of `module` worth timing: frozen (attributes folded into constants, BatchNorm
-// into the convolutions before it), and frozen then optimized for inference (on the CPU, oneDNN
-// operators with prepacked weights). Some copies fail or drift only when run (oneDNN pools only
-// evenly dividing sizes), so each is kept only if it matches `module` on `probe`; `module` itself
-// is the answer when none does.
-std::vector<detail::Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor& probe) {
-  c10::InferenceMode guard;
-  const double tolerance = probe.scalar_type() == torch::kFloat ? 1e-3 : 3e-2;
-  const torch::jit::IValue reference = const_cast<torch::jit::Module&>(module).forward({probe});
-  std::vector<detail::Variant> copies;
-  std::string why_not_optimized, why_not_frozen;
-  for (const bool optimize : {true, false}) {
-    std::string& why_not = optimize ? why_not_optimized : why_not_frozen;
-    try {
-      torch::jit::Module copy = torch::jit::freeze(module);
-      if (optimize) copy = torch::jit::optimize_for_inference(copy);
-      const double difference = relative_difference(copy.forward({probe}), reference);
-      if (difference <= tolerance) {
-        copies.push_back({copy, optimize ? "frozen and optimized for inference" : "frozen", true});
-        continue;
-      }
-      why_not = "its output differs by " + std::to_string(difference) + " of the largest value";
-    } catch (const std::exception& e) {
-      why_not = detail::reason(e);
-    }
-  }
-  if (copies.size() == 1 && !why_not_optimized.empty()) {
-    copies.front().how = "frozen, not optimized for inference (" + why_not_optimized + ")";
-  }
-  if (copies.empty()) copies.push_back({module, "as loaded, not frozen (" + why_not_frozen + ")", false});
-  return copies;
-}
 
 }  // namespace
 
@@ -88,9 +30,8 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
 Model::~Model() = default;
 
 void Model::prepare_classifier(const std::string& path, const torch::Tensor* probe) {
-  torch::jit::Module module = detail::load_torchscript(path, device_, dtype_);
   classifier_ = std::make_unique<detail::FastestModule>(
-      probe ? exact_copies(module, *probe) : std::vector<detail::Variant>{{module, kOptimizationOff}});
+      detail::exact_copies(detail::load_torchscript(path, device_, dtype_), probe));
 }
 
 struct Model::CapturingModule {
@@ -113,20 +54,20 @@ Model::CapturingModule Model::load_capturing(const std::string& path, bool copy)
 void Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
   auto [module, site, attribute] = load_capturing(path);
   capture_attribute_ = attribute;
-  std::string how = kOptimizationOff;
+  std::vector<detail::Variant> storing = detail::exact_copies(module, nullptr);  // optimization off: as loaded
   if (probe) {
     try {
       detail::return_captured_output(module, site, capture_attribute_);
-      capture_ = std::make_unique<detail::FastestModule>(exact_copies(module, *probe));
+      capture_ = std::make_unique<detail::FastestModule>(detail::exact_copies(module, probe));
       capture_returns_ = true;
       return;
     } catch (const Error& e) {
       // The module is untouched: it stores the output in the attribute, which no frozen copy keeps.
-      how = std::string("as loaded, not frozen (") + e.what() + ")";
+      storing = {detail::as_loaded(module, e.what())};
     }
   }
   capture_holder_ = detail::submodule(module, site.holder_path);
-  capture_ = std::make_unique<detail::FastestModule>(std::vector<detail::Variant>{{module, how}});
+  capture_ = std::make_unique<detail::FastestModule>(std::move(storing));
 }
 
 // The copies change while they are timed, on whichever thread runs a pass: read them in turn too.
