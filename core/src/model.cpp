@@ -10,7 +10,6 @@
 #include "inference_queue.h"
 #include "layer_capture.h"
 #include "model_file.h"
-#include "scorecam/error.h"
 
 namespace scorecam {
 namespace {
@@ -29,64 +28,23 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
 
 Model::~Model() = default;
 
-void Model::prepare_classifier(const std::string& path, const torch::Tensor* probe) {
-  classifier_ = std::make_unique<detail::FastestModule>(
-      detail::exact_copies(detail::load_torchscript(path, device_, dtype_), probe));
-}
-
-struct Model::CapturingModule {
-  torch::jit::Module module;
-  detail::CallSite site;
-  std::string attribute;
-};
-
-Model::CapturingModule Model::load_capturing(const std::string& path, bool copy) const {
-  CapturingModule loaded{detail::load_torchscript(path, device_, dtype_)};
-  // The target's last call: a module called twice (a shared ReLU) is explained at its last output.
-  for (const auto& call : detail::module_calls(loaded.module)) {
-    if (call.path == target_layer_) loaded.site = call;
-  }
-  detail::CaptureNames names;
-  loaded.attribute = detail::capture_output(loaded.module, loaded.site, names, copy);
-  return loaded;
-}
-
-void Model::prepare_capture(const std::string& path, const torch::Tensor* probe) {
-  auto [module, site, attribute] = load_capturing(path);
-  capture_attribute_ = attribute;
-  std::vector<detail::Variant> storing = detail::exact_copies(module, nullptr);  // optimization off: as loaded
-  if (probe) {
-    try {
-      detail::return_captured_output(module, site, capture_attribute_);
-      capture_ = std::make_unique<detail::FastestModule>(detail::exact_copies(module, probe));
-      capture_returns_ = true;
-      return;
-    } catch (const Error& e) {
-      // The module is untouched: it stores the output in the attribute, which no frozen copy keeps.
-      storing = {detail::as_loaded(module, e.what())};
-    }
-  }
-  capture_holder_ = detail::submodule(module, site.holder_path);
-  capture_ = std::make_unique<detail::FastestModule>(std::move(storing));
-}
-
 // The copies change while they are timed, on whichever thread runs a pass: read them in turn too.
 bool Model::frozen() const {
   bool frozen = false;
-  queue_->run_alone([&] { frozen = classifier_->frozen() && capture_->frozen(); });
+  queue_->run_alone([&] { frozen = classifier_->frozen() && capture_->copies().frozen(); });
   return frozen;
 }
 
 bool Model::choosing_copies() const {
   bool choosing = false;
-  queue_->run_alone([&] { choosing = !classifier_->decided() || !capture_->decided(); });
+  queue_->run_alone([&] { choosing = !classifier_->decided() || !capture_->copies().decided(); });
   return choosing;
 }
 
 std::string Model::inference_path() const {
   std::string path;
   queue_->run_alone([&] {
-    const std::string masked = classifier_->how(), first = capture_->how();
+    const std::string masked = classifier_->how(), first = capture_->copies().how();
     path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
   });
   return path;
@@ -115,8 +73,10 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes
                             : device.is_cuda()          ? 1
                                                         : std::numeric_limits<int>::max();
-  model->prepare_classifier(model_path, probe);
-  model->prepare_capture(model_path, probe);
+  model->classifier_ = std::make_unique<detail::FastestModule>(
+      detail::exact_copies(detail::load_torchscript(model_path, device, dtype), probe));
+  model->capture_ =
+      detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype), model->target_layer_, probe);
   return model;
 }
 
@@ -150,26 +110,15 @@ torch::Tensor Model::classify(const torch::Tensor& input) {
 void Model::settle_queue() {
   // Until then one pass runs at a time, unmerged, so the copies are timed on the batches each
   // stream makes, and reading their state here is safe.
-  if (queue_settled_ || !classifier_->decided() || !capture_->decided()) return;
+  if (queue_settled_ || !classifier_->decided() || !capture_->copies().decided()) return;
   queue_settled_ = true;
-  queue_->configure(capture_returns_ ? parallel_passes_ : 1, kMaxMergedRows);
+  queue_->configure(capture_->returns_output() ? parallel_passes_ : 1, kMaxMergedRows);
 }
 
 ForwardResult Model::forward_now(const torch::Tensor& input) {
   c10::InferenceMode guard;
-  ForwardResult result;
-  const auto output = capture_->forward(input);
-  if (capture_returns_) {
-    const auto& both = output.toTupleRef().elements();
-    result.logits = both[0].toTensor().to(torch::kFloat);
-    result.activations = both[1].toTensor();
-  } else {
-    result.logits = output.toTensor().to(torch::kFloat);
-    const auto stored = capture_holder_.attr(capture_attribute_);
-    if (!stored.isTensor()) throw Error("layer '" + target_layer_ + "' did not run for this input");
-    result.activations = stored.toTensor();
-  }
-  return result;
+  const auto [logits, activations] = capture_->forward(input);
+  return {logits.to(torch::kFloat), activations};
 }
 
 GradientResult Model::gradients(const torch::Tensor& input, int target_class) {
@@ -184,10 +133,8 @@ GradientResult Model::gradients_now(const torch::Tensor& input, int target_class
   // the weights do not require one.
   c10::InferenceMode no_inference(false);
   if (!differentiable_) {
-    auto [module, site, attribute] = load_capturing(path_, /*copy=*/false);
-    differentiable_holder_ = detail::submodule(module, site.holder_path);
-    differentiable_attribute_ = attribute;
-    differentiable_ = module;
+    differentiable_ =
+        detail::CapturingModule::differentiable(detail::load_torchscript(path_, device_, dtype_), target_layer_);
   }
   torch::AutoGradMode with_gradients(true);
   // The optimizing executor fuses ops into differentiable subgraphs whose intermediate values (the
@@ -195,11 +142,9 @@ GradientResult Model::gradients_now(const torch::Tensor& input, int target_class
   // recorded. The switch is thread-local, and this copy of the module runs only here.
   torch::jit::GraphOptimizerEnabledGuard op_by_op(false);
   const auto x = input.clone().requires_grad_(true);
-  const auto output = differentiable_->forward({x}).toTensor();
-  const auto stored = differentiable_holder_.attr(differentiable_attribute_);
-  if (!stored.isTensor()) throw Error("layer '" + target_layer_ + "' did not run for this input");
+  const auto [output, activations] = differentiable_->forward(x);
   GradientResult result;
-  result.activations = stored.toTensor();
+  result.activations = activations;
   result.target_class = target_class >= 0 ? target_class : static_cast<int>(output[0].argmax().item<int64_t>());
   result.gradients = torch::autograd::grad({output[0][result.target_class]}, {result.activations})[0].detach();
   result.activations = result.activations.detach();
@@ -219,7 +164,7 @@ torch::Tensor Model::smooth_test_input() const {
 void Model::warm_up(int batch_size) {
   queue_->run_alone([&] {
     c10::InferenceMode guard;
-    capture_->warm_up(probe_);
+    capture_->copies().warm_up(probe_);
     classifier_->warm_up(probe_.expand({batch_size, -1, -1, -1}).contiguous());
   });
 }
