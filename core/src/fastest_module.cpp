@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include <torch/cuda.h>
+
+#include "torchscript_error.h"
 
 namespace scorecam::detail {
 namespace {
@@ -14,7 +18,89 @@ namespace {
 constexpr int kWarmUpCalls = 2;
 constexpr int kTimedCalls = 2;
 
+// A copy of a module worth timing, kept only if its output on the probe differs from the module's
+// by at most `tolerance`, relative to the largest value.
+struct Candidate {
+  std::string how;
+  std::function<torch::jit::Module(const torch::jit::Module&)> make;
+  double tolerance = 0;
+};
+
+// Every tensor of a forward pass's output (a tensor, or a tuple of them), for comparison.
+std::vector<torch::Tensor> tensors_of(const torch::jit::IValue& output) {
+  if (output.isTensor()) return {output.toTensor()};
+  std::vector<torch::Tensor> tensors;
+  for (const auto& element : output.toTupleRef().elements()) tensors.push_back(element.toTensor());
+  return tensors;
+}
+
+// The largest difference between two outputs, relative to the reference's largest magnitude.
+double relative_difference(const torch::jit::IValue& output, const torch::jit::IValue& reference) {
+  const auto got = tensors_of(output), expected = tensors_of(reference);
+  double worst = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto a = got.at(i).to(torch::kCPU, torch::kDouble), b = expected[i].to(torch::kCPU, torch::kDouble);
+    if (a.sizes() != b.sizes()) return INFINITY;
+    const double scale = std::max(1.0, b.abs().max().item<double>());
+    worst = std::max(worst, (a - b).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+struct CheckedCopies {
+  std::vector<Variant> kept;         // frozen, in the candidates' order
+  std::vector<std::string> why_not;  // per candidate: why it was not kept, empty if it was
+};
+
+// Some copies fail or drift only when run (oneDNN pools only evenly dividing sizes), so each
+// candidate is made and run on `probe` before it may be timed.
+CheckedCopies check(const torch::jit::Module& module, const torch::Tensor& probe,
+                    const std::vector<Candidate>& candidates) {
+  c10::InferenceMode guard;
+  const torch::jit::IValue reference = const_cast<torch::jit::Module&>(module).forward({probe});
+  CheckedCopies result;
+  for (const Candidate& candidate : candidates) {
+    std::string& why_not = result.why_not.emplace_back();
+    try {
+      torch::jit::Module copy = candidate.make(module);
+      const double difference = relative_difference(copy.forward({probe}), reference);
+      if (difference <= candidate.tolerance) {
+        result.kept.push_back({copy, candidate.how, true});
+        continue;
+      }
+      why_not = "its output differs by " + std::to_string(difference) + " of the largest value";
+    } catch (const std::exception& e) {
+      why_not = reason(e);
+    }
+  }
+  return result;
+}
+
 }  // namespace
+
+std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe) {
+  if (!probe) return {{module, "as loaded (optimization off)"}};
+  const double tolerance = probe->scalar_type() == torch::kFloat ? 1e-3 : 3e-2;
+  auto [copies, why_not] = check(module, *probe, {
+      {"frozen and optimized for inference",
+       [](const torch::jit::Module& m) {
+         torch::jit::Module frozen = torch::jit::freeze(m);
+         return torch::jit::optimize_for_inference(frozen);
+       },
+       tolerance},
+      {"frozen", [](const torch::jit::Module& m) { return torch::jit::freeze(m); }, tolerance},
+  });
+  const std::string &why_not_optimized = why_not[0], &why_not_frozen = why_not[1];
+  if (copies.size() == 1 && !why_not_optimized.empty()) {
+    copies.front().how = "frozen, not optimized for inference (" + why_not_optimized + ")";
+  }
+  if (copies.empty()) copies.push_back(as_loaded(module, why_not_frozen));
+  return copies;
+}
+
+Variant as_loaded(const torch::jit::Module& module, const std::string& why) {
+  return {module, "as loaded, not frozen (" + why + ")", false};
+}
 
 FastestModule::FastestModule(std::vector<Variant> variants)
     : variants_(std::move(variants)), timings_(variants_.size()) {}

@@ -6,6 +6,10 @@
 // scenes about 25% slower than plain freezing, and ResNet-18's masked photos about 6% faster.
 // So it is measured on the inputs that matter, the way cuDNN's autotuning picks an algorithm.
 // Every copy computes the same result, so no work is wasted while they are timed.
+//
+// The copies to time are made from a list of candidates (Candidate in fastest_module.cpp: how a
+// copy is made, and within what tolerance it must match the module on a probe input); those that
+// match are timed.
 #include <string>
 #include <vector>
 
@@ -18,6 +22,15 @@ struct Variant {
   std::string how;  // how it runs, e.g. "frozen and optimized for inference"
   bool frozen = false;
 };
+
+// The copies of `module` worth timing: its exact copies that match it on `probe`, frozen (attributes
+// folded into constants, BatchNorm into the convolutions before it), and frozen then optimized for
+// inference (on the CPU, oneDNN operators with prepacked weights); `module` itself when none does.
+// Without a probe (optimization off), `module` as loaded.
+std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe);
+
+// `module` as loaded, where no frozen copy can run it: `why` says why.
+Variant as_loaded(const torch::jit::Module& module, const std::string& why);
 
 class FastestModule {
  public:

@@ -151,4 +151,50 @@ void return_captured_output(Module& root, const CallSite& site, const std::strin
   root.type()->addMethod(unit->create_function(name, graph));
 }
 
+CapturingModule::CapturingModule(const Module& module, const std::string& layer, bool copy) {
+  for (const auto& call : module_calls(module)) {
+    if (call.path == layer) site_ = call;
+  }
+  CaptureNames names;
+  attribute_ = capture_output(module, site_, names, copy);
+}
+
+std::unique_ptr<CapturingModule> CapturingModule::fastest(Module module, const std::string& layer,
+                                                          const torch::Tensor* probe) {
+  std::unique_ptr<CapturingModule> capture(new CapturingModule(module, layer, /*copy=*/true));
+  std::vector<Variant> storing = exact_copies(module, nullptr);  // optimization off: as loaded
+  if (probe) {
+    try {
+      return_captured_output(module, capture->site_, capture->attribute_);
+      capture->copies_ = FastestModule(exact_copies(module, probe));
+      capture->returns_output_ = true;
+      return capture;
+    } catch (const Error& e) {
+      // The module is untouched: it stores the output in the attribute, which no frozen copy keeps.
+      storing = {as_loaded(module, e.what())};
+    }
+  }
+  capture->holder_ = submodule(module, capture->site_.holder_path);
+  capture->copies_ = FastestModule(std::move(storing));
+  return capture;
+}
+
+std::unique_ptr<CapturingModule> CapturingModule::differentiable(Module module, const std::string& layer) {
+  std::unique_ptr<CapturingModule> capture(new CapturingModule(module, layer, /*copy=*/false));
+  capture->holder_ = submodule(module, capture->site_.holder_path);
+  capture->copies_ = FastestModule({{module, "as loaded"}});
+  return capture;
+}
+
+CapturingModule::Output CapturingModule::forward(const torch::Tensor& input) {
+  const auto output = copies_.forward(input);
+  if (returns_output_) {
+    const auto& both = output.toTupleRef().elements();
+    return {both[0].toTensor(), both[1].toTensor()};
+  }
+  const auto stored = holder_.attr(attribute_);
+  if (!stored.isTensor()) throw Error("layer '" + site_.path + "' did not run for this input");
+  return {output.toTensor(), stored.toTensor()};
+}
+
 }  // namespace scorecam::detail

@@ -1,7 +1,6 @@
 #pragma once
 // A TorchScript classifier whose forward pass also returns the activations of one named layer.
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,7 @@
 
 namespace scorecam {
 namespace detail {
+class CapturingModule;
 class FastestModule;
 class InferenceQueue;
 }
@@ -109,20 +109,12 @@ class Model {
 
  private:
   Model(ModelConfig config, torch::Device device, torch::ScalarType dtype);
-  torch::jit::Module load_module(const std::string& path) const;  // on device_, in dtype_
-  // Each loads its module, and its exact frozen copies when given a `probe` to check them on.
-  void prepare_classifier(const std::string& path, const torch::Tensor* probe);
-  void prepare_capture(const std::string& path, const torch::Tensor* probe);
   // The passes themselves, run by whichever caller the queue lets run them.
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
   // Called within a pass: once the copies are chosen, passes merge, and run side by side if the
   // copies keep no state between calls.
   void settle_queue();
-  // The module as loaded, with the target layer's last output stored in an attribute of the
-  // module that calls it: a copy, or the output itself (see detail::capture_output).
-  struct CapturingModule;
-  CapturingModule load_capturing(const std::string& path, bool copy = true) const;
 
   ModelConfig config_;
   torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on
@@ -130,22 +122,15 @@ class Model {
   torch::ScalarType dtype_;
   std::string target_layer_;
   std::unique_ptr<detail::FastestModule> classifier_;  // returns the logits
-  // Returns (logits, activations) when capture_returns_, else the logits, having stored the
-  // activations in capture_attribute_ of capture_holder_.
-  std::unique_ptr<detail::FastestModule> capture_;
-  bool capture_returns_ = false;
-  torch::jit::Module capture_holder_;
-  std::string capture_attribute_;
+  std::unique_ptr<detail::CapturingModule> capture_;   // the logits and the target's activations
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
   std::string path_;
   std::unique_ptr<detail::InferenceQueue> queue_;
   int parallel_passes_ = 1;
   bool queue_settled_ = false;
-  // The module as loaded, storing the target's output in an attribute, for gradients.
-  std::optional<torch::jit::Module> differentiable_;
-  torch::jit::Module differentiable_holder_;
-  std::string differentiable_attribute_;
+  // The module as loaded, for gradients with respect to the target's output; loaded on first use.
+  std::unique_ptr<detail::CapturingModule> differentiable_;
 };
 
 }  // namespace scorecam
