@@ -29,6 +29,7 @@
 
 #include "element_glue.h"
 #include "gstscorecammeta-impl.h"
+#include "result_codec.h"
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/model.h"
@@ -410,14 +411,11 @@ class HeatmapOverlay {
   std::unique_ptr<GstVideoOverlayComposition, Unref> composition_;
 };
 
-// The "classification" structure of the region-of-interest meta; the bus message adds to it. When
-// the model's output was not finite there is no class to name: valid=false and class-id -1 only.
-GstStructure* classification_structure(const char* name, const scorecam::FrameResult& result) {
-  if (!result.valid) return gst_structure_new(name, "valid", G_TYPE_BOOLEAN, FALSE, "class-id", G_TYPE_INT, -1, nullptr);
+// What the metadata and the messages say of a result. Without a finite output there is no class.
+scorecam_gst::Classification classification_in(const scorecam::FrameResult& result) {
+  if (!result.valid) return {false, -1, "", 0};
   const scorecam::ClassScore& best = result.top.front();
-  return gst_structure_new(name, "valid", G_TYPE_BOOLEAN, TRUE, "label", G_TYPE_STRING, best.label.c_str(), "class-id",
-                           G_TYPE_INT, best.class_id, "confidence", G_TYPE_DOUBLE,
-                           static_cast<double>(best.probability), nullptr);
+  return {true, best.class_id, best.label, static_cast<double>(best.probability)};
 }
 
 }  // namespace
@@ -618,23 +616,23 @@ void ScoreCamOverlayImpl::draw(GstVideoFrame* frame, const std::shared_ptr<const
 void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& heat, int width, int height,
                                  bool post_message) {
   const auto source_pts = static_cast<GstClockTime>(heat.source_timestamp);
-  GstVideoRegionOfInterestMeta* roi =
-      gst_buffer_add_video_region_of_interest_meta(buffer, "scorecam", 0, 0, width, height);
-  gst_video_region_of_interest_meta_add_param(roi, classification_structure("classification", heat.result));
+  const scorecam_gst::Classification classification = classification_in(heat.result);
+  scorecam_gst::attach_classification(buffer, width, height, classification);
   const torch::Tensor& map = heat.result.map;
   if (heat.result.valid) {
     gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), source_pts,
                                  heat.result.target_class);
   }
   if (!post_message) return;
-  GstStructure* s = classification_structure("scorecam", heat.result);
-  const GstSegment& segment = GST_BASE_TRANSFORM(element_)->segment;
-  gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS(buffer), "running-time", G_TYPE_UINT64,
-                    gst_segment_to_running_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)), "source-timestamp", G_TYPE_UINT64,
-                    source_pts, "target-class", G_TYPE_INT, heat.result.target_class, "refreshed", G_TYPE_BOOLEAN,
-                    heat.result.refreshed, "forward-passes", G_TYPE_INT, heat.result.forward_passes, nullptr);
-  gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), s));
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  const GstClockTime running_time =
+      gst_segment_to_running_time(&GST_BASE_TRANSFORM(element_)->segment, GST_FORMAT_TIME, pts);
+  const scorecam_gst::ResultMessage message{classification, pts, running_time, source_pts, heat.result.target_class,
+                                            heat.result.refreshed, heat.result.forward_passes};
+  GstStructure* structure = scorecam_gst::result_message_structure(message);
+  gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), structure));
 }
+
 
 GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
   const auto running = stream();

@@ -25,10 +25,9 @@
 #include <string>
 #include <utility>
 
-#include <gst/video/video.h>
-
 #include "element_glue.h"
 #include "gstscorecammeta.h"
+#include "result_codec.h"
 #include "scorecam/publish/error.h"
 #include "scorecam/publish/frame_record.h"
 #include "scorecam/publish/json_lines_writer.h"
@@ -89,38 +88,18 @@ std::string effective_topic(const Settings& s, GstElement* element) {
   return s.topic.empty() ? std::string("scorecam/") + GST_ELEMENT_NAME(element) : s.topic;
 }
 
-std::optional<double> seconds(GstClockTime time) {
-  if (!GST_CLOCK_TIME_IS_VALID(time)) return std::nullopt;
-  return static_cast<double>(time) / GST_SECOND;
-}
-
-// The region of interest scorecamoverlay attached (other elements may attach their own).
-GstVideoRegionOfInterestMeta* scorecam_roi(GstBuffer* buffer) {
-  const GQuark scorecam = g_quark_from_static_string("scorecam");
-  gpointer state = nullptr;
-  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
-    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
-    if (roi->roi_type == scorecam) return roi;
-  }
-  return nullptr;
-}
-
 // What scorecamoverlay found for this buffer: none before its first result (async mode).
 std::optional<publish::Explanation> explanation_of(GstBuffer* buffer, guint map_size) {
-  GstVideoRegionOfInterestMeta* roi = scorecam_roi(buffer);
-  if (!roi) return std::nullopt;
+  const auto classification = scorecam_gst::classification_of(buffer);
+  if (!classification) return std::nullopt;
   publish::Explanation e;
-  if (const GstStructure* c = gst_video_region_of_interest_meta_get_param(roi, "classification")) {
-    gboolean valid = TRUE;
-    gst_structure_get_boolean(c, "valid", &valid);
-    e.valid = valid;
-    gst_structure_get_int(c, "class-id", &e.class_id);
-    gst_structure_get_double(c, "confidence", &e.confidence);
-    if (const char* label = gst_structure_get_string(c, "label")) e.label = label;
-  }
+  e.valid = classification->valid;
+  e.class_id = classification->class_id;
+  e.label = classification->label;
+  e.confidence = classification->confidence;
   if (const GstScoreCamMeta* map = gst_buffer_get_scorecam_meta(buffer)) {
     e.target_class = map->class_id;
-    e.source_pts = seconds(map->source_pts);
+    e.source_pts = scorecam_gst::seconds_of(map->source_pts);
     if (map_size > 0)
       e.map = publish::downsample_map(map->values, static_cast<int>(map->map_width), static_cast<int>(map->map_height),
                                       static_cast<int>(map_size));
@@ -338,7 +317,7 @@ void ScoreCamPublishImpl::stream_start(GstEvent* event) {
 }
 
 GstFlowReturn ScoreCamPublishImpl::publish(GstBuffer* buffer) {
-  const publish::FrameRecord record{stream_id_, frames_++, seconds(GST_BUFFER_PTS(buffer)),
+  const publish::FrameRecord record{stream_id_, frames_++, scorecam_gst::seconds_of(GST_BUFFER_PTS(buffer)),
                                     explanation_of(buffer, map_size_)};
   const std::string line = publish::to_json_line(record);
   if (mqtt_) {
