@@ -71,12 +71,12 @@ class ScoreCamOverlayImpl {
   void set_info(const GstVideoInfo* info);
   void set_downstream_draws(bool draws) { downstream_draws_ = draws; }
   GstFlowReturn transform(GstVideoFrame* frame);
-  void flush();
-  void end_of_stream();
+  void sink_event(GstEvent* event);
   GstClockTime latency();
 
  private:
-  Settings settings();
+  void flush();
+  void end_of_stream();
   std::shared_ptr<scorecam::StreamExplainer> stream();
   scorecam::StreamEvents events();
   void draw(GstVideoFrame* frame, const std::shared_ptr<const scorecam::Heatmap>& heat, const DrawSettings& draw);
@@ -84,8 +84,7 @@ class ScoreCamOverlayImpl {
 
   GstScoreCamOverlay* element_;
 
-  std::mutex settings_lock_;
-  Settings settings_;
+  LockedSettings<Settings> settings_;
 
   // Between start() and stop(). The stream is also read by property and query threads.
   std::mutex stream_lock_;
@@ -106,11 +105,6 @@ struct _GstScoreCamOverlay {
   ScoreCamOverlayImpl* impl;
 };
 
-Settings ScoreCamOverlayImpl::settings() {
-  std::lock_guard<std::mutex> lock(settings_lock_);
-  return settings_;
-}
-
 std::shared_ptr<scorecam::StreamExplainer> ScoreCamOverlayImpl::stream() {
   std::lock_guard<std::mutex> lock(stream_lock_);
   return stream_;
@@ -121,8 +115,8 @@ void ScoreCamOverlayImpl::set_property(guint id, const GValue* value, GParamSpec
     scorecam_gst::warn_changeable_only_when_stopped(GST_ELEMENT(element_), pspec);
     return;
   }
-  std::lock_guard<std::mutex> lock(settings_lock_);
-  if (!set_setting(settings_, id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
+  if (!settings_.change([&](Settings& s) { return set_setting(s, id, value); }))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
 }
 
 void ScoreCamOverlayImpl::get_property(guint id, GValue* value, GParamSpec* pspec) {
@@ -138,7 +132,7 @@ void ScoreCamOverlayImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     g_value_set_uint(value, running ? static_cast<guint>(running->model_users()) : 0);
     return;
   }
-  if (!get_setting(settings(), id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
+  if (!get_setting(settings_.copy(), id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
 }
 
 scorecam::StreamEvents ScoreCamOverlayImpl::events() {
@@ -159,7 +153,7 @@ scorecam::StreamEvents ScoreCamOverlayImpl::events() {
 }
 
 bool ScoreCamOverlayImpl::start() {
-  const Settings s = settings();
+  const Settings s = settings_.copy();
   const ModelSettings& m = s.model;
   try {
     if (m.model_location.empty())
@@ -216,6 +210,12 @@ void ScoreCamOverlayImpl::stop() {
 
 void ScoreCamOverlayImpl::set_info(const GstVideoInfo* info) { run_.model_view = std::make_unique<ModelView>(info); }
 
+void ScoreCamOverlayImpl::sink_event(GstEvent* event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) flush();
+  // The frames have all left: work still queued would explain nothing anyone sees.
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) end_of_stream();
+}
+
 void ScoreCamOverlayImpl::flush() {
   if (const auto running = stream()) running->flush();
   run_.overlay.clear();
@@ -267,7 +267,7 @@ void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& hea
 GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
   const auto running = stream();
   if (!running || running->failed() || !run_.model_view) return GST_FLOW_ERROR;
-  const Settings s = settings();
+  const Settings s = settings_.copy();
   if (s.explainer_revision != run_.explainer_revision) {
     running->reconfigure(s.explainer);
     run_.explainer_revision = s.explainer_revision;
@@ -282,55 +282,17 @@ GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
   return GST_FLOW_OK;
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // GObject and GStreamer glue. No C++ exception may cross into GStreamer: every entry point that
-// can throw goes through guarded().
+// can throw goes through Hooks::guarded().
 
 G_DEFINE_TYPE(GstScoreCamOverlay, gst_scorecam_overlay, GST_TYPE_VIDEO_FILTER)
 GST_ELEMENT_REGISTER_DEFINE(scorecamoverlay, "scorecamoverlay", GST_RANK_NONE, GST_TYPE_SCORECAM_OVERLAY)
 
 namespace {
 
-template <typename Result, typename Body>
-Result guarded(gpointer element, Result on_error, Body&& body) {
-  return scorecam_gst::without_exceptions(element, on_error,
-                                          [&] { return body(GST_SCORECAM_OVERLAY(element)->impl); });
-}
-
-void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  guarded(object, 0, [&](ScoreCamOverlayImpl* impl) { return impl->set_property(id, value, pspec), 0; });
-}
-
-void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-  guarded(object, 0, [&](ScoreCamOverlayImpl* impl) { return impl->get_property(id, value, pspec), 0; });
-}
-
-void finalize(GObject* object) {
-  delete GST_SCORECAM_OVERLAY(object)->impl;
-  G_OBJECT_CLASS(gst_scorecam_overlay_parent_class)->finalize(object);
-}
-
-gboolean start(GstBaseTransform* trans) {
-  return guarded(trans, FALSE, [](ScoreCamOverlayImpl* impl) -> gboolean { return impl->start(); });
-}
-
-gboolean stop(GstBaseTransform* trans) {
-  return guarded(trans, FALSE, [](ScoreCamOverlayImpl* impl) -> gboolean { return impl->stop(), TRUE; });
-}
-
-gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
-  const bool ok = guarded(trans, false, [event](ScoreCamOverlayImpl* impl) {
-    if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) impl->flush();
-    // The frames have all left: work still queued would explain nothing anyone sees.
-    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) impl->end_of_stream();
-    return true;
-  });
-  if (!ok) {
-    gst_event_unref(event);
-    return FALSE;
-  }
-  return GST_BASE_TRANSFORM_CLASS(gst_scorecam_overlay_parent_class)->sink_event(trans, event);
-}
+using Hooks = TransformHooks<GstScoreCamOverlay, ScoreCamOverlayImpl>;
 
 // Adds the element's own latency to upstream's: in sync mode every frame waits for its explanation.
 gboolean query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
@@ -340,14 +302,14 @@ gboolean query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* que
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency(query, &live, &min, &max);
-  const GstClockTime own = GST_SCORECAM_OVERLAY(trans)->impl->latency();
+  const GstClockTime own = Hooks::impl(trans)->latency();
   GST_DEBUG_OBJECT(trans, "adding latency %" GST_TIME_FORMAT, GST_TIME_ARGS(own));
   gst_query_set_latency(query, live, min + own, GST_CLOCK_TIME_IS_VALID(max) ? max + own : max);
   return TRUE;
 }
 
 gboolean set_info(GstVideoFilter* filter, GstCaps*, GstVideoInfo* in_info, GstCaps*, GstVideoInfo*) {
-  return guarded(filter, FALSE, [in_info](ScoreCamOverlayImpl* impl) -> gboolean {
+  return Hooks::guarded(filter, FALSE, [in_info](ScoreCamOverlayImpl* impl) -> gboolean {
     impl->set_info(in_info);
     return TRUE;
   });
@@ -360,45 +322,27 @@ gboolean propose_allocation(GstBaseTransform* trans, GstQuery* decide_query, Gst
     return FALSE;
   const bool draws = gst_query_find_allocation_meta(query, GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, nullptr);
   GST_DEBUG_OBJECT(trans, "downstream %s overlay compositions", draws ? "draws" : "does not draw");
-  GST_SCORECAM_OVERLAY(trans)->impl->set_downstream_draws(draws);
+  Hooks::impl(trans)->set_downstream_draws(draws);
   return TRUE;
 }
 
 GstFlowReturn transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* frame) {
-  return guarded(filter, GST_FLOW_ERROR, [frame](ScoreCamOverlayImpl* impl) { return impl->transform(frame); });
+  return Hooks::guarded(filter, GST_FLOW_ERROR, [frame](ScoreCamOverlayImpl* impl) { return impl->transform(frame); });
 }
 
 }  // namespace
 
 static void gst_scorecam_overlay_class_init(GstScoreCamOverlayClass* klass) {
   GST_DEBUG_CATEGORY_INIT(gst_scorecam_overlay_debug, "scorecamoverlay", 0, "Score-CAM overlay");
-
-  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
-  gobject_class->set_property = set_property;
-  gobject_class->get_property = get_property;
-  gobject_class->finalize = finalize;
-  install_properties(gobject_class);
-
-  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
-  gst_element_class_set_static_metadata(
-      element_class, "Score-CAM overlay", "Filter/Effect/Video/Analyzer",
-      "Classifies each frame with a TorchScript model and blends the Score-CAM heatmap of the class into it. "
-      "Example: gst-launch-1.0 videotestsrc num-buffers=300 ! videoconvert ! scorecamoverlay ! videoconvert ! "
-      "autovideosink",
-      "scorecam developers");
-  static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-      "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS)));
-  static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-      "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-      GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS)));
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  describe_element(GST_ELEMENT_CLASS(klass), "Score-CAM overlay", "Filter/Effect/Video/Analyzer",
+                   "Classifies each frame with a TorchScript model and blends the Score-CAM heatmap of the class into "
+                   "it. Example: gst-launch-1.0 videotestsrc num-buffers=300 ! videoconvert ! scorecamoverlay ! "
+                   "videoconvert ! autovideosink",
+                   GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS));
 
   GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
-  trans_class->start = start;
-  trans_class->stop = stop;
-  trans_class->sink_event = sink_event;
+  Hooks::install(trans_class);
+  install_properties(G_OBJECT_CLASS(klass));  // after the property hooks: GObject insists
   trans_class->query = query;
   trans_class->propose_allocation = propose_allocation;
 
