@@ -74,8 +74,9 @@ inline void describe_element(GstElementClass* klass, const char* long_name, cons
 template <typename Instance, typename Impl>
 class TransformHooks {
  public:
-  // From class_init.
-  static void install(GstBaseTransformClass* klass) {
+  // From class_init; then `install_properties`, which GObject accepts only once the property
+  // hooks are set.
+  static void install(GstBaseTransformClass* klass, void (*install_properties)(GObjectClass*)) {
     parent_ = GST_BASE_TRANSFORM_CLASS(g_type_class_peek_parent(klass));
     GObjectClass* object_class = G_OBJECT_CLASS(klass);
     object_class->set_property = set_property;
@@ -84,6 +85,7 @@ class TransformHooks {
     klass->start = start;
     klass->stop = stop;
     klass->sink_event = sink_event;
+    install_properties(object_class);
   }
 
   static Impl* impl(gpointer element) { return reinterpret_cast<Instance*>(element)->impl; }

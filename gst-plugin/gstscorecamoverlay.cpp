@@ -341,8 +341,7 @@ static void gst_scorecam_overlay_class_init(GstScoreCamOverlayClass* klass) {
                    GST_VIDEO_CAPS_MAKE(GST_VIDEO_OVERLAY_COMPOSITION_BLEND_FORMATS));
 
   GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
-  Hooks::install(trans_class);
-  install_properties(G_OBJECT_CLASS(klass));  // after the property hooks: GObject insists
+  Hooks::install(trans_class, install_properties);
   trans_class->query = query;
   trans_class->propose_allocation = propose_allocation;
 

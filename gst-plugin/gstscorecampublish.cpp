@@ -412,8 +412,7 @@ static void gst_scorecam_publish_class_init(GstScoreCamPublishClass* klass) {
       "ANY");
 
   GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
-  Hooks::install(trans_class);
-  install_properties(G_OBJECT_CLASS(klass));  // after the property hooks: GObject insists
+  Hooks::install(trans_class, install_properties);
   trans_class->transform_ip = transform_ip;
   trans_class->transform_ip_on_passthrough = TRUE;  // read-only: the buffer may not be writable
 
