@@ -58,42 +58,23 @@ std::string error_text(GstMessage* message, bool details) {
   return text;
 }
 
-namespace {
-
-nlohmann::ordered_json clock_time(guint64 time) {
-  if (!GST_CLOCK_TIME_IS_VALID(time)) return nullptr;
-  return static_cast<double>(time) / GST_SECOND;
+publish::FrameRecord frame_record(const scorecam_gst::ResultMessage& result, guint64 frame) {
+  publish::Explanation e;
+  e.valid = result.classification.valid;
+  e.class_id = result.classification.class_id;
+  e.label = result.classification.label;
+  e.confidence = result.classification.confidence;
+  e.target_class = result.target_class;
+  e.source_pts = scorecam_gst::seconds_of(result.source_timestamp);
+  e.refreshed = result.refreshed;
+  e.forward_passes = result.forward_passes;
+  return {std::nullopt, frame, scorecam_gst::seconds_of(result.timestamp), e};
 }
 
-}  // namespace
-
-nlohmann::ordered_json frame_record(const GstStructure* s, guint64 frame) {
-  guint64 pts = GST_CLOCK_TIME_NONE, source_pts = GST_CLOCK_TIME_NONE;
-  gint class_id = -1, target_class = -1, forward_passes = 0;
-  gdouble confidence = 0;
-  gboolean refreshed = FALSE;
-  gst_structure_get(s, "timestamp", G_TYPE_UINT64, &pts, "source-timestamp", G_TYPE_UINT64, &source_pts, "class-id",
-                    G_TYPE_INT, &class_id, "confidence", G_TYPE_DOUBLE, &confidence, "target-class", G_TYPE_INT,
-                    &target_class, "refreshed", G_TYPE_BOOLEAN, &refreshed, "forward-passes", G_TYPE_INT,
-                    &forward_passes, nullptr);
-  gboolean valid = TRUE;
-  gst_structure_get_boolean(s, "valid", &valid);
-  const char* label = gst_structure_get_string(s, "label");
-  return {{"frame", frame},
-          {"valid", static_cast<bool>(valid)},
-          {"pts", clock_time(pts)},
-          {"source_pts", clock_time(source_pts)},
-          {"class_id", class_id},
-          {"label", label ? label : ""},
-          {"confidence", valid ? nlohmann::ordered_json(confidence) : nlohmann::ordered_json(nullptr)},
-          {"target_class", target_class},
-          {"refreshed", static_cast<bool>(refreshed)},
-          {"forward_passes", forward_passes}};
-}
-
-bool is_frame_message(GstMessage* message, GstElement* overlay) {
-  return GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC(message) == GST_OBJECT(overlay) &&
-         gst_structure_has_name(gst_message_get_structure(message), "scorecam");
+std::optional<scorecam_gst::ResultMessage> frame_result(GstMessage* message, GstElement* overlay) {
+  if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_ELEMENT || GST_MESSAGE_SRC(message) != GST_OBJECT(overlay))
+    return std::nullopt;
+  return scorecam_gst::read_result_message(gst_message_get_structure(message));
 }
 
 std::string partial_name(const std::string& path) {

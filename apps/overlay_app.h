@@ -2,11 +2,14 @@
 // What the programs that run scorecamoverlay in a pipeline of their own share (scorecam-annotate,
 // scorecam-camera, scorecam-soak): finding the element, building the pipeline, setting the
 // user's properties, reading errors and the element's "scorecam" messages.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <gst/gst.h>
-#include <nlohmann/json.hpp>
+
+#include "result_codec.h"
+#include "scorecam/publish/frame_record.h"
 
 namespace scorecam::app {
 
@@ -25,11 +28,12 @@ bool set_overlay_properties(GstElement* overlay, const std::vector<std::string>&
 // "element: message" of an error message, and the debug details on further lines if `details`.
 std::string error_text(GstMessage* error, bool details = true);
 
-// One JSON object per frame from the element's "scorecam" message; `frame` counts from 0.
-nlohmann::ordered_json frame_record(const GstStructure* message, guint64 frame);
+// The record of a frame (docs/element.md, "Publishing results") from the element's message;
+// `frame` counts from 0.
+publish::FrameRecord frame_record(const scorecam_gst::ResultMessage& result, guint64 frame);
 
-// True for the element's per-frame message, posted by `overlay`.
-bool is_frame_message(GstMessage* message, GstElement* overlay);
+// The result in the element's per-frame message, posted by `overlay`; none for any other message.
+std::optional<scorecam_gst::ResultMessage> frame_result(GstMessage* message, GstElement* overlay);
 
 // OUTPUT.mp4 -> OUTPUT.partial.mp4: where a file is written until it is finished (the extension
 // stays last, for tools that go by it).

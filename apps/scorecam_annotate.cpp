@@ -12,17 +12,21 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <gst/gst.h>
 
 #include "overlay_app.h"
+#include "scorecam/publish/error.h"
+#include "scorecam/publish/json_lines_writer.h"
 
 namespace {
 
 using scorecam::app::partial_name;
+using scorecam::publish::JsonLinesWriter;
+using scorecam::publish::PublishError;
 
 constexpr const char* kProgram = "scorecam-annotate";
 constexpr const char* kUsage =
@@ -98,7 +102,7 @@ volatile std::sig_atomic_t interrupted = 0;
 
 // Runs until EOS; false (with a message printed) on an error. Ctrl-C sends EOS, so that the MP4
 // written so far is finished and playable; a second Ctrl-C kills.
-bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Progress& progress, guint64& frames) {
+bool run(GstElement* pipeline, GstElement* overlay, JsonLinesWriter& results, Progress& progress, guint64& frames) {
   std::signal(SIGINT, [](int) {
     interrupted = 1;
     std::signal(SIGINT, SIG_DFL);
@@ -118,8 +122,14 @@ bool run(GstElement* pipeline, GstElement* overlay, std::ofstream& results, Prog
     }
     switch (GST_MESSAGE_TYPE(message)) {
       case GST_MESSAGE_ELEMENT:
-        if (scorecam::app::is_frame_message(message, overlay))
-          results << scorecam::app::frame_record(gst_message_get_structure(message), frames++).dump() << '\n';
+        if (const auto result = scorecam::app::frame_result(message, overlay)) {
+          try {
+            results.write(scorecam::publish::to_json_line(scorecam::app::frame_record(*result, frames++)));
+          } catch (const PublishError& e) {
+            std::fprintf(stderr, "\n%s: %s\n", kProgram, e.what());
+            finished = true;
+          }
+        }
         break;
       case GST_MESSAGE_ERROR:
         std::fprintf(stderr, "\n%s: %s\n", kProgram, scorecam::app::error_text(message).c_str());
@@ -175,17 +185,20 @@ int main(int argc, char** argv) {
   g_object_set(sink, "location", partial_name(options.output).c_str(), nullptr);
 
   int status = 1;
-  std::ofstream results(partial_name(options.results));
+  std::unique_ptr<JsonLinesWriter> results;
+  try {
+    results = std::make_unique<JsonLinesWriter>(partial_name(options.results));
+  } catch (const PublishError& e) {
+    std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
+  }
   guint64 frames = 0;
-  if (!results) {
-    std::fprintf(stderr, "scorecam-annotate: cannot write %s\n", partial_name(options.results).c_str());
-  } else if (scorecam::app::set_overlay_properties(overlay, options.properties, kProgram)) {
+  if (results && scorecam::app::set_overlay_properties(overlay, options.properties, kProgram)) {
     gchar* name = g_path_get_basename(options.input.c_str());
     Progress progress(pipeline, name, options.quiet);
     g_free(name);
     // A failed state change has posted its error on the bus, where run() reports it.
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
-    if (run(pipeline, overlay, results, progress, frames)) {
+    if (run(pipeline, overlay, *results, progress, frames)) {
       status = interrupted ? 130 : 0;  // what a shell reports for Ctrl-C, so that scripts stop too
       if (frames > 0 || interrupted) progress.done(frames, !interrupted);
       if (frames == 0 && !interrupted) {
@@ -196,11 +209,7 @@ int main(int argc, char** argv) {
     }
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
-  results.close();
-  if (status != 1 && !results) {
-    std::fprintf(stderr, "scorecam-annotate: error writing %s\n", partial_name(options.results).c_str());
-    status = 1;
-  }
+  results.reset();  // closed before it is renamed or removed
   if (status == 0 && !publish(options)) status = 1;
   if (status == 1) remove_partials(options);
   if (status == 130) {

@@ -27,7 +27,6 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +38,8 @@
 
 #include "overlay_app.h"
 #include "rtsp_reserver.h"
+#include "scorecam/publish/error.h"
+#include "scorecam/publish/json_lines_writer.h"
 
 namespace {
 
@@ -204,7 +205,7 @@ std::string final_name(const std::string& partial_video, const std::string& exte
 // have it, so it belongs to the segment whose running-time range holds the frame's.
 class PendingResults {
  public:
-  void add(guint64 running_time, nlohmann::ordered_json record) {
+  void add(guint64 running_time, scorecam::publish::FrameRecord record) {
     records_.emplace_back(running_time, std::move(record));
   }
 
@@ -212,25 +213,29 @@ class PendingResults {
   // `end` is none), numbering the frames of the segment from 0. Returns how many, or -1.
   long write_until(GstClockTime end, const std::string& results, int connection) {
     const std::string partial = scorecam::app::partial_name(results);
-    std::ofstream out(partial);
     long frames = 0;
-    while (!records_.empty() && (!GST_CLOCK_TIME_IS_VALID(end) || records_.front().first < end)) {
-      auto& record = records_.front().second;
-      record["frame"] = frames++;
-      record["connection"] = connection;
-      out << record.dump() << '\n';
-      records_.pop_front();
+    try {
+      scorecam::publish::JsonLinesWriter out(partial);
+      while (!records_.empty() && (!GST_CLOCK_TIME_IS_VALID(end) || records_.front().first < end)) {
+        auto& record = records_.front().second;
+        record.frame = frames++;
+        record.connection = connection;
+        out.write(scorecam::publish::to_json_line(record));
+        records_.pop_front();
+      }
+    } catch (const scorecam::publish::PublishError& e) {
+      log("%s", e.what());
+      return -1;
     }
-    out.close();
-    if (!out || std::rename(partial.c_str(), results.c_str()) != 0) {
-      log("cannot write %s: %s", results.c_str(), std::strerror(errno));
+    if (std::rename(partial.c_str(), results.c_str()) != 0) {
+      log("cannot rename %s to %s: %s", partial.c_str(), results.c_str(), std::strerror(errno));
       return -1;
     }
     return frames;
   }
 
  private:
-  std::deque<std::pair<guint64, nlohmann::ordered_json>> records_;
+  std::deque<std::pair<guint64, scorecam::publish::FrameRecord>> records_;
 };
 
 enum class Outcome { kStopped, kLost, kFailed };
@@ -382,10 +387,8 @@ class Connection {
       gst_message_unref(forwarded);
       return;
     }
-    if (scorecam::app::is_frame_message(message, overlay_)) {
-      guint64 running_time = GST_CLOCK_TIME_NONE;
-      gst_structure_get_uint64(s, "running-time", &running_time);
-      results_.add(running_time, scorecam::app::frame_record(s, 0));
+    if (const auto result = scorecam::app::frame_result(message, overlay_)) {
+      results_.add(result->running_time, scorecam::app::frame_record(*result, 0));
     } else if (gst_structure_has_name(s, "splitmuxsink-fragment-opened")) {
       ++open_segments_;
       opened_.push_back(gst_structure_get_string(s, "location"));

@@ -8,7 +8,7 @@
  *
  * The classification itself travels in a standard GstVideoRegionOfInterestMeta of roi type
  * "scorecam" that covers the whole frame, with a "classification" parameter
- * (label: string, class-id: int, confidence: double).
+ * (valid: boolean, label: string, class-id: int, confidence: double; docs/element.md, "Metadata").
  */
 #ifndef GST_SCORECAM_META_H
 #define GST_SCORECAM_META_H

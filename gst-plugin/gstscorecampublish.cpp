@@ -25,10 +25,9 @@
 #include <string>
 #include <utility>
 
-#include <gst/video/video.h>
-
 #include "element_glue.h"
 #include "gstscorecammeta.h"
+#include "result_codec.h"
 #include "scorecam/publish/error.h"
 #include "scorecam/publish/frame_record.h"
 #include "scorecam/publish/json_lines_writer.h"
@@ -89,38 +88,18 @@ std::string effective_topic(const Settings& s, GstElement* element) {
   return s.topic.empty() ? std::string("scorecam/") + GST_ELEMENT_NAME(element) : s.topic;
 }
 
-std::optional<double> seconds(GstClockTime time) {
-  if (!GST_CLOCK_TIME_IS_VALID(time)) return std::nullopt;
-  return static_cast<double>(time) / GST_SECOND;
-}
-
-// The region of interest scorecamoverlay attached (other elements may attach their own).
-GstVideoRegionOfInterestMeta* scorecam_roi(GstBuffer* buffer) {
-  const GQuark scorecam = g_quark_from_static_string("scorecam");
-  gpointer state = nullptr;
-  while (GstMeta* meta = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
-    auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(meta);
-    if (roi->roi_type == scorecam) return roi;
-  }
-  return nullptr;
-}
-
 // What scorecamoverlay found for this buffer: none before its first result (async mode).
 std::optional<publish::Explanation> explanation_of(GstBuffer* buffer, guint map_size) {
-  GstVideoRegionOfInterestMeta* roi = scorecam_roi(buffer);
-  if (!roi) return std::nullopt;
+  const auto classification = scorecam_gst::classification_of(buffer);
+  if (!classification) return std::nullopt;
   publish::Explanation e;
-  if (const GstStructure* c = gst_video_region_of_interest_meta_get_param(roi, "classification")) {
-    gboolean valid = TRUE;
-    gst_structure_get_boolean(c, "valid", &valid);
-    e.valid = valid;
-    gst_structure_get_int(c, "class-id", &e.class_id);
-    gst_structure_get_double(c, "confidence", &e.confidence);
-    if (const char* label = gst_structure_get_string(c, "label")) e.label = label;
-  }
+  e.valid = classification->valid;
+  e.class_id = classification->class_id;
+  e.label = classification->label;
+  e.confidence = classification->confidence;
   if (const GstScoreCamMeta* map = gst_buffer_get_scorecam_meta(buffer)) {
     e.target_class = map->class_id;
-    e.source_pts = seconds(map->source_pts);
+    e.source_pts = scorecam_gst::seconds_of(map->source_pts);
     if (map_size > 0)
       e.map = publish::downsample_map(map->values, static_cast<int>(map->map_width), static_cast<int>(map->map_height),
                                       static_cast<int>(map_size));
@@ -142,12 +121,12 @@ class ScoreCamPublishImpl {
 
   bool start();
   void stop();
-  void stream_start(GstEvent* event);
-  void end_of_stream();
+  void sink_event(GstEvent* event);
   GstFlowReturn publish(GstBuffer* buffer);
 
  private:
-  Settings settings();
+  void stream_start(GstEvent* event);
+  void end_of_stream();
   void open(const Settings& s);
   void on_connection(bool connected, const std::string& detail);
   bool running();
@@ -156,8 +135,7 @@ class ScoreCamPublishImpl {
 
   GstElement* element_;
 
-  std::mutex settings_lock_;
-  Settings settings_;
+  scorecam_gst::LockedSettings<Settings> settings_;
 
   // Between start() and stop(); the counters are also read by property threads.
   std::mutex sink_lock_;
@@ -178,33 +156,28 @@ struct _GstScoreCamPublish {
   ScoreCamPublishImpl* impl;
 };
 
-Settings ScoreCamPublishImpl::settings() {
-  std::lock_guard<std::mutex> lock(settings_lock_);
-  return settings_;
-}
-
 void ScoreCamPublishImpl::set_property(guint id, const GValue* value, GParamSpec* pspec) {
   if (running()) {
     scorecam_gst::warn_changeable_only_when_stopped(element_, pspec);
     return;
   }
-  std::lock_guard<std::mutex> lock(settings_lock_);
-  Settings& s = settings_;
   const auto text = [value] { return std::string(g_value_get_string(value) ? g_value_get_string(value) : ""); };
-  switch (id) {
-    case PROP_METHOD: s.method = static_cast<Method>(g_value_get_enum(value)); break;
-    case PROP_FILE_PATH: s.file_path = text(); break;
-    case PROP_ADDRESS: s.address = text(); break;
-    case PROP_TOPIC: s.topic = text(); break;
-    case PROP_CLIENT_ID: s.client_id = text(); break;
-    case PROP_QOS: s.qos = g_value_get_int(value); break;
-    case PROP_MAX_QUEUE: s.max_queue = g_value_get_uint(value); break;
-    case PROP_RETRY_MIN: s.retry_min = g_value_get_uint(value); break;
-    case PROP_RETRY_MAX: s.retry_max = g_value_get_uint(value); break;
-    case PROP_MAP_SIZE: s.map_size = g_value_get_uint(value); break;
-    case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_double(value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
-  }
+  settings_.change([&](Settings& s) {
+    switch (id) {
+      case PROP_METHOD: s.method = static_cast<Method>(g_value_get_enum(value)); break;
+      case PROP_FILE_PATH: s.file_path = text(); break;
+      case PROP_ADDRESS: s.address = text(); break;
+      case PROP_TOPIC: s.topic = text(); break;
+      case PROP_CLIENT_ID: s.client_id = text(); break;
+      case PROP_QOS: s.qos = g_value_get_int(value); break;
+      case PROP_MAX_QUEUE: s.max_queue = g_value_get_uint(value); break;
+      case PROP_RETRY_MIN: s.retry_min = g_value_get_uint(value); break;
+      case PROP_RETRY_MAX: s.retry_max = g_value_get_uint(value); break;
+      case PROP_MAP_SIZE: s.map_size = g_value_get_uint(value); break;
+      case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_double(value); break;
+      default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
+    }
+  });
 }
 
 void ScoreCamPublishImpl::get_property(guint id, GValue* value, GParamSpec* pspec) {
@@ -213,7 +186,7 @@ void ScoreCamPublishImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     g_value_set_uint64(value, id == PROP_PUBLISHED ? c.published : c.dropped);
     return;
   }
-  const Settings s = settings();
+  const Settings s = settings_.copy();
   switch (id) {
     case PROP_METHOD: g_value_set_enum(value, static_cast<gint>(s.method)); break;
     case PROP_FILE_PATH: g_value_set_string(value, s.file_path.c_str()); break;
@@ -267,7 +240,7 @@ void ScoreCamPublishImpl::open(const Settings& s) {
 }
 
 bool ScoreCamPublishImpl::start() {
-  const Settings s = settings();
+  const Settings s = settings_.copy();
   try {
     open(s);
   } catch (const std::exception& e) {
@@ -331,6 +304,12 @@ void ScoreCamPublishImpl::stop() {
   file_.reset();
 }
 
+void ScoreCamPublishImpl::sink_event(GstEvent* event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START) stream_start(event);
+  // Before EOS goes on, so that the summary precedes it on the bus.
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) end_of_stream();
+}
+
 void ScoreCamPublishImpl::stream_start(GstEvent* event) {
   const gchar* id = nullptr;
   gst_event_parse_stream_start(event, &id);
@@ -338,7 +317,7 @@ void ScoreCamPublishImpl::stream_start(GstEvent* event) {
 }
 
 GstFlowReturn ScoreCamPublishImpl::publish(GstBuffer* buffer) {
-  const publish::FrameRecord record{stream_id_, frames_++, seconds(GST_BUFFER_PTS(buffer)),
+  const publish::FrameRecord record{stream_id_, frames_++, scorecam_gst::seconds_of(GST_BUFFER_PTS(buffer)),
                                     explanation_of(buffer, map_size_)};
   const std::string line = publish::to_json_line(record);
   if (mqtt_) {
@@ -362,47 +341,10 @@ GST_ELEMENT_REGISTER_DEFINE(scorecampublish, "scorecampublish", GST_RANK_NONE, G
 
 namespace {
 
-ScoreCamPublishImpl* impl_of(gpointer element) { return GST_SCORECAM_PUBLISH(element)->impl; }
-
-using scorecam_gst::without_exceptions;
-
-void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  without_exceptions(object, 0, [&] { return impl_of(object)->set_property(id, value, pspec), 0; });
-}
-
-void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-  without_exceptions(object, 0, [&] { return impl_of(object)->get_property(id, value, pspec), 0; });
-}
-
-void finalize(GObject* object) {
-  delete impl_of(object);
-  G_OBJECT_CLASS(gst_scorecam_publish_parent_class)->finalize(object);
-}
-
-gboolean start(GstBaseTransform* trans) {
-  return without_exceptions(trans, FALSE, [trans]() -> gboolean { return impl_of(trans)->start(); });
-}
-
-gboolean stop(GstBaseTransform* trans) {
-  return without_exceptions(trans, FALSE, [trans]() -> gboolean { return impl_of(trans)->stop(), TRUE; });
-}
-
-gboolean sink_event(GstBaseTransform* trans, GstEvent* event) {
-  const bool ok = without_exceptions(trans, false, [trans, event] {
-    if (GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START) impl_of(trans)->stream_start(event);
-    // Before EOS goes on, so that the summary precedes it on the bus.
-    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) impl_of(trans)->end_of_stream();
-    return true;
-  });
-  if (!ok) {
-    gst_event_unref(event);
-    return FALSE;
-  }
-  return GST_BASE_TRANSFORM_CLASS(gst_scorecam_publish_parent_class)->sink_event(trans, event);
-}
+using Hooks = scorecam_gst::TransformHooks<GstScoreCamPublish, ScoreCamPublishImpl>;
 
 GstFlowReturn transform_ip(GstBaseTransform* trans, GstBuffer* buffer) {
-  return without_exceptions(trans, GST_FLOW_ERROR, [trans, buffer] { return impl_of(trans)->publish(buffer); });
+  return Hooks::guarded(trans, GST_FLOW_ERROR, [buffer](ScoreCamPublishImpl* impl) { return impl->publish(buffer); });
 }
 
 using scorecam_gst::kReadOnly;
@@ -462,31 +404,15 @@ void install_properties(GObjectClass* klass) {
 
 static void gst_scorecam_publish_class_init(GstScoreCamPublishClass* klass) {
   GST_DEBUG_CATEGORY_INIT(gst_scorecam_publish_debug, "scorecampublish", 0, "Score-CAM results publisher");
-
-  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
-  gobject_class->set_property = set_property;
-  gobject_class->get_property = get_property;
-  gobject_class->finalize = finalize;
-  install_properties(gobject_class);
-
-  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
-  gst_element_class_set_static_metadata(
-      element_class, "Score-CAM results publisher", "Filter/Metadata",
+  scorecam_gst::describe_element(
+      GST_ELEMENT_CLASS(klass), "Score-CAM results publisher", "Filter/Metadata",
       "Publishes the classification (and optionally the map) scorecamoverlay attached to each frame to a JSON Lines "
       "file or an MQTT broker, without touching the video. Example: gst-launch-1.0 videotestsrc num-buffers=100 ! "
       "videoconvert ! scorecamoverlay ! scorecampublish method=mqtt address=127.0.0.1:1883 ! fakesink",
-      "scorecam developers");
-  static GstStaticPadTemplate sink_template =
-      GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-  static GstStaticPadTemplate src_template =
-      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+      "ANY");
 
   GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
-  trans_class->start = start;
-  trans_class->stop = stop;
-  trans_class->sink_event = sink_event;
+  Hooks::install(trans_class, install_properties);
   trans_class->transform_ip = transform_ip;
   trans_class->transform_ip_on_passthrough = TRUE;  // read-only: the buffer may not be writable
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Annotates every video of a folder: OUT_DIR/NAME.mp4 (heatmap blended in) and OUT_DIR/NAME.jsonl
-# (one JSON object per frame: frame, pts, source_pts, class_id, label, confidence, target_class,
-# refreshed, forward_passes), with progress on stderr. Videos: mp4 mkv mov avi webm m4v ts.
+# (one JSON record per frame, docs/element.md "Publishing results"), with progress on stderr.
+# Videos: mp4 mkv mov avi webm m4v ts.
 # Outputs appear under their names only when a video is done (NAME.partial.* until then), so a
 # re-run skips the videos whose outputs exist and redoes the rest. Ends with a summary that lists
 # each failed video and why; the exit status is 0 only when every video succeeded.

@@ -24,10 +24,12 @@ uint8_t to_byte(double value) { return static_cast<uint8_t>(std::lround(std::cla
 }  // namespace
 
 std::string to_json_line(const FrameRecord& record) {
-  Json json = {{"stream", record.stream},
-               {"frame", record.frame},
-               {"pts", optional_number(record.pts)},
-               {"explained", record.explanation.has_value()}};
+  Json json = Json::object();
+  if (record.stream) json["stream"] = *record.stream;
+  if (record.connection) json["connection"] = *record.connection;
+  json["frame"] = record.frame;
+  json["pts"] = optional_number(record.pts);
+  json["explained"] = record.explanation.has_value();
   if (const auto& e = record.explanation) {
     json["valid"] = e->valid;
     json["class_id"] = e->class_id;
@@ -35,6 +37,8 @@ std::string to_json_line(const FrameRecord& record) {
     json["confidence"] = e->valid ? Json(e->confidence) : Json(nullptr);
     json["target_class"] = e->target_class;
     json["source_pts"] = optional_number(e->source_pts);
+    if (e->refreshed) json["refreshed"] = *e->refreshed;
+    if (e->forward_passes) json["forward_passes"] = *e->forward_passes;
     if (e->map) json["map"] = {{"width", e->map->width}, {"height", e->map->height}, {"values", e->map->values}};
   }
   return json.dump();

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "scorecam/publish/frame_record.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
@@ -119,11 +121,38 @@ std::vector<Segment> segments(const std::string& directory) {
   return found;
 }
 
+std::vector<std::string> lines_of(const std::string& results) {
+  std::vector<std::string> all;
+  std::ifstream in(results);
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  return all;
+}
+
 std::vector<nlohmann::json> records(const std::string& results) {
   std::vector<nlohmann::json> all;
-  std::ifstream in(results);
-  for (std::string line; std::getline(in, line);) all.push_back(nlohmann::json::parse(line));
+  for (const auto& line : lines_of(results)) all.push_back(nlohmann::json::parse(line));
   return all;
+}
+
+// The line publish::to_json_line() writes for the record that `line` holds: the same line when the
+// camera wrote it through the one record (docs/element.md, "Publishing results").
+std::string as_written_by_the_record(const std::string& line) {
+  const auto json = nlohmann::json::parse(line);
+  const auto seconds = [](const nlohmann::json& value) {
+    return value.is_null() ? std::nullopt : std::optional<double>(value.get<double>());
+  };
+  scorecam::publish::Explanation e;
+  e.valid = json.at("valid").get<bool>();
+  e.class_id = json.at("class_id").get<int>();
+  e.label = json.at("label").get<std::string>();
+  if (e.valid) e.confidence = json.at("confidence").get<double>();
+  e.target_class = json.at("target_class").get<int>();
+  e.source_pts = seconds(json.at("source_pts"));
+  e.refreshed = json.at("refreshed").get<bool>();
+  e.forward_passes = json.at("forward_passes").get<int>();
+  scorecam::publish::FrameRecord record{std::nullopt, json.at("frame").get<uint64_t>(), seconds(json.at("pts")), e};
+  record.connection = json.at("connection").get<int>();
+  return scorecam::publish::to_json_line(record);
 }
 
 // Finished segments (both files under their final names) recorded through `connection`.
@@ -185,6 +214,7 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
       EXPECT_EQ(lines[i].at("frame"), i) << segment.results;
       EXPECT_TRUE(lines[i].at("valid").get<bool>()) << segment.results;
     }
+    for (const auto& line : lines_of(segment.results)) EXPECT_EQ(line, as_written_by_the_record(line));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "scorecam/publish/frame_record.h"
 
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -48,6 +49,33 @@ TEST(FrameRecord, AnInvalidOutputHasNoConfidence) {
   EXPECT_EQ(json["class_id"], -1);
   EXPECT_TRUE(json["confidence"].is_null());
   EXPECT_FALSE(json.contains("map"));
+}
+
+// What only some writers know (the stream's events, the bus message's cost, the camera's
+// connection) is left out when it is not set, and written where it is, in the one schema.
+TEST(FrameRecord, OptionalFieldsAreLeftOutUnlessSet) {
+  Explanation e{true, 3, "Dress", 0.5, 3, 0.125, std::nullopt};
+  const auto plain = nlohmann::json::parse(to_json_line(FrameRecord{std::nullopt, 2, 0.25, e}));
+  for (const char* field : {"stream", "connection", "refreshed", "forward_passes", "map"})
+    EXPECT_FALSE(plain.contains(field)) << field;
+
+  e.refreshed = false;
+  e.forward_passes = 129;
+  FrameRecord record{std::nullopt, 2, 0.25, e};
+  record.connection = 4;
+  const std::string line = to_json_line(record);
+  const auto json = nlohmann::json::parse(line);
+  EXPECT_FALSE(json.contains("stream"));
+  EXPECT_EQ(json["connection"], 4);
+  EXPECT_EQ(json["refreshed"], false);
+  EXPECT_EQ(json["forward_passes"], 129);
+  // The order is the schema's, for readers of the raw lines.
+  const auto in_order = nlohmann::ordered_json::parse(line);
+  std::vector<std::string> keys;
+  for (const auto& item : in_order.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"connection", "frame", "pts", "explained", "valid", "class_id", "label",
+                                            "confidence", "target_class", "source_pts", "refreshed",
+                                            "forward_passes"}));
 }
 
 TEST(DownsampleMap, TheLongerSideIsBroughtToTheLimitAndCellsAreMeans) {

@@ -1,6 +1,8 @@
 #pragma once
-// The record scorecampublish sends for each frame: one JSON object on one line (docs/element.md,
-// "Publishing results"). Field names follow scorecam-annotate's JSON Lines where they mean the same.
+// The record of one frame's result, the one schema of every JSON Lines file and MQTT message the
+// project writes (scorecampublish, scorecam-annotate, scorecam-camera): one JSON object on one
+// line, documented in docs/element.md, "Publishing results". An optional field that is not set is
+// left out of the line.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,13 +25,18 @@ struct Explanation {
   int target_class = -1;        // the class the map explains
   std::optional<double> source_pts;  // seconds; the frame the map was computed from
   std::optional<ByteMap> map;
+  // What only the element's bus message tells (the programs' records): channel scores were (partly)
+  // recomputed for this map, and the forward passes it cost.
+  std::optional<bool> refreshed;
+  std::optional<int> forward_passes;
 };
 
 struct FrameRecord {
-  std::string stream;           // the stream-id
-  uint64_t frame = 0;           // counted by the publisher, from 0
-  std::optional<double> pts;    // seconds
+  std::optional<std::string> stream;  // the stream-id, where the writer sees the stream's events
+  uint64_t frame = 0;                 // counted by the writer, from 0
+  std::optional<double> pts;          // seconds
   std::optional<Explanation> explanation;  // none: the frame carried no result (async mode before the first)
+  std::optional<int> connection;      // scorecam-camera: the connection to the camera, from 1
 };
 
 std::string to_json_line(const FrameRecord& record);
