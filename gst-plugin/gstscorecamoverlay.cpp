@@ -37,6 +37,7 @@
 #include "scorecam/model.h"
 #include "scorecam/model_pool.h"
 #include "scorecam/stream_explainer.h"
+#include "scorecam/target_class.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_scorecam_overlay_debug);
 #define GST_CAT_DEFAULT gst_scorecam_overlay_debug
@@ -170,10 +171,9 @@ bool ScoreCamOverlayImpl::start() {
                                                  ? scorecam::ModelPool::process().acquire(m.model_location, options)
                                                  : scorecam::Model::load(m.model_location, options);
     const int classes = model->num_classes();
-    if (s.explainer.target_class >= classes)
-      throw scorecam::Error("target-class " + std::to_string(s.explainer.target_class) + " is out of range: " +
-                            m.model_location + " has " + std::to_string(classes) + " classes (0.." +
-                            std::to_string(classes - 1) + "); use -1 to explain the predicted class");
+    // Before the latency is estimated, and naming the property.
+    if (const auto problem = scorecam::target_class_problem(s.explainer.target_class, classes))
+      throw scorecam::Error("target-class: " + *problem);
     if (model->frozen()) {
       GST_INFO_OBJECT(element_, "forward passes: %s", model->inference_path().c_str());
     } else {
