@@ -4,11 +4,6 @@
 
 namespace scorecam::app {
 
-int usage_error(const char* usage) {
-  std::fputs(usage, stderr);
-  return 2;
-}
-
 bool find_overlay_element(const char* program) {
   GstElementFactory* factory = gst_element_factory_find("scorecamoverlay");
   if (!factory) {
@@ -33,16 +28,14 @@ GstElement* launch(const std::string& description, const char* program) {
   return pipeline;
 }
 
-bool set_overlay_properties(GstElement* overlay, const std::vector<std::string>& properties, const char* program) {
-  for (const std::string& property : properties) {
-    const size_t equals = property.find('=');
-    const std::string name = property.substr(0, equals);
-    if (equals == std::string::npos || !g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), name.c_str())) {
-      std::fprintf(stderr, "%s: '%s' is not PROPERTY=VALUE for a scorecamoverlay property "
-                   "(see gst-inspect-1.0 scorecamoverlay)\n", program, property.c_str());
+bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program) {
+  for (const auto& [name, value] : properties) {
+    if (!g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), name.c_str())) {
+      std::fprintf(stderr, "%s: '%s' is not a scorecamoverlay property (see gst-inspect-1.0 scorecamoverlay)\n",
+                   program, name.c_str());
       return false;
     }
-    gst_util_set_object_arg(G_OBJECT(overlay), name.c_str(), property.c_str() + equals + 1);
+    gst_util_set_object_arg(G_OBJECT(overlay), name.c_str(), value.c_str());
   }
   return true;
 }

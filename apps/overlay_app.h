@@ -11,10 +11,9 @@
 #include "result_codec.h"
 #include "scorecam/publish/frame_record.h"
 
-namespace scorecam::app {
+#include "command_line.h"
 
-// Prints the program's usage; the exit status for a command line it does not understand (2).
-int usage_error(const char* usage);
+namespace scorecam::app {
 
 // False, with a message naming `program`, when the element cannot be found.
 bool find_overlay_element(const char* program);
@@ -22,8 +21,8 @@ bool find_overlay_element(const char* program);
 // gst_parse_launch, or null with a message naming `program` and the description.
 GstElement* launch(const std::string& description, const char* program);
 
-// Sets "NAME=VALUE" properties of the overlay; false, with a message, on one it does not have.
-bool set_overlay_properties(GstElement* overlay, const std::vector<std::string>& properties, const char* program);
+// Sets the command line's properties of the overlay; false, with a message, on one it does not have.
+bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program);
 
 // "element: message" of an error message, and the debug details on further lines if `details`.
 std::string error_text(GstMessage* error, bool details = true);

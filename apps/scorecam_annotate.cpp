@@ -43,30 +43,27 @@ struct Options {
   std::string encoder = "x264enc speed-preset=veryfast";
   bool quiet = false;
   std::string input, output, results;
-  std::vector<std::string> properties;
+  std::vector<scorecam::cli::Property> properties;
 };
 
-bool parse_args(int argc, char** argv, Options& options) {
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--encoder" && i + 1 < argc) {
-      options.encoder = argv[++i];
-    } else if (arg == "--quiet") {
-      options.quiet = true;
-    } else if (arg == "-h" || arg == "--help" || arg.rfind("--", 0) == 0) {
-      return false;
-    } else if (positional.size() < 3) {
-      positional.push_back(arg);
-    } else {
-      options.properties.push_back(arg);
-    }
-  }
-  if (positional.size() < 3) return false;
-  options.input = positional[0];
-  options.output = positional[1];
-  options.results = positional[2];
-  return true;
+// The three files come first, whatever their names hold; the words after them are properties.
+scorecam::cli::Syntax syntax() {
+  scorecam::cli::Syntax syntax{{"encoder"}, {"quiet"}};
+  syntax.properties = true;
+  syntax.fixed_positionals = syntax.max_positionals = 3;
+  return syntax;
+}
+
+Options read_options(const scorecam::cli::CommandLine& args) {
+  if (args.positional().size() < 3) throw scorecam::cli::UsageError("give INPUT, OUTPUT.mp4 and RESULTS.jsonl");
+  Options options;
+  options.encoder = args.text("encoder", options.encoder);
+  options.quiet = args.has("quiet");
+  options.input = args.positional()[0];
+  options.output = args.positional()[1];
+  options.results = args.positional()[2];
+  options.properties = args.properties();
+  return options;
 }
 
 class Progress {
@@ -165,12 +162,8 @@ void remove_partials(const Options& options) {
   std::remove(partial_name(options.results).c_str());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  Options options;
-  if (!parse_args(argc, argv, options)) return scorecam::app::usage_error(kUsage);
+// The exit status: 0 done, 1 failed, 130 interrupted.
+int annotate(const Options& options) {
   if (!scorecam::app::find_overlay_element(kProgram)) return 1;
   // Locations are set as properties, not through the description, so that any file name works.
   GstElement* pipeline = scorecam::app::launch("filesrc name=src ! decodebin ! queue ! videoconvert ! "
@@ -221,4 +214,12 @@ int main(int argc, char** argv) {
   gst_object_unref(sink);
   gst_object_unref(pipeline);
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  return scorecam::cli::run({kProgram, kUsage, syntax()}, argc, argv,
+                            [](const scorecam::cli::CommandLine& args) { return annotate(read_options(args)); });
 }

@@ -10,13 +10,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <numeric>
 
 #include <ATen/Parallel.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli_args.h"
+#include "model_args.h"
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/image.h"
@@ -86,16 +85,8 @@ torch::Tensor load_image(const std::string& path, const Model& model) {
   return to_model_input({image.data, image.cols, image.rows, image.step[0], PixelLayout::BGR}, model);
 }
 
-int run(int argc, char** argv) {
-  auto options = cli::kModelOptions;
-  options.insert({"frames", "seconds", "image", "save-map"});
-  const cli::Args args(argc, argv, options, {"help", "no-limit"});
-  if (args.has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  const int frames = args.integer("frames", 3);
-  if (frames < 1) throw Error("--frames must be at least 1");
+int run(const cli::CommandLine& args) {
+  const int frames = args.integer("frames", 3, cli::Range::at_least(1));
   const double seconds = args.number("seconds", 5.0);
   const std::string image_path = args.has("image") ? args.text("image") : bundled_photo_path();
   if (image_path.empty()) throw Error("no --image given and the bundled photograph is not installed");
@@ -171,4 +162,8 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam-bench", argc, argv, run); }
+int main(int argc, char** argv) {
+  namespace cli = scorecam::cli;
+  const cli::Syntax syntax{cli::with_model_options({"frames", "seconds", "image", "save-map"}), {"no-limit"}};
+  return cli::main_with_errors({"scorecam-bench", kUsage, syntax}, argc, argv, run);
+}

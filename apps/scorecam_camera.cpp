@@ -74,54 +74,17 @@ struct Options {
   double segment_seconds = 60, stall_seconds = 20, retry_min = 1, retry_max = 30;
   int latency_ms = 200;
   long max_reconnects = 0;
-  std::vector<std::string> properties;
+  std::vector<scorecam::cli::Property> properties;
 };
 
-// A number > 0 (or >= 0 where zero means "off").
-bool parse_number(const char* text, double& value, bool zero_allowed) {
-  char* end = nullptr;
-  value = std::strtod(text, &end);
-  return end != text && *end == '\0' && (value > 0 || (zero_allowed && value == 0));
-}
-
-bool parse_args(int argc, char** argv, Options& options) {
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    double number = 0;
-    if (arg == "--tcp") {
-      options.tcp = true;
-    } else if (has_value && (arg == "--prefix" || arg == "--encoder" || arg == "--display" || arg == "--serve")) {
-      (arg == "--prefix"    ? options.prefix
-       : arg == "--encoder" ? options.encoder
-       : arg == "--display" ? options.display
-                            : options.serve) = argv[++i];
-    } else if (has_value && (arg == "--segment-seconds" || arg == "--stall-seconds" || arg == "--retry-min" ||
-                             arg == "--retry-max" || arg == "--latency" || arg == "--max-reconnects")) {
-      if (!parse_number(argv[++i], number, arg == "--max-reconnects")) {
-        std::fprintf(stderr, "%s: %s needs a number above 0, not '%s'\n", kProgram, arg.c_str(), argv[i]);
-        return false;
-      }
-      if (arg == "--segment-seconds") options.segment_seconds = number;
-      if (arg == "--stall-seconds") options.stall_seconds = number;
-      if (arg == "--retry-min") options.retry_min = number;
-      if (arg == "--retry-max") options.retry_max = number;
-      if (arg == "--latency") options.latency_ms = static_cast<int>(number);
-      if (arg == "--max-reconnects") options.max_reconnects = static_cast<long>(number);
-    } else if (arg.rfind("-", 0) == 0) {
-      return false;
-    } else if (positional.size() < 2 && arg.find('=') == std::string::npos) {
-      positional.push_back(arg);
-    } else {
-      options.properties.push_back(arg);
-    }
-  }
-  if (positional.empty()) return false;
-  options.url = positional[0];
-  if (positional.size() > 1) options.directory = positional[1];
-  options.retry_max = std::max(options.retry_max, options.retry_min);
-  return true;
+// URL and OUTPUT_DIR, then properties: words with '=' are properties wherever they stand.
+scorecam::cli::Syntax syntax() {
+  scorecam::cli::Syntax syntax{{"segment-seconds", "prefix", "encoder", "display", "serve", "latency", "stall-seconds",
+                                "retry-min", "retry-max", "max-reconnects"},
+                               {"tcp"}};
+  syntax.properties = true;
+  syntax.max_positionals = 2;
+  return syntax;
 }
 
 // [ADDRESS:]PORT, the port a number from 0 to 65535.
@@ -130,6 +93,34 @@ bool valid_serve_address(const std::string& text) {
   const std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
   return std::stoi(port) <= 65535 && colon != 0;
+}
+
+Options read_options(const scorecam::cli::CommandLine& args) {
+  using scorecam::cli::Range;
+  using scorecam::cli::UsageError;
+  Options options;
+  if (args.positional().empty()) throw UsageError("give the camera's URL");
+  options.url = args.positional()[0];
+  if (args.positional().size() > 1) options.directory = args.positional()[1];
+  options.prefix = args.text("prefix", options.prefix);
+  options.encoder = args.text("encoder", options.encoder);
+  options.display = args.text("display");
+  options.serve = args.text("serve");
+  options.tcp = args.has("tcp");
+  options.segment_seconds = args.number("segment-seconds", options.segment_seconds, Range::above(0));
+  options.stall_seconds = args.number("stall-seconds", options.stall_seconds, Range::above(0));
+  options.retry_min = args.number("retry-min", options.retry_min, Range::above(0));
+  options.retry_max = std::max(args.number("retry-max", options.retry_max, Range::above(0)), options.retry_min);
+  options.latency_ms = args.integer("latency", options.latency_ms, Range::above(0));
+  options.max_reconnects = args.integer("max-reconnects", options.max_reconnects, Range::at_least(0));
+  options.properties = args.properties();
+  if (options.url.rfind("rtsp://", 0) != 0 && options.url.rfind("rtsps://", 0) != 0)
+    throw UsageError("'" + options.url + "' is not an rtsp:// URL");
+  if (options.directory.empty() && options.display.empty() && options.serve.empty())
+    throw UsageError("give an OUTPUT_DIR to record into, --display or --serve to watch, or several");
+  if (!options.serve.empty() && !valid_serve_address(options.serve))
+    throw UsageError("--serve takes [ADDRESS:]PORT with a port from 0 to 65535, not '" + options.serve + "'");
+  return options;
 }
 
 // "2026-11-29 16:40:02 scorecam-camera: " before each line, as a service's log wants.
@@ -520,26 +511,8 @@ int run(const Options& options) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  Options options;
-  if (!parse_args(argc, argv, options)) return scorecam::app::usage_error(kUsage);
-  if (options.url.rfind("rtsp://", 0) != 0 && options.url.rfind("rtsps://", 0) != 0) {
-    std::fprintf(stderr, "%s: '%s' is not an rtsp:// URL\n", kProgram, options.url.c_str());
-    return 2;
-  }
-  if (options.directory.empty() && options.display.empty() && options.serve.empty()) {
-    std::fprintf(stderr, "%s: give an OUTPUT_DIR to record into, --display or --serve to watch, or several\n",
-                 kProgram);
-    return 2;
-  }
-  if (!options.serve.empty() && !valid_serve_address(options.serve)) {
-    std::fprintf(stderr, "%s: --serve takes [ADDRESS:]PORT with a port from 0 to 65535, not '%s'\n", kProgram,
-                 options.serve.c_str());
-    return 2;
-  }
+// Prepares the output directory, the element and the signals, then runs; the exit status.
+int start(const Options& options) {
   std::error_code error;
   if (!options.directory.empty()) std::filesystem::create_directories(options.directory, error);
   if (!options.directory.empty() && (error || !std::filesystem::is_directory(options.directory))) {
@@ -552,4 +525,12 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   return run(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  return scorecam::cli::run({kProgram, kUsage, syntax()}, argc, argv,
+                            [](const scorecam::cli::CommandLine& args) { return start(read_options(args)); });
 }

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli_args.h"
+#include "model_args.h"
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
 #include "scorecam/maps.h"
@@ -81,7 +81,7 @@ void print_text(const ImageResult& r) {
   }
 }
 
-int list_layers(const cli::Args& args) {
+int list_layers(const cli::CommandLine& args) {
   const auto model = cli::model_path(args);
   for (const auto& layer : Model::list_layers(model, cli::model_options(args))) {
     std::cout << layer.name << "\t[";
@@ -91,23 +91,15 @@ int list_layers(const cli::Args& args) {
   return 0;
 }
 
-int run(int argc, char** argv) {
-  auto options = cli::kModelOptions;
-  options.insert({"class", "out", "colormap", "alpha"});
-  const cli::Args args(argc, argv, options, {"json", "list-layers", "help"});
-  if (args.has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
+int run(const cli::CommandLine& args) {
   if (args.has("list-layers")) return list_layers(args);
-  if (!args.has("out") || args.positional().empty()) throw Error(std::string("--out and at least one IMAGE are needed\n") + kUsage);
+  if (!args.has("out") || args.positional().empty()) throw cli::UsageError("--out and at least one IMAGE are needed");
   const std::filesystem::path out = args.text("out");
   std::filesystem::create_directories(out);
 
   OverlayOptions overlay;
   overlay.colormap = parse_colormap(args.text("colormap", "jet"));
-  overlay.alpha = args.number("alpha", 0.5);
-  if (!(overlay.alpha >= 0.0 && overlay.alpha <= 1.0)) throw Error("--alpha must be within [0, 1]");
+  overlay.alpha = args.number("alpha", 0.5, cli::Range::from_to(0, 1));
   const auto model = cli::load_model(args, "scorecam");
   FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", -1),
                            cli::method_options(args));
@@ -134,4 +126,8 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam", argc, argv, run); }
+int main(int argc, char** argv) {
+  namespace cli = scorecam::cli;
+  const cli::Syntax syntax{cli::with_model_options({"class", "out", "colormap", "alpha"}), {"json", "list-layers"}};
+  return cli::main_with_errors({"scorecam", kUsage, syntax}, argc, argv, run);
+}

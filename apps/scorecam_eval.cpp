@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -15,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli_args.h"
 #include "eval_plots.h"
+#include "model_args.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/error.h"
 #include "scorecam/faithfulness.h"
@@ -110,13 +109,13 @@ std::vector<Method> parse_methods(const std::string& list) {
 }
 
 // --samples and --noise-sigma for one of the --methods.
-MethodOptions method_options(const cli::Args& args, Method method) {
+MethodOptions method_options(const cli::CommandLine& args, Method method) {
   MethodOptions options = cli::method_options(args);
   options.method = method;
   return options;
 }
 
-std::vector<Sample> load_samples(const cli::Args& args, Model& model) {
+std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model) {
   auto paths = list_images(args.positional().at(0));
   const int limit = args.integer("limit", 0);
   if (limit > 0 && static_cast<size_t>(limit) < paths.size()) paths.resize(limit);
@@ -204,7 +203,7 @@ Summary summarize(const std::vector<Scores>& scores) {
 }
 
 // Rank correlation with the trained model's map, per randomized layer (cumulative from the top) and method.
-std::vector<std::vector<double>> sanity_check(const cli::Args& args, const std::vector<Method>& methods,
+std::vector<std::vector<double>> sanity_check(const cli::CommandLine& args, const std::vector<Method>& methods,
                                               const std::vector<Sample>& samples,
                                               const std::vector<std::vector<Scores>>& trained,
                                               const std::vector<std::string>& layers, int count) {
@@ -335,18 +334,10 @@ void write_plots(const std::string& folder, Model& model, const std::vector<Meth
   }
 }
 
-int run(int argc, char** argv) {
-  auto options = cli::kModelOptions;
-  options.insert({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit"});
-  const cli::Args args(argc, argv, options, {"help"});
-  if (args.has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (args.positional().size() != 1) throw Error("give one IMAGE_DIR (see --help)");
+int run(const cli::CommandLine& args) {
+  if (args.positional().size() != 1) throw cli::UsageError("give one IMAGE_DIR");
   const auto methods = parse_methods(args.text("methods", "scorecam,sscam,iscam,gradcam,gradcampp"));
-  const int steps = args.integer("steps", 20);
-  if (steps < 1) throw Error("--steps must be at least 1");
+  const int steps = args.integer("steps", 20, cli::Range::at_least(1));
   const auto score_cam = cli::score_cam_options(args);
   const auto model = cli::load_model(args, "scorecam-eval");
   const auto samples = load_samples(args, *model);
@@ -379,4 +370,9 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam-eval", argc, argv, run); }
+int main(int argc, char** argv) {
+  namespace cli = scorecam::cli;
+  const cli::Syntax syntax{
+      cli::with_model_options({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit"})};
+  return cli::main_with_errors({"scorecam-eval", kUsage, syntax}, argc, argv, run);
+}

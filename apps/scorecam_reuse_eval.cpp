@@ -4,11 +4,12 @@
 // and prints per setting: mean and worst per-frame Pearson correlation with the reference map, and
 // the forward passes spent relative to the reference.
 #include <algorithm>
-#include <iostream>
+#include <climits>
+#include <cstdio>
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli_args.h"
+#include "model_args.h"
 #include "scorecam/error.h"
 #include "scorecam/frame_explainer.h"
 
@@ -24,9 +25,10 @@ std::vector<int> parse_intervals(const std::string& text) {
   std::vector<int> intervals;
   for (std::size_t start = 0; start < text.size();) {
     const auto comma = std::min(text.find(',', start), text.size());
-    const int n = std::atoi(text.substr(start, comma - start).c_str());
-    if (n < 2) throw Error("--intervals needs numbers of at least 2, e.g. 2,4,8");
-    intervals.push_back(n);
+    const auto n = cli::to_integer(text.substr(start, comma - start));
+    if (!n || *n < 2 || *n > INT_MAX)
+      throw cli::UsageError("--intervals needs numbers of at least 2, e.g. 2,4,8, not '" + text + "'");
+    intervals.push_back(static_cast<int>(*n));
     start = comma + 1;
   }
   return intervals;
@@ -58,14 +60,8 @@ Run run_over(Model& model, const ScoreCamOptions& options, const MethodOptions& 
   return run;
 }
 
-int evaluate(int argc, char** argv) {
-  auto names = cli::kModelOptions;
-  names.insert({"intervals", "drift"});
-  const cli::Args args(argc, argv, names, {"help"});
-  if (args.has("help") || args.positional().size() < 2) {
-    std::cout << kUsage;
-    return args.has("help") ? 0 : 2;
-  }
+int evaluate(const cli::CommandLine& args) {
+  if (args.positional().size() < 2) throw cli::UsageError("give at least two FRAMEs");
   std::vector<cv::Mat> frames;
   for (const auto& path : args.positional()) {
     frames.push_back(cv::imread(path, cv::IMREAD_COLOR));
@@ -102,4 +98,8 @@ int evaluate(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return scorecam::cli::main_with_errors("scorecam-reuse-eval", argc, argv, evaluate); }
+int main(int argc, char** argv) {
+  namespace cli = scorecam::cli;
+  const cli::Syntax syntax{cli::with_model_options({"intervals", "drift"})};
+  return cli::main_with_errors({"scorecam-reuse-eval", kUsage, syntax}, argc, argv, evaluate);
+}

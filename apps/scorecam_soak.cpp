@@ -9,10 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,37 +33,45 @@ constexpr const char* kUsage =
 
 struct Options {
   long frames = 100000, warmup = 1000, windows = 10;
-  std::string size = "640x480", format = "NV12";
-  std::vector<std::string> properties;
+  long long width = 640, height = 480;
+  std::string format = "NV12";
+  std::vector<scorecam::cli::Property> properties;
 };
 
-bool parse_count(const char* text, long& value) {
-  char* end = nullptr;
-  value = std::strtol(text, &end, 10);
-  return end != text && *end == '\0' && value > 0;
+// Every word is a property.
+scorecam::cli::Syntax syntax() {
+  scorecam::cli::Syntax syntax{{"frames", "warmup", "windows", "size", "format"}, {}};
+  syntax.properties = true;
+  syntax.max_positionals = 0;
+  return syntax;
 }
 
-bool parse_args(int argc, char** argv, Options& options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--frames" && has_value) {
-      if (!parse_count(argv[++i], options.frames)) return false;
-    } else if (arg == "--warmup" && has_value) {
-      if (!parse_count(argv[++i], options.warmup)) return false;
-    } else if (arg == "--windows" && has_value) {
-      if (!parse_count(argv[++i], options.windows)) return false;
-    } else if (arg == "--size" && has_value) {
-      options.size = argv[++i];
-    } else if (arg == "--format" && has_value) {
-      options.format = argv[++i];
-    } else if (arg.rfind("-", 0) == 0) {
-      return false;
-    } else {
-      options.properties.push_back(arg);
-    }
-  }
-  return options.warmup < options.frames && options.windows <= options.frames;
+Options read_options(const scorecam::cli::CommandLine& args) {
+  using scorecam::cli::Range;
+  using scorecam::cli::UsageError;
+  Options options;
+  options.frames = args.integer("frames", options.frames, Range::at_least(1));
+  options.warmup = args.integer("warmup", options.warmup, Range::at_least(1));
+  options.windows = args.integer("windows", options.windows, Range::at_least(1));
+  // Checked also when they are the defaults: the report takes its windows and the frames after
+  // the warm-up out of the frames run.
+  if (options.warmup >= options.frames)
+    throw UsageError("--warmup (" + std::to_string(options.warmup) + ") must be less than --frames (" +
+                     std::to_string(options.frames) + ")");
+  if (options.windows > options.frames)
+    throw UsageError("--windows (" + std::to_string(options.windows) + ") must be at most --frames (" +
+                     std::to_string(options.frames) + ")");
+  const std::string size = args.text("size", "640x480");
+  const size_t x = size.find('x');
+  const auto width = scorecam::cli::to_integer(size.substr(0, x));
+  const auto height = x == std::string::npos ? std::nullopt : scorecam::cli::to_integer(size.substr(x + 1));
+  if (!width || !height || *width < 1 || *height < 1)
+    throw UsageError("--size needs WIDTHxHEIGHT, e.g. 640x480, not '" + size + "'");
+  options.width = *width;
+  options.height = *height;
+  options.format = args.text("format", options.format);
+  options.properties = args.properties();
+  return options;
 }
 
 double resident_megabytes() {
@@ -187,21 +195,12 @@ bool run(GstElement* pipeline, const Recorder& recorder, long total) {
   return ok;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  Options options;
-  if (!parse_args(argc, argv, options)) return scorecam::app::usage_error(kUsage);
-  const size_t x = options.size.find('x');
-  if (x == std::string::npos) {
-    std::fprintf(stderr, "%s: --size '%s' is not WIDTHxHEIGHT\n", kProgram, options.size.c_str());
-    return 2;
-  }
+// The exit status: 0 when every frame came through.
+int soak(const Options& options) {
   if (!scorecam::app::find_overlay_element(kProgram)) return 1;
   GstElement* pipeline = scorecam::app::launch(
       "videotestsrc pattern=ball num-buffers=" + std::to_string(options.frames) + " ! video/x-raw,format=" +
-          options.format + ",width=" + options.size.substr(0, x) + ",height=" + options.size.substr(x + 1) +
+          options.format + ",width=" + std::to_string(options.width) + ",height=" + std::to_string(options.height) +
           ",framerate=30/1 ! scorecamoverlay name=overlay ! fakesink sync=false",
       kProgram);
   if (!pipeline) return 1;
@@ -209,9 +208,9 @@ int main(int argc, char** argv) {
   int status = 1;
   if (scorecam::app::set_overlay_properties(overlay, options.properties, kProgram)) {
     std::string properties;
-    for (const auto& property : options.properties) properties += " " + property;
-    std::printf("scorecamoverlay%s; %ld frames of %s %s\n", properties.c_str(), options.frames,
-                options.size.c_str(), options.format.c_str());
+    for (const auto& [name, value] : options.properties) properties += " " + name + "=" + value;
+    std::printf("scorecamoverlay%s; %ld frames of %lldx%lld %s\n", properties.c_str(), options.frames,
+                options.width, options.height, options.format.c_str());
     std::fflush(stdout);
     Recorder recorder(options);
     recorder.attach(overlay);
@@ -231,4 +230,12 @@ int main(int argc, char** argv) {
   gst_object_unref(overlay);
   gst_object_unref(pipeline);
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  return scorecam::cli::run({kProgram, kUsage, syntax()}, argc, argv,
+                            [](const scorecam::cli::CommandLine& args) { return soak(read_options(args)); });
 }
