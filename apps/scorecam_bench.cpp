@@ -19,6 +19,7 @@
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/image.h"
+#include "scorecam/maps.h"
 #include "scorecam/npy.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/score_cam.h"
@@ -112,15 +113,12 @@ int run(const cli::CommandLine& args) {
   auto channels = masking.select_channels(activations);
   channels = channels.narrow(0, 0, std::min<int64_t>(channels.numel(), 4 * batch));
   if (channels.numel() == 0) throw Error("every channel of the target layer is constant on this image: nothing to mask");
-  const torch::Tensor masked = ScoreCam::masked_inputs(input, activations, channels);
+  const torch::Tensor masked = masked_inputs(input, activations, channels);
 
   const bool limit = !args.has("no-limit") && cam->keeps_channel_scores();
   const double limit_before = limit ? inference_throughput(*model, masked, batch, seconds) : 0;
   Explanation result;
-  // Warm-up: buffers are allocated, the graph executor specializes, the model times its copies.
-  for (int warm_up = 0; warm_up == 0 || (model->choosing_copies() && warm_up < 8); ++warm_up) {
-    result = cam->explain(input);
-  }
+  result = cam->explain(input);  // warm-up: buffers are allocated, the graph executor specializes
   std::vector<double> milliseconds;
   for (int i = 0; i < frames; ++i) {
     const auto start = Clock::now();

@@ -18,6 +18,10 @@ namespace {
 constexpr int kWarmUpCalls = 2;
 constexpr int kTimedCalls = 2;
 
+torch::jit::IValue run(Variant& variant, const torch::Tensor& input) {
+  return variant.module.forward({input.scalar_type() == variant.input_type ? input : input.to(variant.input_type)});
+}
+
 // A copy of a module worth timing, kept only if its output on the probe differs from the module's
 // by at most `tolerance`, relative to the largest value.
 struct Candidate {
@@ -102,60 +106,40 @@ Variant as_loaded(const torch::jit::Module& module, const std::string& why) {
   return {module, "as loaded, not frozen (" + why + ")", false};
 }
 
-FastestModule::FastestModule(std::vector<Variant> variants)
-    : variants_(std::move(variants)), timings_(variants_.size()) {}
-
-void FastestModule::time_batches_of(int64_t batch) {
-  if (batch <= batch_) return;
-  batch_ = batch;  // a larger batch: time that size from scratch
-  timings_.assign(variants_.size(), Timing{});
-}
+FastestModule::FastestModule(std::vector<Variant> variants) : variants_(std::move(variants)) {}
 
 void FastestModule::warm_up(const torch::Tensor& input) {
   for (Variant& variant : variants_) {
-    for (int call = 0; call < kWarmUpCalls; ++call) variant.module.forward({input});
+    for (int call = 0; call < kWarmUpCalls; ++call) run(variant, input);
   }
+}
+
+torch::jit::IValue FastestModule::forward(const torch::Tensor& input) { return run(variants_.front(), input); }
+
+void FastestModule::keep_fastest(const torch::Tensor& batch) {
   if (decided()) return;
-  time_batches_of(input.size(0));
-  if (input.size(0) != batch_) return;
-  for (Timing& timing : timings_) timing.calls = std::max(timing.calls, kWarmUpCalls);
-}
-
-torch::jit::IValue FastestModule::forward(const torch::Tensor& input) {
-  if (decided()) return variants_.front().module.forward({input});
-  const int64_t batch = input.size(0);
-  time_batches_of(batch);
-  const std::size_t index = turn_++ % variants_.size();
-  const auto start = std::chrono::steady_clock::now();
-  torch::jit::IValue output = variants_[index].module.forward({input});
-  if (input.is_cuda()) torch::cuda::synchronize(input.device().index());
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Timing& timing = timings_[index];
-  if (batch == batch_ && timing.calls++ >= kWarmUpCalls) {
-    timing.seconds += elapsed;
-    timing.images += batch;
-  }
-  bool all_timed = true;
-  for (const Timing& t : timings_) all_timed = all_timed && t.calls >= kWarmUpCalls + kTimedCalls;
-  if (all_timed) keep_fastest();
-  return output;
-}
-
-void FastestModule::keep_fastest() {
+  c10::InferenceMode guard;
+  warm_up(batch);
   std::size_t best = 0;
-  std::string rates;
-  for (std::size_t i = 0; i < variants_.size(); ++i) {
-    const Timing& t = timings_[i];
-    if (t.seconds * timings_[best].images < timings_[best].seconds * t.images) best = i;
-    char rate[64];
-    std::snprintf(rate, sizeof rate, "%.1f", t.images / t.seconds);
-    rates += (rates.empty() ? "" : " against ") + std::string(rate);
+  std::vector<double> rates;
+  for (Variant& variant : variants_) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int call = 0; call < kTimedCalls; ++call) run(variant, batch);
+    if (batch.is_cuda()) torch::cuda::synchronize(batch.device().index());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rates.push_back(kTimedCalls * batch.size(0) / seconds);
+    if (rates.back() > rates[best]) best = rates.size() - 1;
   }
-  chosen_because_ = " (the fastest of " + std::to_string(variants_.size()) + " exact copies timed on batches of " +
-                    std::to_string(batch_) + ": " + rates + " images/s)";
+  std::string listed;
+  for (const double rate : rates) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", rate);
+    listed += (listed.empty() ? "" : " against ") + std::string(text);
+  }
+  chosen_because_ = " (the fastest of " + std::to_string(variants_.size()) + " copies timed at load on batches of " +
+                    std::to_string(batch.size(0)) + ": " + listed + " images/s)";
   Variant kept = std::move(variants_[best]);
   variants_.assign(1, std::move(kept));
-  timings_.clear();
 }
 
 bool FastestModule::frozen() const {
@@ -169,7 +153,7 @@ std::string FastestModule::how() const {
   if (decided()) return variants_.front().how + chosen_because_;
   std::string names;
   for (const Variant& variant : variants_) names += (names.empty() ? "" : "; ") + variant.how;
-  return "timing " + std::to_string(variants_.size()) + " exact copies on the first batches (" + names + ")";
+  return std::to_string(variants_.size()) + " copies not yet timed (" + names + ")";
 }
 
 }  // namespace scorecam::detail

@@ -1,15 +1,17 @@
 #pragma once
-// Exact copies of one TorchScript module that take turns on its first real batches; the fastest stays.
+// Copies of one TorchScript module that compute the same classification; timed once, at load, on
+// a batch like those they will run, and the fastest stays.
 //
 // Which copy is fastest depends on the model and even on the input's values: on this project's
 // 2-core CPU, oneDNN's prepacked path (optimize_for_inference) ran the bundled model's masked
 // scenes about 25% slower than plain freezing, and ResNet-18's masked photos about 6% faster.
-// So it is measured on the inputs that matter, the way cuDNN's autotuning picks an algorithm.
-// Every copy computes the same result, so no work is wasted while they are timed.
+// So it is measured on masked inputs, the way cuDNN's autotuning picks an algorithm. Timing at
+// load rather than on the first frames keeps the first frames at steady speed and lets a shared
+// model merge its streams' passes from the start.
 //
-// The copies to time are made from a list of candidates (Candidate in fastest_module.cpp: how a
-// copy is made, and within what tolerance it must match the module on a probe input); those that
-// match are timed.
+// The exact copies are made from a list of candidates (Candidate in fastest_module.cpp: how a copy
+// is made, and within what tolerance it must match the module on a probe input); those that match
+// are timed. Reduced-precision copies (reduced_precision.h) join them as further variants.
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@ struct Variant {
   torch::jit::Module module;
   std::string how;  // how it runs, e.g. "frozen and optimized for inference"
   bool frozen = false;
+  torch::ScalarType input_type = torch::kFloat;  // its input is converted to this first
 };
 
 // The copies of `module` worth timing: its exact copies that match it on `probe`, frozen (attributes
@@ -37,30 +40,22 @@ class FastestModule {
   FastestModule() = default;
   explicit FastestModule(std::vector<Variant> variants);
 
-  // Runs one of the copies: in turn while they are being timed, then always the fastest.
+  // Times every copy on `batch` (after the calls TorchScript spends optimizing it for that shape)
+  // and keeps the fastest.
+  void keep_fastest(const torch::Tensor& batch);
+  // Runs the kept copy (the first, until keep_fastest()).
   torch::jit::IValue forward(const torch::Tensor& input);
   // Runs every copy through the calls that TorchScript spends optimizing it for this input's shape,
-  // so that neither the timing nor the caller's first frames pay for them.
+  // so that the caller's first frames do not pay for them.
   void warm_up(const torch::Tensor& input);
 
-  // The kept copy's `how` with the rates that chose it, or which copies are being timed.
+  // The kept copy's `how` with the rates that chose it, or the copies not yet timed.
   std::string how() const;
   bool decided() const { return variants_.size() == 1; }
   bool frozen() const;  // every copy still in the running is frozen
 
  private:
-  struct Timing {
-    int calls = 0;  // of the timed batch size, warm-up calls included
-    double seconds = 0;
-    int64_t images = 0;
-  };
-  void keep_fastest();
-  void time_batches_of(int64_t batch);
-
   std::vector<Variant> variants_;
-  std::vector<Timing> timings_;
-  std::size_t turn_ = 0;
-  int64_t batch_ = 0;  // only calls of the largest batch size seen are timed
   std::string chosen_because_;
 };
 

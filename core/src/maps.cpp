@@ -26,6 +26,20 @@ torch::Tensor weighted_map(const torch::Tensor& activations, const torch::Tensor
   return normalize_planes(saliency);
 }
 
+torch::Tensor channel_masks(const torch::Tensor& maps, const torch::Tensor& input) {
+  const int64_t count = maps.size(1), height = input.size(2), width = input.size(3);
+  return normalize_planes(upsample_planes(maps.to(torch::kFloat), height, width))
+      .view({count, 1, height, width})
+      .to(input.scalar_type());
+}
+
+torch::Tensor masked_inputs(const torch::Tensor& input, const torch::Tensor& activations, const torch::Tensor& channels) {
+  c10::InferenceMode guard;
+  auto out = torch::empty({channels.numel(), input.size(1), input.size(2), input.size(3)}, input.options());
+  if (channels.numel() > 0) at::mul_out(out, input, channel_masks(activations.index_select(1, channels), input));
+  return out;
+}
+
 torch::Tensor resize_map(const torch::Tensor& map, int height, int width) {
   c10::InferenceMode guard;
   auto planes = map.to(torch::kFloat).view({1, 1, map.size(0), map.size(1)});

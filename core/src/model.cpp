@@ -10,6 +10,8 @@
 #include "inference_queue.h"
 #include "layer_capture.h"
 #include "model_file.h"
+#include "reduced_precision.h"
+#include "scorecam/maps.h"
 #include "scorecam/target_class.h"
 
 namespace scorecam {
@@ -17,6 +19,8 @@ namespace {
 
 // Merged passes stop growing here: four streams' batches of 32, or 128 streams' first passes.
 constexpr int64_t kMaxMergedRows = 128;
+// The copies are timed on masked batches of Score-CAM's default size.
+constexpr int64_t kTimingBatch = 32;
 enum PassKind { kForwardPass, kClassifyPass };
 
 }  // namespace
@@ -29,26 +33,12 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType dtype)
 
 Model::~Model() = default;
 
-// The copies change while they are timed, on whichever thread runs a pass: read them in turn too.
-bool Model::frozen() const {
-  bool frozen = false;
-  queue_->run_alone([&] { frozen = classifier_->frozen() && capture_->copies().frozen(); });
-  return frozen;
-}
-
-bool Model::choosing_copies() const {
-  bool choosing = false;
-  queue_->run_alone([&] { choosing = !classifier_->decided() || !capture_->copies().decided(); });
-  return choosing;
-}
+bool Model::frozen() const { return classifier_->frozen() && capture_->copies().frozen(); }
 
 std::string Model::inference_path() const {
-  std::string path;
-  queue_->run_alone([&] {
-    const std::string masked = classifier_->how(), first = capture_->copies().how();
-    path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
-  });
-  return path;
+  const std::string masked = classifier_->how(), first = capture_->copies().how();
+  const std::string path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  return left_out_.empty() ? path : path + "; " + left_out_;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
@@ -57,7 +47,9 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   if (device.is_cpu()) detail::tune_cpu_runtime();
   // The masked batches all have one shape: cuDNN's autotuning pays for itself within a frame.
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
-  const torch::ScalarType dtype = scalar_type(parse_precision(options.precision, device));
+  const Precision precision = parse_precision(options.precision, device);
+  // The first pass, where the target layer's activations come from, is fp32 at every precision.
+  const torch::ScalarType dtype = torch::kFloat;
   const detail::ClassifierSurvey found = detail::survey_classifier(model_path, config, device, dtype);
   std::unique_ptr<Model> model(new Model(config, device, dtype));
   model->target_layer_ = found.target_layer;
@@ -69,16 +61,68 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                       .to(device, dtype);
   const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
   model->path_ = model_path;
-  // A GPU runs one pass at a time anyway, better on one larger batch; a CPU's cores were used best
-  // with every stream's pass running at once (docs/benchmarks.md), as if each had its own model.
-  model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes
-                            : device.is_cuda()          ? 1
-                                                        : std::numeric_limits<int>::max();
-  model->classifier_ = std::make_unique<detail::FastestModule>(
-      detail::exact_copies(detail::load_torchscript(model_path, device, dtype), probe));
   model->capture_ =
       detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype), model->target_layer_, probe);
+  model->capture_->copies().keep_fastest(model->smooth_test_input());
+  model->choose_classifier(detail::load_torchscript(model_path, device, dtype), precision, probe);
+  // A GPU runs one pass at a time anyway, better on one larger batch; a CPU's cores were used best
+  // with every stream's pass running at once (docs/benchmarks.md), as if each had its own model.
+  // Only copies that keep no state between calls may run side by side.
+  const int parallel_passes = options.parallel_passes > 0 ? options.parallel_passes
+                              : device.is_cuda()          ? 1
+                                                          : std::numeric_limits<int>::max();
+  model->queue_->configure(model->capture_->returns_output() ? parallel_passes : 1, kMaxMergedRows);
   return model;
+}
+
+void Model::choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe) {
+  c10::InferenceMode guard;
+  // What the copies are timed and compared on: masked inputs as Score-CAM makes them, of the
+  // smooth test input, whose target is the class fp32 predicts for it.
+  const auto input = smooth_test_input();
+  const auto first = capture_->forward(input);
+  const int target = resolve_target_class(first.logits, kPredictedClass);
+  const auto flat = first.activations[0].flatten(1);
+  auto channels = (flat.amax(1) > flat.amin(1)).nonzero().squeeze(1);
+  if (channels.numel() == 0) channels = torch::zeros({1}, channels.options());
+  const auto batch = masked_inputs(input, first.activations, channels.repeat({kTimingBatch / channels.numel() + 1})
+                                                                 .narrow(0, 0, kTimingBatch));
+  torch::jit::Module reference = module;  // fp32, as loaded
+  std::vector<detail::Variant> copies;
+  const auto add_agreeing = [&](std::vector<detail::Variant> reduced, bool only_agreeing) {
+    for (detail::Variant& copy : reduced) {
+      const double agreement = detail::agreement(copy, reference, batch, target);
+      char text[96];
+      std::snprintf(text, sizeof text, ", target-class probabilities correlating %.5f with fp32", agreement);
+      if (!only_agreeing || agreement >= detail::kAutoAgreement) {
+        copy.how += text;
+        copies.push_back(std::move(copy));
+      } else {
+        left_out_ += (left_out_.empty() ? "left out by precision=auto: " : "; ") + copy.how + text + " (below " +
+                     std::to_string(detail::kAutoAgreement).substr(0, 5) + ")";
+      }
+    }
+  };
+  switch (precision) {
+    case Precision::Float32: copies = detail::exact_copies(module, probe); break;
+    case Precision::Float16:
+    case Precision::BFloat16:
+      add_agreeing(detail::float_copies(module, scalar_type(precision), probe_), false);
+      break;
+    case Precision::Int8: add_agreeing(detail::int8_copies(config_, num_classes_, probe_), false); break;
+    case Precision::Auto:
+      copies = detail::exact_copies(module, probe);
+      if (device_.is_cuda()) {
+        add_agreeing(detail::float_copies(module, torch::kHalf, probe_), true);
+      }
+      if (device_.is_cuda() || cpu_has_bf16()) add_agreeing(detail::float_copies(module, torch::kBFloat16, probe_), true);
+      if (device_.is_cpu() && !config_.int8_model.empty()) {
+        add_agreeing(detail::int8_copies(config_, num_classes_, probe_), true);
+      }
+      break;
+  }
+  classifier_ = std::make_unique<detail::FastestModule>(std::move(copies));
+  classifier_->keep_fastest(batch);
 }
 
 std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const ModelOptions& options) {
@@ -93,7 +137,6 @@ PassCounts Model::pass_counts() const {
 ForwardResult Model::forward(const torch::Tensor& input) {
   const auto outputs = queue_->run(kForwardPass, input, [this](const torch::Tensor& batch) {
     auto result = forward_now(batch);
-    settle_queue();
     return std::vector<torch::Tensor>{result.logits, result.activations};
   });
   return {outputs[0], outputs[1]};
@@ -103,17 +146,8 @@ torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
     auto logits = classifier_->forward(batch).toTensor().to(torch::kFloat);
-    settle_queue();
     return std::vector<torch::Tensor>{logits};
   })[0];
-}
-
-void Model::settle_queue() {
-  // Until then one pass runs at a time, unmerged, so the copies are timed on the batches each
-  // stream makes, and reading their state here is safe.
-  if (queue_settled_ || !classifier_->decided() || !capture_->copies().decided()) return;
-  queue_settled_ = true;
-  queue_->configure(capture_->returns_output() ? parallel_passes_ : 1, kMaxMergedRows);
 }
 
 ForwardResult Model::forward_now(const torch::Tensor& input) {

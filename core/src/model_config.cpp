@@ -66,6 +66,11 @@ ModelConfig load_model_config(const std::string& path) {
     }
     if (doc.contains("labels")) config.labels = doc.at("labels").get<std::vector<std::string>>();
     if (doc.contains("target_layer")) config.target_layer = doc.at("target_layer").get<std::string>();
+    if (doc.contains("int8_model")) {
+      const auto file = std::filesystem::path(doc.at("int8_model").get<std::string>());
+      config.int8_model = (file.is_absolute() ? file : std::filesystem::path(path).parent_path() / file).string();
+    }
+    if (doc.contains("quantized_engine")) config.quantized_engine = doc.at("quantized_engine").get<std::string>();
   } catch (const json::exception& e) {
     throw Error("malformed model config '" + path + "': " + e.what());
   }

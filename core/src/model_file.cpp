@@ -177,8 +177,8 @@ ClassifierSurvey survey_classifier(const std::string& path, ModelConfig& config,
 std::vector<LayerInfo> list_layers(const std::string& model_path, const ModelOptions& options) {
   ModelConfig config = resolve_config(model_path, options);
   const torch::Device device = parse_device(options.device);
-  return feature_map_layers(survey(model_path, config, device, scalar_type(parse_precision(options.precision, device)))
-                                .layers);
+  // The first pass, which the target layer's activations come from, runs in fp32 at every precision.
+  return feature_map_layers(survey(model_path, config, device, torch::kFloat).layers);
 }
 
 }  // namespace scorecam::detail

@@ -77,19 +77,6 @@ torch::Tensor ScoreCam::select_channels(const torch::Tensor& activations) const 
   return std::get<0>(chosen.sort());
 }
 
-namespace {
-
-// Masks are the channels of `maps` ([1, k, h, w]) upsampled and normalized to [0, 1], [k, 1, H, W]
-// in the input's type. They multiply the normalized input, so a masked-out pixel becomes the mean colour.
-torch::Tensor masks_of(const torch::Tensor& maps, const torch::Tensor& input) {
-  const int64_t count = maps.size(1), height = input.size(2), width = input.size(3);
-  return normalize_planes(upsample_planes(maps.to(torch::kFloat), height, width))
-      .view({count, 1, height, width})
-      .to(input.scalar_type());
-}
-
-}  // namespace
-
 void ScoreCam::masked_sample(const torch::Tensor& input, const torch::Tensor& masks, int sample, torch::Tensor& out) {
   switch (method_.method) {
     case Method::SsCam: {
@@ -104,14 +91,6 @@ void ScoreCam::masked_sample(const torch::Tensor& input, const torch::Tensor& ma
     default:
       at::mul_out(out, input, masks);
   }
-}
-
-torch::Tensor ScoreCam::masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
-                                      const torch::Tensor& channels) {
-  c10::InferenceMode guard;
-  auto out = torch::empty({channels.numel(), input.size(1), input.size(2), input.size(3)}, input.options());
-  if (channels.numel() > 0) at::mul_out(out, input, masks_of(activations.index_select(1, channels), input));
-  return out;
 }
 
 int ScoreCam::score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
@@ -131,7 +110,7 @@ int ScoreCam::score_channels(const torch::Tensor& input, const FirstPass& pass, 
   for (int64_t start = 0; start < count; start += batch) {
     const int64_t size = std::min(batch, count - start);
     auto masked = masked_batch_.narrow(0, 0, size);
-    const auto masks = masks_of(selected.narrow(1, start, size), input);
+    const auto masks = channel_masks(selected.narrow(1, start, size), input);
     torch::Tensor total;
     for (int sample = 0; sample < method_.samples; ++sample) {
       masked_sample(input, masks, sample, masked);

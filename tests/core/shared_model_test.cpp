@@ -205,11 +205,6 @@ TEST(SharedModel, StreamsBatchedTogetherGetTheResultsTheyGetAlone) {
   for (int s = 0; s < kStreams; ++s) {
     for (int f = 0; f < kFrames; ++f) frames[s].push_back(random_frame(64, 48, 10 * s + f));
   }
-  {
-    // The model times its exact copies on the first batches, taking turns: settle that first.
-    FrameExplainer warm_up(*model, options, {});
-    while (model->choosing_copies()) warm_up.process(frames[0][0].view);
-  }
   const auto explain_stream = [&](int s) {
     FrameExplainer explainer(*model, options, {});
     std::vector<FrameResult> results;

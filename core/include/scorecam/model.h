@@ -49,7 +49,7 @@ struct ModelOptions {
   int input_height = 0;             // override the sidecar's input size when both are set
   int input_width = 0;
   std::string device = "cpu";
-  std::string precision = "fp32";
+  std::string precision = "fp32";  // of the masked passes: fp32, fp16, bf16, int8 or auto (see Precision)
   // Run forward passes on frozen, inference-optimized copies (exact; see Model::inference_path()).
   bool optimize = true;
   // Passes that may run at once when threads share the model; those that wait meanwhile are merged
@@ -72,7 +72,8 @@ class Model {
   // forward() and classify() calls that wait at the same time run as one batch (see
   // detail::InferenceQueue). Each caller gets only its own rows, computed as if it ran alone.
   //
-  // input: [N, C, H, W] normalized, on device(), in dtype().
+  // input: [N, C, H, W] normalized, on device(), in dtype() (fp32: the masked passes convert to
+  // their precision themselves).
   ForwardResult forward(const torch::Tensor& input);
   // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
   torch::Tensor classify(const torch::Tensor& input);
@@ -86,15 +87,14 @@ class Model {
   // classify() for batches of `batch_size`. A few forward passes; later calls run at full speed.
   void warm_up(int batch_size);
 
-  // How the passes run: frozen copies, which one the first batches measured fastest, or why a pass
-  // runs on the module as loaded (a model that cannot be frozen, say).
+  // How the passes run: frozen copies in which precision, which one measured fastest at load and
+  // how closely a reduced-precision copy agrees with fp32, or why a pass runs on the module as
+  // loaded (a model that cannot be frozen, say).
   std::string inference_path() const;
   PassCounts pass_counts() const;
   // The queue every pass goes through; tests hold it to make passes wait together.
   detail::InferenceQueue& inference_queue() { return *queue_; }
   bool frozen() const;  // both passes run on frozen copies
-  // Still timing its exact copies against each other on the first batches (see inference_path()).
-  bool choosing_copies() const;
 
   ~Model();
 
@@ -112,9 +112,9 @@ class Model {
   // The passes themselves, run by whichever caller the queue lets run them.
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
-  // Called within a pass: once the copies are chosen, passes merge, and run side by side if the
-  // copies keep no state between calls.
-  void settle_queue();
+  // The copies of the masked passes that `precision` asks for, timed on a masked batch of the
+  // smooth test input, the fastest kept.
+  void choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe);
 
   ModelConfig config_;
   torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on
@@ -127,8 +127,7 @@ class Model {
   std::vector<int64_t> activation_shape_;
   std::string path_;
   std::unique_ptr<detail::InferenceQueue> queue_;
-  int parallel_passes_ = 1;
-  bool queue_settled_ = false;
+  std::string left_out_;  // precision=auto: the reduced-precision copies that did not agree, and why
   // The module as loaded, for gradients with respect to the target's output; loaded on first use.
   std::unique_ptr<detail::CapturingModule> differentiable_;
 };

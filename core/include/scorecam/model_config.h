@@ -17,6 +17,10 @@ struct ModelConfig {
   ColorOrder color_order = ColorOrder::RGB;
   std::vector<std::string> labels;     // empty: classes are shown by number
   std::string target_layer;            // empty: the last layer with a spatial feature map
+  // The model's int8 copy for precision=int8 or auto (tools/export_torchvision.py --int8): a path
+  // (the sidecar gives it relative to its own folder), and the quantized engine it was made for.
+  std::string int8_model;
+  std::string quantized_engine = "onednn";
 };
 
 // Reads a sidecar; keys absent from it keep ImageNet defaults. Throws Error naming the file and key.

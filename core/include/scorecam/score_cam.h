@@ -62,11 +62,6 @@ class ScoreCam : public CamMethod {
   torch::Tensor weigh(const FirstPass& pass, const ChannelScores& scores) const override;
   bool keeps_channel_scores() const override { return true; }
 
-  // The masked inputs X * M_k that score_channels() classifies, [k, C, H, W]: for benchmarks that
-  // measure the model on exactly what Score-CAM feeds it.
-  static torch::Tensor masked_inputs(const torch::Tensor& input, const torch::Tensor& activations,
-                                     const torch::Tensor& channels);
-
   // Seconds a full explanation is expected to take, without running one: the model is warmed up,
   // then one first pass and one masked batch of a smooth synthetic image are timed, and the batch
   // time is multiplied by the batches that every channel (or max-channels of them) needs. Costs
