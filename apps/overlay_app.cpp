@@ -61,6 +61,7 @@ publish::FrameRecord frame_record(const scorecam_gst::ResultMessage& result, gui
   e.source_pts = scorecam_gst::seconds_of(result.source_timestamp);
   e.refreshed = result.refreshed;
   e.forward_passes = result.forward_passes;
+  e.refresh_period = result.refresh_period;
   return {std::nullopt, frame, scorecam_gst::seconds_of(result.timestamp), e};
 }
 

@@ -12,6 +12,6 @@ const GstMetaInfo* gst_scorecam_meta_get_info(void);
 // Copies `values` (map_width * map_height floats).
 GstScoreCamMeta* gst_buffer_add_scorecam_meta(GstBuffer* buffer, guint map_width, guint map_height,
                                               const gfloat* values, GstClockTime source_pts,
-                                              gint class_id);
+                                              gint class_id, gint refresh_period);
 
 G_END_DECLS

@@ -35,7 +35,7 @@ gboolean scorecam_meta_transform(GstBuffer* dest, GstMeta* meta, GstBuffer*, GQu
   }
   if (!keep) return FALSE;
   return gst_buffer_add_scorecam_meta(dest, m->map_width, m->map_height, m->values, m->source_pts,
-                                      m->class_id) != nullptr;
+                                      m->class_id, m->refresh_period) != nullptr;
 }
 
 }  // namespace
@@ -65,7 +65,7 @@ const GstMetaInfo* gst_scorecam_meta_get_info(void) {
 
 GstScoreCamMeta* gst_buffer_add_scorecam_meta(GstBuffer* buffer, guint map_width, guint map_height,
                                               const gfloat* values, GstClockTime source_pts,
-                                              gint class_id) {
+                                              gint class_id, gint refresh_period) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), nullptr);
   g_return_val_if_fail(values != nullptr || map_width * map_height == 0, nullptr);
   auto* meta = reinterpret_cast<GstScoreCamMeta*>(
@@ -77,5 +77,6 @@ GstScoreCamMeta* gst_buffer_add_scorecam_meta(GstBuffer* buffer, guint map_width
   meta->values = static_cast<gfloat*>(g_memdup2(values, count * sizeof(gfloat)));
   meta->source_pts = source_pts;
   meta->class_id = class_id;
+  meta->refresh_period = refresh_period;
   return meta;
 }

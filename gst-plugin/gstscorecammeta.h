@@ -31,6 +31,9 @@ typedef struct _GstScoreCamMeta {
   GstClockTime source_pts;
   /* The class the map explains: the predicted class, or the element's target-class. */
   gint class_id;
+  /* Frames in which every channel's score is refreshed once: 1 without reuse, refresh-interval
+   * with it, what fits under frame-budget-ms with a budget. */
+  gint refresh_period;
 } GstScoreCamMeta;
 
 static inline GstScoreCamMeta *

@@ -251,14 +251,15 @@ void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& hea
   const torch::Tensor& map = heat.result.map;
   if (heat.result.valid) {
     gst_buffer_add_scorecam_meta(buffer, map.size(1), map.size(0), map.data_ptr<float>(), source_pts,
-                                 heat.result.target_class);
+                                 heat.result.target_class, heat.result.refresh_period);
   }
   if (!post_message) return;
   const GstClockTime pts = GST_BUFFER_PTS(buffer);
   const GstClockTime running_time =
       gst_segment_to_running_time(&GST_BASE_TRANSFORM(element_)->segment, GST_FORMAT_TIME, pts);
   const scorecam_gst::ResultMessage message{classification, pts, running_time, source_pts, heat.result.target_class,
-                                            heat.result.refreshed, heat.result.forward_passes};
+                                            heat.result.refreshed, heat.result.forward_passes,
+                                            heat.result.refresh_period};
   GstStructure* structure = scorecam_gst::result_message_structure(message);
   gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), structure));
 }

@@ -71,6 +71,7 @@ bool set_explainer_property(scorecam::ExplainerSettings& s, guint id, const GVal
     case PROP_ROLLING: s.reuse.rolling = g_value_get_boolean(value); return true;
     case PROP_DRIFT_THRESHOLD: s.reuse.drift_threshold = g_value_get_double(value); return true;
     case PROP_SMOOTHING: s.reuse.smoothing = g_value_get_double(value); return true;
+    case PROP_FRAME_BUDGET_MS: s.reuse.frame_budget_ms = g_value_get_double(value); return true;
     default: return false;
   }
 }
@@ -122,6 +123,7 @@ bool get_setting(const Settings& settings, guint id, GValue* value) {
     case PROP_ROLLING: g_value_set_boolean(value, e.reuse.rolling); break;
     case PROP_DRIFT_THRESHOLD: g_value_set_double(value, e.reuse.drift_threshold); break;
     case PROP_SMOOTHING: g_value_set_double(value, e.reuse.smoothing); break;
+    case PROP_FRAME_BUDGET_MS: g_value_set_double(value, e.reuse.frame_budget_ms); break;
     case PROP_ALPHA: g_value_set_double(value, d.overlay.alpha); break;
     case PROP_COLORMAP: g_value_set_enum(value, static_cast<gint>(d.overlay.colormap)); break;
     case PROP_THRESHOLD: g_value_set_double(value, d.overlay.threshold); break;
@@ -230,6 +232,13 @@ void install_properties(GObjectClass* klass) {
           g_param_spec_double("smoothing", "Smoothing",
                               "Weight of the previous heatmap in an exponential moving average (0: off)", 0.0, 0.99,
                               defaults.explainer.reuse.smoothing, kPlaying));
+  install(PROP_FRAME_BUDGET_MS,
+          g_param_spec_double("frame-budget-ms", "Frame budget (ms)",
+                              "Time a frame may take: each frame rescores as many channels as fit after its first "
+                              "pass, at the measured cost per channel, in place of refresh-interval and rolling; "
+                              "the resulting refresh period is in the meta and the bus message (0: off; Score-CAM "
+                              "family only)",
+                              0.0, 100000.0, defaults.explainer.reuse.frame_budget_ms, kPlaying));
   install(PROP_ALPHA, g_param_spec_double("alpha", "Alpha", "Opacity of the heatmap where it is drawn", 0.0, 1.0,
                                           defaults.draw.overlay.alpha, kPlaying));
   install(PROP_COLORMAP, g_param_spec_enum("colormap", "Colormap", "Colours of the heatmap", colormap_get_type(),

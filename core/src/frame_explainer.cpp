@@ -1,5 +1,7 @@
 #include "scorecam/frame_explainer.h"
 
+#include <chrono>
+
 #include "scorecam/error.h"
 #include "scorecam/target_class.h"
 
@@ -34,10 +36,13 @@ FrameExplainer::FrameExplainer(Model& model, ScoreCamOptions score_cam, ReuseOpt
   if (reuse_.refresh_interval < 1) throw Error("refresh-interval must be at least 1");
   if (!(reuse_.drift_threshold >= 0.0)) throw Error("drift-threshold must be 0 (off) or positive");
   if (!(reuse_.smoothing >= 0.0 && reuse_.smoothing < 1.0)) throw Error("smoothing must be within [0, 1)");
+  if (!(reuse_.frame_budget_ms >= 0.0)) throw Error("frame-budget-ms must be 0 (off) or positive");
+  if (reuse_.frame_budget_ms > 0 && method_->keeps_channel_scores()) budget_.emplace(reuse_.frame_budget_ms / 1000.0);
   check_target_class(target_class, model.num_classes());
 }
 
 double FrameExplainer::estimate_worst_frame_seconds() {
+  if (budget_) return budget_->seconds();
   return method_->estimate_seconds_per_frame(rolling() ? reuse_.refresh_interval : 1);
 }
 
@@ -54,24 +59,46 @@ void FrameExplainer::reset() {
 bool FrameExplainer::needs_full_refresh(int target, const torch::Tensor& activations) const {
   if (!scores_.scores.defined() || target != refresh_class_) return true;
   if (!reuse_.rolling && frames_since_refresh_ >= reuse_.refresh_interval) return true;
-  if (reuse_.drift_threshold > 0.0) {
-    const auto reference = refresh_activations_.to(torch::kFloat);
-    const double change = (activations.to(torch::kFloat) - reference).norm().item<double>() /
-                          std::max(reference.norm().item<double>(), 1e-12);
-    if (change > reuse_.drift_threshold) return true;
-  }
-  return false;
+  return drifted(activations);
 }
 
-// The next 1/N of the refreshed channels, wrapping around.
-torch::Tensor FrameExplainer::rolling_slice(const torch::Tensor& channels) {
-  const int64_t count = channels.numel();
-  if (count == 0) return channels;
-  const int64_t size = (count + reuse_.refresh_interval - 1) / reuse_.refresh_interval;
+bool FrameExplainer::drifted(const torch::Tensor& activations) const {
+  if (reuse_.drift_threshold <= 0.0) return false;
+  const auto reference = refresh_activations_.to(torch::kFloat);
+  const double change = (activations.to(torch::kFloat) - reference).norm().item<double>() /
+                        std::max(reference.norm().item<double>(), 1e-12);
+  return change > reuse_.drift_threshold;
+}
+
+torch::Tensor FrameExplainer::next_channels(int64_t size) {
+  const int64_t count = refresh_channels_.numel();
+  if (count == 0) return refresh_channels_;
   const int64_t start = rolling_cursor_ % count;
   const int64_t end = std::min(count, start + size);
   rolling_cursor_ = static_cast<int>(end % count);
-  return channels.slice(0, start, end);
+  return refresh_channels_.slice(0, start, end);
+}
+
+void FrameExplainer::rescore_within_budget(const torch::Tensor& input, const FirstPass& pass, double first_pass_seconds,
+                                           FrameResult& result) {
+  if (!scores_.scores.defined() || pass.target_class != refresh_class_ || drifted(pass.activations)) {
+    // Afresh rather than all at once, which would break the budget: the map grows from the
+    // channels scored so far (unscored ones weigh 0) until every channel is.
+    refresh_channels_ = method_->select_channels(pass.activations);
+    scores_ = method_->empty_scores();
+    refresh_activations_ = pass.activations;
+    refresh_class_ = pass.target_class;
+    rolling_cursor_ = 0;
+  }
+  const int64_t count = refresh_channels_.numel();
+  const int64_t share = budget_->channels(first_pass_seconds, count);
+  const auto start = std::chrono::steady_clock::now();
+  const auto slice = next_channels(share);
+  result.forward_passes += method_->score_channels(input, pass, slice, scores_);
+  scores_.scores.sum().item<float>();  // waits for the device, for an honest timing
+  budget_->observe(slice.numel(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  result.refreshed = slice.numel() > 0;
+  result.refresh_period = share > 0 ? static_cast<int>((count + share - 1) / share) : 1;
 }
 
 FrameResult FrameExplainer::invalid_result() const {
@@ -96,6 +123,7 @@ torch::Tensor FrameExplainer::smoothed(const torch::Tensor& map) {
 // refresh scores every selected channel as explain() does, a rolling one the next share of them.
 FrameResult FrameExplainer::process(const ImageView& frame) {
   c10::InferenceMode guard;
+  const auto start = std::chrono::steady_clock::now();
   const auto input = to_model_input(frame, method_->model());
   const FirstPass pass = method_->first_pass(input, target_class_);
   if (!torch::isfinite(pass.logits).all().item<bool>()) return invalid_result();
@@ -103,7 +131,11 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
   result.forward_passes = 1;
   result.top = top_classes(method_->model(), torch::softmax(pass.logits[0].to(torch::kFloat), 0), 5);
   result.target_class = pass.target_class;
-  if (!reuses_scores() || reuse_.refresh_interval == 1 || needs_full_refresh(pass.target_class, pass.activations)) {
+  result.refresh_period = reuses_scores() ? reuse_.refresh_interval : 1;
+  if (budget_) {
+    rescore_within_budget(input, pass, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                          result);
+  } else if (!reuses_scores() || reuse_.refresh_interval == 1 || needs_full_refresh(pass.target_class, pass.activations)) {
     // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
     refresh_channels_ = method_->select_channels(pass.activations);
     scores_ = method_->empty_scores();
@@ -114,7 +146,7 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
     rolling_cursor_ = 0;
     result.refreshed = result.full_refresh = true;
   } else if (reuse_.rolling) {
-    const auto slice = rolling_slice(refresh_channels_);
+    const auto slice = next_channels((refresh_channels_.numel() + reuse_.refresh_interval - 1) / reuse_.refresh_interval);
     result.forward_passes += method_->score_channels(input, pass, slice, scores_);
     result.refreshed = slice.numel() > 0;
   }

@@ -6,6 +6,11 @@
 #include "scorecam/target_class.h"
 
 namespace scorecam {
+namespace {
+
+constexpr uint64_t kWarmUpFrames = 3;
+
+}  // namespace
 
 StreamExplainer::StreamExplainer(std::shared_ptr<Model> model, const ExplainerSettings& settings, bool async,
                                  StreamEvents events)
@@ -137,13 +142,18 @@ std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, 
   const auto elapsed = std::chrono::steady_clock::now() - start;
 
   std::chrono::nanoseconds grown_latency{0};
-  bool first_invalid = false;
+  bool first_invalid = false, first_over_budget = false;
+  const double budget_ms = explainer_->budgeted() ? explainer_->reuse_options().frame_budget_ms : 0;
+  const double elapsed_ms = std::chrono::duration<double, std::milli>(elapsed).count();
   {
     std::lock_guard<std::mutex> lock(state_lock_);
     if (generation != generation_) return nullptr;
     latest_ = heat;
     ++explained_frames_;
     first_invalid = !heat->result.valid && !std::exchange(warned_invalid_, true);
+    // The first frames pay for TorchScript's profiling runs: judge the budget after them.
+    first_over_budget = budget_ms > 0 && explained_frames_ > kWarmUpFrames && elapsed_ms > budget_ms * 1.25 &&
+                        !std::exchange(warned_over_budget_, true);
     // Sync: tell the caller when frames take clearly longer than the latency it reported. With
     // rolling refresh a forced full refresh is the exception the latency does not cover.
     const bool exception = explainer_->rolling() && heat->result.full_refresh;
@@ -152,6 +162,12 @@ std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, 
     }
   }
   if (grown_latency.count() > 0 && events_.latency_grew) events_.latency_grew(grown_latency);
+  if (first_over_budget && events_.warning) {
+    events_.warning("a frame took " + std::to_string(static_cast<int>(elapsed_ms)) + " ms, over frame-budget-ms=" +
+                    std::to_string(static_cast<int>(budget_ms)) +
+                    ": the first pass alone and one rescored channel take about that; raise the budget, or use "
+                    "a faster precision or device");
+  }
   if (first_invalid && events_.warning) {
     events_.warning("the model's class scores are not finite (NaN or infinity): such frames are marked invalid "
                     "and get no heatmap; check the model file and its input normalization");

@@ -17,6 +17,7 @@ constexpr char kSourceTimestamp[] = "source-timestamp";
 constexpr char kTargetClass[] = "target-class";
 constexpr char kRefreshed[] = "refreshed";
 constexpr char kForwardPasses[] = "forward-passes";
+constexpr char kRefreshPeriod[] = "refresh-period";
 
 // Without a valid output there is no class to name: never a label or a NaN confidence.
 GstStructure* classification_structure(const char* name, const Classification& c) {
@@ -61,7 +62,8 @@ GstStructure* result_message_structure(const ResultMessage& r) {
   GstStructure* s = classification_structure(kResultName, r.classification);
   gst_structure_set(s, kTimestamp, G_TYPE_UINT64, r.timestamp, kRunningTime, G_TYPE_UINT64, r.running_time,
                     kSourceTimestamp, G_TYPE_UINT64, r.source_timestamp, kTargetClass, G_TYPE_INT, r.target_class,
-                    kRefreshed, G_TYPE_BOOLEAN, r.refreshed, kForwardPasses, G_TYPE_INT, r.forward_passes, nullptr);
+                    kRefreshed, G_TYPE_BOOLEAN, r.refreshed, kForwardPasses, G_TYPE_INT, r.forward_passes, kRefreshPeriod, G_TYPE_INT,
+                    r.refresh_period, nullptr);
   return s;
 }
 
@@ -76,6 +78,7 @@ std::optional<ResultMessage> read_result_message(const GstStructure* s) {
   gboolean refreshed = FALSE;
   if (gst_structure_get_boolean(s, kRefreshed, &refreshed)) r.refreshed = refreshed;
   gst_structure_get_int(s, kForwardPasses, &r.forward_passes);
+  gst_structure_get_int(s, kRefreshPeriod, &r.refresh_period);
   return r;
 }
 

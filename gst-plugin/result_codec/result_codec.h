@@ -33,6 +33,7 @@ struct ResultMessage {
   int target_class = -1;                                // the class the map explains
   bool refreshed = false;                               // channel scores were (partly) recomputed
   int forward_passes = 0;                               // forward passes the map cost
+  int refresh_period = 1;                               // frames in which every channel score is refreshed
 };
 
 // Adds the region of interest of type kResultName, the whole width x height frame, with the

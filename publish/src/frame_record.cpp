@@ -39,6 +39,7 @@ std::string to_json_line(const FrameRecord& record) {
     json["source_pts"] = optional_number(e->source_pts);
     if (e->refreshed) json["refreshed"] = *e->refreshed;
     if (e->forward_passes) json["forward_passes"] = *e->forward_passes;
+    if (e->refresh_period) json["refresh_period"] = *e->refresh_period;
     if (e->map) json["map"] = {{"width", e->map->width}, {"height", e->map->height}, {"values", e->map->values}};
   }
   return json.dump();

@@ -149,6 +149,62 @@ TEST(FrameExplainer, TopClassesAreSortedWithLabels) {
   EXPECT_EQ(result.top.front().label, model->label(result.target_class));
 }
 
+TEST(FrameBudget, FitsTheChannelsTheMeasuredCostAllows) {
+  FrameBudget budget(0.020);
+  EXPECT_EQ(budget.channels(0.005, 100), 4);  // nothing measured yet: a few
+  EXPECT_EQ(budget.channels(0.005, 2), 2);
+  budget.observe(10, 0.010);                  // 1 ms a channel
+  EXPECT_EQ(budget.channels(0.005, 100), 12);  // 85% of 20 ms, less the 5 ms first pass
+  EXPECT_EQ(budget.channels(0.005, 7), 7);
+  EXPECT_EQ(budget.channels(0.030, 100), 1);   // the first pass alone overran: still one
+  budget.observe(10, 0.040);                   // slower now: 0.3 * 4 ms + 0.7 * 1 ms
+  EXPECT_EQ(budget.channels(0.005, 100), 6);
+  EXPECT_THROW(FrameBudget(0.0), Error);
+}
+
+ReuseOptions budget_of(double milliseconds) {
+  ReuseOptions options;
+  options.frame_budget_ms = milliseconds;
+  return options;
+}
+
+// With room for every channel the budget refreshes them all on the second frame (the first,
+// unmeasured, scores a few), and on a static scene the map is then full Score-CAM's; with room
+// for none it still rescores one channel a frame, and says a full refresh takes K frames.
+TEST(FrameExplainer, AFrameBudgetRescoresWhatFits) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  Frame frame = random_frame(80, 64, 3);
+  FrameExplainer full(*model, {}, reuse(1));
+  const auto reference = full.process(frame.view);
+  FrameExplainer roomy(*model, {}, budget_of(1e5));
+  EXPECT_TRUE(roomy.budgeted());
+  const auto first = roomy.process(frame.view);
+  EXPECT_EQ(first.forward_passes, 1 + 4);
+  EXPECT_FALSE(first.full_refresh);
+  const auto second = roomy.process(frame.view);
+  EXPECT_EQ(second.forward_passes, reference.forward_passes - 4);
+  EXPECT_LE(max_abs_difference(second.map, reference.map), 1e-5f);
+  const auto third = roomy.process(frame.view);
+  EXPECT_EQ(third.refresh_period, 1);
+
+  FrameExplainer tight(*model, {}, budget_of(1e-3));
+  const int channels = reference.forward_passes - 1;
+  for (int i = 0; i < 3; ++i) tight.process(frame.view);
+  const auto later = tight.process(frame.view);
+  EXPECT_EQ(later.forward_passes, 2);
+  EXPECT_EQ(later.refresh_period, channels);
+  EXPECT_THROW(FrameExplainer(*model, {}, budget_of(-1.0)), Error);
+}
+
+// A gradient method has no scores to spread over frames: the budget does not apply to it.
+TEST(FrameExplainer, ABudgetLeavesGradientMethodsWhole) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  FrameExplainer explainer(*model, {}, budget_of(1e-3), -1, MethodOptions{Method::GradCam});
+  EXPECT_FALSE(explainer.budgeted());
+  Frame frame = random_frame(40, 32, 1);
+  EXPECT_TRUE(explainer.process(frame.view).full_refresh);
+}
+
 TEST(Caption, NamesTheClassAndTheMapsClassWhenTheyDiffer) {
   FrameResult result;
   result.top = {{3, "boot", 0.874f}, {1, "shirt", 0.1f}};

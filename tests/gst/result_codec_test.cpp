@@ -36,6 +36,7 @@ ResultMessage every_field_set() {
   r.target_class = 7;
   r.refreshed = true;
   r.forward_passes = 129;
+  r.refresh_period = 16;
   return r;
 }
 
@@ -75,7 +76,7 @@ TEST(ResultCodec, AResultMessageRoundTripsEveryField) {
       {"valid", G_TYPE_BOOLEAN},       {"label", G_TYPE_STRING},        {"class-id", G_TYPE_INT},
       {"confidence", G_TYPE_DOUBLE},   {"timestamp", G_TYPE_UINT64},    {"running-time", G_TYPE_UINT64},
       {"source-timestamp", G_TYPE_UINT64}, {"target-class", G_TYPE_INT}, {"refreshed", G_TYPE_BOOLEAN},
-      {"forward-passes", G_TYPE_INT}};
+      {"forward-passes", G_TYPE_INT},  {"refresh-period", G_TYPE_INT}};
   for (const auto& [name, type] : fields) EXPECT_TRUE(gst_structure_has_field_typed(s, name, type)) << name;
   EXPECT_EQ(gst_structure_n_fields(s), static_cast<gint>(std::size(fields)));
 
@@ -89,6 +90,7 @@ TEST(ResultCodec, AResultMessageRoundTripsEveryField) {
   EXPECT_EQ(read->target_class, written.target_class);
   EXPECT_EQ(read->refreshed, written.refreshed);
   EXPECT_EQ(read->forward_passes, written.forward_passes);
+  EXPECT_EQ(read->refresh_period, written.refresh_period);
 }
 
 TEST(ResultCodec, AnInvalidResultHasNoLabelNorConfidenceAndNoClass) {

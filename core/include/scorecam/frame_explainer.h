@@ -8,10 +8,12 @@
 // SS-CAM and IS-CAM reuse their scores the same way; Grad-CAM and Grad-CAM++ have nothing to
 // reuse and explain every frame in full (one forward and one backward pass).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "scorecam/cam_method.h"
+#include "scorecam/frame_budget.h"
 #include "scorecam/image.h"
 #include "scorecam/model.h"
 #include "scorecam/score_cam.h"  // ScoreCamOptions
@@ -23,6 +25,10 @@ struct ReuseOptions {
   bool rolling = false;          // spread each refresh over refresh_interval frames
   double drift_threshold = 0.0;  // relative L2 change of activations that forces a refresh; 0: off
   double smoothing = 0.0;        // weight of the previous map in an exponential moving average; 0: off
+  // Milliseconds a frame may take (first pass and rescoring); 0: off. When set, each frame rescores
+  // as many channels as fit (see FrameBudget), in place of refresh_interval and rolling; a class
+  // change or drift starts the scores afresh instead of refreshing them all at once.
+  double frame_budget_ms = 0.0;
 };
 
 struct ClassScore {
@@ -42,6 +48,7 @@ struct FrameResult {
   bool refreshed = false;       // channel scores were (partly) recomputed on this frame
   bool full_refresh = false;    // all of them were: every frame without reuse, or a forced refresh
   int forward_passes = 0;       // forward passes spent on this frame
+  int refresh_period = 1;       // frames in which every channel's score is refreshed once
 };
 
 std::vector<ClassScore> top_classes(const Model& model, const torch::Tensor& probabilities, int k);
@@ -64,7 +71,9 @@ class FrameExplainer {
   // after a class change, a flush or drift, are the exception and cost a full explanation).
   double estimate_worst_frame_seconds();
   // Rolling refresh: frames normally score only a share of the channels.
-  bool rolling() const { return reuses_scores() && reuse_.rolling && reuse_.refresh_interval > 1; }
+  bool rolling() const { return reuses_scores() && reuse_.rolling && reuse_.refresh_interval > 1 && !budget_; }
+  // Frames are held to reuse_options().frame_budget_ms.
+  bool budgeted() const { return budget_.has_value(); }
   // Whether the method keeps channel scores between frames, so that the reuse options apply.
   bool reuses_scores() const { return method_->keeps_channel_scores(); }
 
@@ -73,12 +82,19 @@ class FrameExplainer {
 
  private:
   bool needs_full_refresh(int target, const torch::Tensor& activations) const;
-  torch::Tensor rolling_slice(const torch::Tensor& channels);
+  // The activations moved further from the last refresh's than drift_threshold allows.
+  bool drifted(const torch::Tensor& activations) const;
+  // The next `size` of the refreshed channels, wrapping around.
+  torch::Tensor next_channels(int64_t size);
+  // A frame under the budget: the scores of as many channels as fit are refreshed.
+  void rescore_within_budget(const torch::Tensor& input, const FirstPass& pass, double first_pass_seconds,
+                             FrameResult& result);
   FrameResult invalid_result() const;
   torch::Tensor smoothed(const torch::Tensor& map);
 
   std::unique_ptr<CamMethod> method_;
   ReuseOptions reuse_;
+  std::optional<FrameBudget> budget_;
   int target_class_;
 
   // State of the last refresh.

@@ -100,6 +100,7 @@ class StreamExplainer {
   bool restart_reuse_ = false;  // the explainer forgets its reused scores before the next frame
   bool failed_ = false;
   bool warned_invalid_ = false;  // non-finite model outputs are reported once per stream
+  bool warned_over_budget_ = false;  // so are frames over the frame budget
   std::shared_ptr<const Heatmap> latest_;
   std::chrono::nanoseconds latency_{0};
   uint64_t explained_frames_ = 0;

@@ -26,9 +26,11 @@ struct Explanation {
   std::optional<double> source_pts;  // seconds; the frame the map was computed from
   std::optional<ByteMap> map;
   // What only the element's bus message tells (the programs' records): channel scores were (partly)
-  // recomputed for this map, and the forward passes it cost.
+  // recomputed for this map, the forward passes it cost, and the frames in which every channel's
+  // score is refreshed once.
   std::optional<bool> refreshed;
   std::optional<int> forward_passes;
+  std::optional<int> refresh_period;
 };
 
 struct FrameRecord {
