@@ -41,7 +41,7 @@ class FastestModule {
   explicit FastestModule(std::vector<Variant> variants);
 
   // Times every copy on `batch` (after the calls TorchScript spends optimizing it for that shape)
-  // and keeps the fastest.
+  // and keeps the fastest; a single copy is timed too, for images_per_second().
   void keep_fastest(const torch::Tensor& batch);
   // Runs the kept copy (the first, until keep_fastest()).
   torch::jit::IValue forward(const torch::Tensor& input);
@@ -51,11 +51,16 @@ class FastestModule {
 
   // The kept copy's `how` with the rates that chose it, or the copies not yet timed.
   std::string how() const;
+  // The first copy's `how` alone: the kept one's once decided.
+  const std::string& copy_how() const { return variants_.front().how; }
   bool decided() const { return variants_.size() == 1; }
   bool frozen() const;  // every copy still in the running is frozen
+  // The kept copy's rate on the batch keep_fastest() timed; 0 before.
+  double images_per_second() const { return images_per_second_; }
 
  private:
   std::vector<Variant> variants_;
+  double images_per_second_ = 0;
   std::string chosen_because_;
 };
 

@@ -37,8 +37,7 @@ bool Model::frozen() const { return classifier_->frozen() && capture_->copies().
 
 std::string Model::inference_path() const {
   const std::string masked = classifier_->how(), first = capture_->copies().how();
-  const std::string path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
-  return left_out_.empty() ? path : path + "; " + left_out_;
+  return masked == first ? masked : "masked passes " + masked + "; first pass " + first;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
@@ -77,52 +76,36 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
 
 void Model::choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe) {
   c10::InferenceMode guard;
-  // What the copies are timed and compared on: masked inputs as Score-CAM makes them, of the
-  // smooth test input, whose target is the class fp32 predicts for it.
+  // What the copies are timed on: masked inputs as Score-CAM makes them, of the smooth test input.
   const auto input = smooth_test_input();
   const auto first = capture_->forward(input);
-  const int target = resolve_target_class(first.logits, kPredictedClass);
   const auto flat = first.activations[0].flatten(1);
   auto channels = (flat.amax(1) > flat.amin(1)).nonzero().squeeze(1);
   if (channels.numel() == 0) channels = torch::zeros({1}, channels.options());
   const auto batch = masked_inputs(input, first.activations, channels.repeat({kTimingBatch / channels.numel() + 1})
                                                                  .narrow(0, 0, kTimingBatch));
-  torch::jit::Module reference = module;  // fp32, as loaded
-  std::vector<detail::Variant> copies;
-  const auto add_agreeing = [&](std::vector<detail::Variant> reduced, bool only_agreeing) {
-    for (detail::Variant& copy : reduced) {
-      const double agreement = detail::agreement(copy, reference, batch, target);
-      char text[96];
-      std::snprintf(text, sizeof text, ", target-class probabilities correlating %.5f with fp32", agreement);
-      if (!only_agreeing || agreement >= detail::kAutoAgreement) {
-        copy.how += text;
-        copies.push_back(std::move(copy));
-      } else {
-        left_out_ += (left_out_.empty() ? "left out by precision=auto: " : "; ") + copy.how + text + " (below " +
-                     std::to_string(detail::kAutoAgreement).substr(0, 5) + ")";
-      }
-    }
+  const auto timed = [&](std::vector<detail::Variant> variants) {
+    detail::PrecisionChoice::Copy copy{detail::FastestModule(std::move(variants))};
+    copy.module.keep_fastest(batch);
+    copy.images_per_second = copy.module.images_per_second();
+    return copy;
   };
+  std::vector<detail::PrecisionChoice::Copy> reduced;
   switch (precision) {
-    case Precision::Float32: copies = detail::exact_copies(module, probe); break;
+    case Precision::Float32: break;
     case Precision::Float16:
-    case Precision::BFloat16:
-      add_agreeing(detail::float_copies(module, scalar_type(precision), probe_), false);
-      break;
-    case Precision::Int8: add_agreeing(detail::int8_copies(config_, num_classes_, probe_), false); break;
+    case Precision::BFloat16: reduced.push_back(timed(detail::float_copies(module, scalar_type(precision), probe_))); break;
+    case Precision::Int8: reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_))); break;
     case Precision::Auto:
-      copies = detail::exact_copies(module, probe);
-      if (device_.is_cuda()) {
-        add_agreeing(detail::float_copies(module, torch::kHalf, probe_), true);
-      }
-      if (device_.is_cuda() || cpu_has_bf16()) add_agreeing(detail::float_copies(module, torch::kBFloat16, probe_), true);
+      if (device_.is_cuda()) reduced.push_back(timed(detail::float_copies(module, torch::kHalf, probe_)));
+      if (device_.is_cuda() || cpu_has_bf16()) reduced.push_back(timed(detail::float_copies(module, torch::kBFloat16, probe_)));
       if (device_.is_cpu() && !config_.int8_model.empty()) {
-        add_agreeing(detail::int8_copies(config_, num_classes_, probe_), true);
+        reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_)));
       }
       break;
   }
-  classifier_ = std::make_unique<detail::FastestModule>(std::move(copies));
-  classifier_->keep_fastest(batch);
+  classifier_ = std::make_unique<detail::PrecisionChoice>(timed(detail::exact_copies(module, probe)), std::move(reduced),
+                                                          /*any_agreement=*/precision != Precision::Auto);
 }
 
 std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const ModelOptions& options) {
@@ -145,7 +128,7 @@ ForwardResult Model::forward(const torch::Tensor& input) {
 torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
-    auto logits = classifier_->forward(batch).toTensor().to(torch::kFloat);
+    auto logits = classifier_->classify(batch).to(torch::kFloat);
     return std::vector<torch::Tensor>{logits};
   })[0];
 }

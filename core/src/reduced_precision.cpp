@@ -1,6 +1,9 @@
 #include "reduced_precision.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "scorecam/error.h"
 #include "torchscript_error.h"
@@ -93,15 +96,79 @@ std::vector<Variant> int8_copies(const ModelConfig& config, int classes, const t
   return {variant};
 }
 
-double agreement(Variant& copy, torch::jit::Module& reference, const torch::Tensor& batch, int target_class) {
-  c10::InferenceMode guard;
-  const auto expected = torch::softmax(reference.forward({batch}).toTensor().to(torch::kDouble), 1).select(1, target_class);
-  const auto input = batch.scalar_type() == copy.input_type ? batch : batch.to(copy.input_type);
-  const auto got = torch::softmax(copy.module.forward({input}).toTensor().to(torch::kDouble), 1).select(1, target_class);
-  const auto e = expected - expected.mean(), g = got - got.mean();
-  const double spread = e.norm().item<double>() * g.norm().item<double>();
-  if (spread < 1e-12) return (got - expected).abs().max().item<double>() <= 1e-3 ? 1.0 : 0.0;
-  return (e * g).sum().item<double>() / spread;
+double PrecisionChoice::Sums::correlation() const {
+  const double spread = std::sqrt((n * xx - x * x) * (n * yy - y * y));
+  return spread > 0 ? (n * xy - x * y) / spread : 0.0;
+}
+
+PrecisionChoice::PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement)
+    : kept_(std::move(fp32)), candidates_(std::move(candidates)), any_agreement_(any_agreement),
+      sums_(candidates_.size()) {
+  if (candidates_.empty()) settled_ = true;
+}
+
+torch::Tensor PrecisionChoice::classify(const torch::Tensor& batch) {
+  if (settled_.load(std::memory_order_acquire)) return kept_.module.forward(batch).toTensor();
+  std::lock_guard<std::mutex> lock(lock_);
+  const auto logits = kept_.module.forward(batch).toTensor();
+  if (settled_) return logits;
+  const auto expected = torch::softmax(logits.to(torch::kDouble), 1).flatten();
+  for (std::size_t i = 0; i < candidates_.size(); ++i) {
+    const auto got = torch::softmax(candidates_[i].module.forward(batch).toTensor().to(torch::kDouble), 1).flatten();
+    Sums& s = sums_[i];
+    s.x += expected.sum().item<double>();
+    s.y += got.sum().item<double>();
+    s.xx += (expected * expected).sum().item<double>();
+    s.yy += (got * got).sum().item<double>();
+    s.xy += (expected * got).sum().item<double>();
+    s.n += static_cast<double>(expected.numel());
+  }
+  rows_ += batch.size(0);
+  if (rows_ >= kTrialRows) settle();
+  return logits;
+}
+
+void PrecisionChoice::settle() {
+  char rates[160];
+  std::string compared;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < candidates_.size(); ++i) {
+    const double agreement = sums_[i].correlation();
+    const bool agrees = any_agreement_ || (agreement >= kAutoAgreement &&
+                                           candidates_[i].images_per_second > kept_.images_per_second);
+    if (agrees && (!best || candidates_[i].images_per_second > candidates_[*best].images_per_second)) best = i;
+    std::snprintf(rates, sizeof rates, "%s: %.1f images/s, class probabilities correlating %.5f with fp32's",
+                  candidates_[i].module.copy_how().c_str(),
+                  candidates_[i].images_per_second, agreement);
+    compared += std::string(compared.empty() ? "" : "; ") + rates;
+  }
+  std::snprintf(rates, sizeof rates, "fp32 %.1f images/s", kept_.images_per_second);
+  chosen_because_ = std::string(" (") + (any_agreement_ ? "asked for" : "precision=auto") + ", on the first " +
+                    std::to_string(rows_) + " masked inputs: " + rates + "; " + compared +
+                    (any_agreement_ ? ")" : "; kept if 0.999 or more and faster)");
+  if (best) kept_ = std::move(candidates_[*best]);
+  candidates_.clear();
+  settled_.store(true, std::memory_order_release);
+}
+
+void PrecisionChoice::warm_up(const torch::Tensor& batch) {
+  std::lock_guard<std::mutex> lock(lock_);
+  kept_.module.warm_up(batch);
+  for (Copy& candidate : candidates_) candidate.module.warm_up(batch);
+}
+
+std::string PrecisionChoice::how() const {
+  std::lock_guard<std::mutex> lock(lock_);
+  if (settled_) return kept_.module.how() + chosen_because_;
+  std::string names;
+  for (const Copy& candidate : candidates_) names += "; " + candidate.module.how();
+  return kept_.module.how() + ", while on the first " + std::to_string(kTrialRows) +
+         " masked inputs it is compared with" + names.substr(1);
+}
+
+bool PrecisionChoice::frozen() const {
+  std::lock_guard<std::mutex> lock(lock_);
+  return kept_.module.frozen();
 }
 
 }  // namespace scorecam::detail

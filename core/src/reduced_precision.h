@@ -1,9 +1,10 @@
 #pragma once
 // Copies of a classifier that run the masked passes in less than fp32: the module with bf16 (or
 // fp16) weights, and the int8 copy the Python helpers quantize into a file of its own. None is
-// exact, so each is measured against the fp32 module on a batch of masked inputs: how closely its
-// target-class probabilities follow fp32's is what precision=auto decides by, and what every
-// choice reports.
+// exact, so each is compared with fp32 on the stream's first masked batches: how closely its class
+// probabilities follow fp32's is what precision=auto decides by, and what every choice reports.
+#include <atomic>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,6 @@
 
 namespace scorecam::detail {
 
-// The least agreement a copy needs for precision=auto (documented in docs/element.md).
-constexpr double kAutoAgreement = 0.999;
-
 // `module` with its weights in `type` (bf16, fp16), frozen, and frozen then optimized for
 // inference, each converting its fp32 input; those that classify `probe` into its classes.
 std::vector<Variant> float_copies(const torch::jit::Module& module, torch::ScalarType type, const torch::Tensor& probe);
@@ -26,10 +24,52 @@ std::vector<Variant> float_copies(const torch::jit::Module& module, torch::Scala
 // does not classify `probe` ([1, C, H, W]) into `classes` classes.
 std::vector<Variant> int8_copies(const ModelConfig& config, int classes, const torch::Tensor& probe);
 
-// The Pearson correlation of `copy`'s and `reference`'s probabilities of `target_class` over the
-// masked inputs of `batch`: Score-CAM's channel weights are those probabilities, so this is how
-// closely the copy's weights, and the map, follow fp32's. 1 when fp32's do not vary and the
-// copy's equal them within 1e-3.
-double agreement(Variant& copy, torch::jit::Module& reference, const torch::Tensor& batch, int target_class);
+// Which copy runs the masked passes: the fp32 copy, or a reduced-precision one once it has shown,
+// on the first real masked batches, how closely it follows fp32. Synthetic inputs are no test of
+// that: an int8 copy calibrated on real frames followed fp32 with a correlation of 0.975 on the
+// masked inputs of a smooth synthetic image, and 0.9999 on real ones. So until kTrialRows masked
+// inputs have been classified, every batch runs on fp32 (whose logits it returns) and on each
+// candidate, and the class probabilities of each are compared; then one copy stays.
+class PrecisionChoice {
+ public:
+  // Masked inputs the trial compares the copies on: two batches of Score-CAM's default size.
+  static constexpr int64_t kTrialRows = 64;
+  // The least correlation a copy needs for precision=auto (documented in docs/element.md).
+  static constexpr double kAutoAgreement = 0.999;
+
+  struct Copy {
+    FastestModule module;  // decided: its fastest variant timed at load
+    double images_per_second = 0;
+  };
+
+  // `candidates` empty: fp32 alone, nothing to try. `any_agreement`: the user asked for the (one)
+  // candidate, which stays whatever its agreement, reported; else (auto) the fastest candidate
+  // that agrees kAutoAgreement or more and is faster than fp32 stays, if any.
+  PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement);
+
+  // The logits of `batch` from the copy that runs the masked passes; from any thread.
+  torch::Tensor classify(const torch::Tensor& batch);
+  void warm_up(const torch::Tensor& batch);
+  // The copy that runs, how it was chosen, and what was left out and why; or the trial so far.
+  std::string how() const;
+  bool frozen() const;
+
+ private:
+  void settle();  // with lock_ held
+
+  mutable std::mutex lock_;
+  std::atomic<bool> settled_{false};
+  Copy kept_;                   // fp32 until settled
+  std::vector<Copy> candidates_;
+  bool any_agreement_;
+  // Per candidate, the sums its Pearson correlation with fp32's probabilities is made of.
+  struct Sums {
+    double x = 0, y = 0, xx = 0, yy = 0, xy = 0, n = 0;
+    double correlation() const;
+  };
+  std::vector<Sums> sums_;
+  int64_t rows_ = 0;
+  std::string chosen_because_;
+};
 
 }  // namespace scorecam::detail

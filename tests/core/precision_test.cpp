@@ -53,13 +53,23 @@ TEST(Precision, EachNeedsTheDeviceThatRunsIt) {
   }
 }
 
+// Runs the trial: kTrialRows masked inputs of the tiny model's input.
+void classify_trial_rows(Model& model) {
+  const auto input = load_npy(test_model("tiny_rgb_input.npy"));
+  for (int64_t rows = 0; rows < detail::PrecisionChoice::kTrialRows; rows += 32) model.classify(input.repeat({32, 1, 1, 1}));
+}
+
 // The first pass stays fp32 (the activations are the fp32 model's); the masked passes run in bf16
-// and their scores, and so the map, follow fp32's.
+// once the first 64 masked inputs have compared it with fp32, and their scores, and so the map,
+// follow fp32's.
 TEST(Precision, Bf16RunsTheMaskedPassesAndKeepsTheFirstPassInFp32) {
   if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no bf16 instructions";
   const auto fp32 = load_at("fp32"), bf16 = load_at("bf16");
+  EXPECT_NE(bf16->inference_path().find("masked inputs it is compared with bf16"), std::string::npos)
+      << bf16->inference_path();
+  classify_trial_rows(*bf16);
   EXPECT_EQ(bf16->inference_path().rfind("masked passes bf16, frozen", 0), 0u) << bf16->inference_path();
-  EXPECT_TRUE(std::regex_search(bf16->inference_path(), std::regex("correlating 0\\.99[0-9]+ with fp32")))
+  EXPECT_TRUE(std::regex_search(bf16->inference_path(), std::regex("bf16[^;]*correlating (1\\.00000|0\\.99[0-9]+) with fp32")))
       << bf16->inference_path();
   const auto input = load_npy(test_model("tiny_rgb_input.npy"));
   const auto first = bf16->forward(input), reference = fp32->forward(input);
@@ -79,35 +89,46 @@ TEST(Precision, Int8NeedsTheModelsInt8Copy) {
   EXPECT_NE(error.find("export_torchvision.py --int8"), std::string::npos) << error;
 }
 
-// Auto keeps the fastest copy among fp32's and the reduced ones whose target-class probabilities
-// correlate 0.999 or more with fp32's; the path says which, and what it left out and why.
-TEST(Precision, AutoKeepsOnlyCopiesThatAgreeWithFp32) {
+// Auto compares every reduced copy with fp32 on the first masked inputs, then keeps the fastest
+// that agrees; the path says what it kept and what it compared.
+TEST(Precision, AutoDecidesOnTheFirstMaskedInputs) {
   const auto model = load_at("auto");
+  classify_trial_rows(*model);
   const std::string path = model->inference_path();
-  const int candidates = cpu_has_bf16() ? 4 : 2;
-  const std::regex below("below 0.999");
-  const int left_out = static_cast<int>(std::distance(std::sregex_iterator(path.begin(), path.end(), below),
-                                                      std::sregex_iterator()));
-  EXPECT_NE(path.find("the fastest of " + std::to_string(candidates - left_out) + " copies timed at load on batches of 32"),
-            std::string::npos) << path;
-  std::smatch kept;
   const std::string masked = path.substr(0, path.find("; first pass"));
-  if (std::regex_search(masked, kept, std::regex("correlating ([0-9.]+) with fp32"))) {
-    EXPECT_GE(std::stod(kept[1]), detail::kAutoAgreement) << path;
-  }
+  EXPECT_NE(masked.find("(precision=auto, on the first 64 masked inputs: fp32 "), std::string::npos) << path;
+  if (cpu_has_bf16()) EXPECT_NE(masked.find("bf16, frozen"), std::string::npos) << path;
 }
 
-// The agreement measure itself: a copy that is the module agrees fully; one whose scores move
-// against fp32's does not.
-TEST(Precision, AgreementIsTheCorrelationOfTheTargetClassProbabilities) {
+// One copy is fp32 itself and the other its negation: auto keeps the faster agreeing one, never
+// one whose probabilities move against fp32's, and a copy asked for stays whatever its agreement.
+TEST(Precision, TheChoiceKeepsTheFastestCopyThatAgrees) {
   torch::jit::Module identity("identity");
   identity.define("def forward(self, x):\n  return x\n");
   torch::jit::Module negated("negated");
   negated.define("def forward(self, x):\n  return -x\n");
-  const auto batch = torch::randn({16, 5}, at::make_generator<at::CPUGeneratorImpl>(3));
-  detail::Variant same{identity, "same", true}, opposite{negated, "opposite", true};
-  EXPECT_NEAR(detail::agreement(same, identity, batch, 2), 1.0, 1e-12);
-  EXPECT_LT(detail::agreement(opposite, identity, batch, 2), 0.0);
+  const auto copy = [](const torch::jit::Module& module, const char* how, double rate) {
+    return detail::PrecisionChoice::Copy{detail::FastestModule({{module, how, true}}), rate};
+  };
+  const auto batch = torch::randn({detail::PrecisionChoice::kTrialRows, 5}, at::make_generator<at::CPUGeneratorImpl>(3));
+  const auto kept_after_trial = [&](detail::PrecisionChoice& choice) {
+    EXPECT_TRUE(choice.classify(batch).equal(batch));  // fp32's logits during the trial
+    return choice.how();
+  };
+  std::vector<detail::PrecisionChoice::Copy> two;
+  two.push_back(copy(negated, "opposite", 300));
+  two.push_back(copy(identity, "same", 200));
+  detail::PrecisionChoice automatic(copy(identity, "fp32", 100), std::move(two), false);
+  const std::string how = kept_after_trial(automatic);
+  EXPECT_EQ(how.rfind("same (precision=auto", 0), 0u) << how;
+  EXPECT_NE(how.find("opposite: 300.0 images/s, class probabilities correlating -"), std::string::npos) << how;
+  EXPECT_NE(how.find("same: 200.0 images/s, class probabilities correlating 1.00000"), std::string::npos) << how;
+
+  std::vector<detail::PrecisionChoice::Copy> asked;
+  asked.push_back(copy(negated, "opposite", 50));
+  detail::PrecisionChoice explicit_choice(copy(identity, "fp32", 100), std::move(asked), true);
+  EXPECT_EQ(kept_after_trial(explicit_choice).rfind("opposite (asked for", 0), 0u) << explicit_choice.how();
+  EXPECT_TRUE(explicit_choice.classify(batch).equal(-batch));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace scorecam {
 namespace detail {
 class CapturingModule;
 class FastestModule;
+class PrecisionChoice;
 class InferenceQueue;
 }
 
@@ -113,7 +114,7 @@ class Model {
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
   // The copies of the masked passes that `precision` asks for, timed on a masked batch of the
-  // smooth test input, the fastest kept.
+  // smooth test input, the fastest of each precision kept (see detail::PrecisionChoice).
   void choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe);
 
   ModelConfig config_;
@@ -121,13 +122,12 @@ class Model {
   torch::Device device_;
   torch::ScalarType dtype_;
   std::string target_layer_;
-  std::unique_ptr<detail::FastestModule> classifier_;  // returns the logits
+  std::unique_ptr<detail::PrecisionChoice> classifier_;  // the masked passes: returns the logits
   std::unique_ptr<detail::CapturingModule> capture_;   // the logits and the target's activations
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
   std::string path_;
   std::unique_ptr<detail::InferenceQueue> queue_;
-  std::string left_out_;  // precision=auto: the reduced-precision copies that did not agree, and why
   // The module as loaded, for gradients with respect to the target's output; loaded on first use.
   std::unique_ptr<detail::CapturingModule> differentiable_;
 };
