@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -161,11 +162,23 @@ class MqttSubscriber {
     return arrived_.wait_for(lock, timeout, [this] { return subscribed_; });
   }
 
-  // Until `count` messages have arrived on `topic`.
+  // Until `count` messages, repeats included, have arrived on `topic`.
   bool wait_for(const std::string& topic, std::size_t count,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     std::unique_lock<std::mutex> lock(lock_);
     return arrived_.wait_for(lock, timeout, [&] { return messages_[topic].size() >= count; });
+  }
+
+  // Until `count` different messages have arrived on `topic`. At QoS 1 a message may arrive more
+  // than once (when a reconnection interrupts its acknowledgement): counted with its repeats,
+  // `count` can be reached before every message has come.
+  bool wait_for_distinct(const std::string& topic, std::size_t count,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock<std::mutex> lock(lock_);
+    return arrived_.wait_for(lock, timeout, [&] {
+      const auto& messages = messages_[topic];
+      return std::set<std::string>(messages.begin(), messages.end()).size() >= count;
+    });
   }
 
   std::vector<std::string> messages(const std::string& topic) {
