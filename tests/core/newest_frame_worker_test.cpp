@@ -56,7 +56,7 @@ TEST(NewestFrameWorker, AWaitingFrameIsReplacedByANewerOne) {
   NewestFrameWorker worker(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);  // frame 1 is being processed
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";  // and is held there
   worker.post(view_of(frame), 2, 0);
   worker.post(view_of(frame), 3, 0);  // replaces frame 2
   EXPECT_EQ(worker.dropped(), 1u);
@@ -95,7 +95,7 @@ TEST(NewestFrameWorker, DiscardingTheWaitingFrameIsNotCountedAsDropped) {
   NewestFrameWorker worker(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker.post(view_of(frame), 2, 0);
   worker.discard_waiting();
   recorder.gate.open();
@@ -109,7 +109,7 @@ TEST(NewestFrameWorker, AFailureIsReportedOnceAndStopsTheWorker) {
   NewestFrameWorker worker(recorder.process(/*fail_on=*/1), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker.post(view_of(frame), 2, 0);  // waiting when frame 1 fails: never processed
   recorder.gate.open();
   worker.wait_until_idle();
@@ -132,7 +132,7 @@ TEST(NewestFrameWorker, StopsAfterTheFrameInFlight) {
   auto worker = std::make_unique<NewestFrameWorker>(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker->post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker->post(view_of(frame), 2, 0);
   std::thread stopper([&] { worker.reset(); });  // blocks until frame 1 is done
   recorder.gate.open();

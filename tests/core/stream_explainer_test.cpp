@@ -64,7 +64,7 @@ TEST(StreamExplainer, AsyncReturnsTheNewestFinishedHeatmapAndDropsFramesThatWait
   StreamExplainer stream(tiny(), {}, /*async=*/true, held_at(gate));
   auto frame = random_frame(64, 48, 1);
   EXPECT_EQ(stream.submit(frame.view, 0), nullptr);  // nothing finished yet
-  gate.wait_for_arrivals(1);                          // frame 0 is being explained
+  ASSERT_TRUE(gate.wait_for_arrivals(1)) << "frame 0 was not taken up within 30 s";  // and is held there
   EXPECT_EQ(stream.submit(frame.view, 1), nullptr);
   EXPECT_EQ(stream.submit(frame.view, 2), nullptr);  // replaces frame 1
   gate.allow(2);                                      // frames 0 and 2
@@ -88,7 +88,7 @@ TEST(StreamExplainer, AFlushDiscardsTheWorkInFlightAndTheNewestHeatmap) {
   gate.allow(1);
   stream.wait_until_idle();
   ASSERT_NE(stream.submit(frame.view, 1), nullptr);  // frame 0's heatmap; frame 1 is held
-  gate.wait_for_arrivals(2);
+  ASSERT_TRUE(gate.wait_for_arrivals(2)) << "frame 1 was not taken up within 30 s";
   stream.flush();                                    // while frame 1 is being explained
   gate.allow(1);
   stream.wait_until_idle();
@@ -108,7 +108,7 @@ TEST(StreamExplainer, DiscardingTheWaitingFrameExplainsOnlyTheOneInFlight) {
   StreamExplainer stream(tiny(), {}, /*async=*/true, held_at(gate));
   auto frame = random_frame(64, 48, 1);
   stream.submit(frame.view, 0);
-  gate.wait_for_arrivals(1);
+  ASSERT_TRUE(gate.wait_for_arrivals(1)) << "frame 0 was not taken up within 30 s";
   stream.submit(frame.view, 1);
   stream.discard_waiting();
   gate.open();

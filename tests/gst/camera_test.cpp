@@ -23,6 +23,7 @@
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 using scorecam_test::camera_stream;
 using scorecam_test::count_frames;
@@ -31,6 +32,7 @@ using scorecam_test::RtspServer;
 using scorecam_test::run_command;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -90,15 +92,12 @@ class CameraProcess {
   bool exited_ = false;
 };
 
-// Polls `done` (files appearing, lines in a log) every 100 ms until it holds, or `seconds` pass, or
-// the camera process is gone.
-bool wait_for(CameraProcess& camera, const std::function<bool()>& done, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline || !camera.running()) return false;
-    g_usleep(100000);
-  }
-  return true;
+// Until `done` holds (files appearing, lines in its log), for at most `timeout`: false then, or
+// as soon as the camera process is gone.
+bool wait_for(CameraProcess& camera, const std::function<bool()>& done, std::chrono::seconds timeout) {
+  return scorecam_test::wait_until([&] { return done() || !camera.running(); }, timeout,
+                                   std::chrono::milliseconds(100)) &&
+         done();
 }
 
 struct Segment {
@@ -148,11 +147,12 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
                         "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", server->url(),
                         out.path(), "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
                        logs.file("camera.log"));
-  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 2; }, 60)) << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 2; }, 60s))
+      << "not 2 finished segments within 60 s:\n" << camera.log();
 
   server.reset();  // the camera reboots
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 3)") != std::string::npos; }, 30))
-      << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 3)") != std::string::npos; }, 30s))
+      << "not 3 reconnections within 30 s:\n" << camera.log();
   // The segment in progress when the camera went away was finished, not left partial.
   for (const auto& segment : segments(out.path())) EXPECT_FALSE(segment.partial) << segment.video;
   const int before_outage = finished_segments_of(out.path(), 1);
@@ -163,7 +163,7 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
     for (int connection = 2; connection < 40; ++connection)
       if (finished_segments_of(out.path(), connection) >= 2) return true;
     return false;
-  }, 60)) << camera.log();
+  }, 60s)) << "not 2 finished segments of one connection within 60 s of the camera's return:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 
   const std::string log = camera.log();
@@ -198,8 +198,8 @@ TEST(Camera, ACameraThatSendsNothingIsReconnected) {
   CameraProcess camera({"--tcp", "--stall-seconds", "1", "--retry-min", "0.2", server.url(), out.path(),
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("camera.log"));
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30))
-      << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30s))
+      << "not 2 reconnections within 30 s:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
   const std::string log = camera.log();
   EXPECT_NE(log.find("connection 1 lost: no frame for 1 s; reconnecting in 0.2 s (reconnection 1)"),
@@ -254,7 +254,8 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("camera.log"));
   const std::string serving = "serving the explained video on ";
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30)) << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30s))
+      << "no '" << serving << "' within 30 s:\n" << camera.log();
   const std::string log = camera.log();
   const auto start = log.find(serving) + serving.size();
   const std::string url = log.substr(start, log.find('\n', start) - start);
@@ -273,10 +274,11 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   gst_object_unref(sink);
   gst_element_set_state(client, GST_STATE_PLAYING);
   // Frames from the camera, not the black ones the server sends while nothing feeds it.
-  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60);
+  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60s);
   gst_element_set_state(client, GST_STATE_NULL);
   gst_object_unref(client);
-  EXPECT_TRUE(watching) << watched.frames.load() << " frames, brightest mean " << watched.brightest.load() << "\n"
+  EXPECT_TRUE(watching) << "not 30 frames, some brighter than 20 on average, within 60 s: " << watched.frames.load()
+                        << " frames, brightest mean " << watched.brightest.load() << "\n"
                         << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 }

@@ -1,6 +1,7 @@
 // pipelines/multi_stream.sh as a user runs it: several files, or files and a camera, in one
 // pipeline sharing one model, each with its video, its JSON Lines and its MQTT topic.
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "support/mosquitto.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 namespace scorecam_test {
 namespace {
@@ -40,7 +42,7 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
   write_video(in.file("hall way.mp4"), 9, 96, 128);
   MosquittoBroker broker;
   MqttSubscriber subscriber(broker.port(), "scorecam/#");
-  ASSERT_TRUE(subscriber.wait_subscribed());
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
 
   const auto [status, output] = run_script("--mqtt " + broker.address() + " \"" + out.path() + "\" \"" +
                                            in.file("walk.mp4") + "\" \"" + in.file("hall way.mp4") + "\" " + kModel +
@@ -54,7 +56,7 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
       EXPECT_EQ(records[i].at("frame"), i) << name;
       EXPECT_TRUE(records[i].at("explained").get<bool>()) << name;
     }
-    EXPECT_TRUE(subscriber.wait_for("scorecam/" + name, frames)) << name;
+    EXPECT_TRUE(subscriber.wait_for("scorecam/" + name, frames)) << frames << " results did not arrive within 20 s on " << name;
     EXPECT_EQ(subscriber.messages("scorecam/" + name).size(), static_cast<std::size_t>(frames)) << name;
     EXPECT_FALSE(g_file_test(out.file(name + ".partial.mp4").c_str(), G_FILE_TEST_EXISTS)) << name;
   }
@@ -81,7 +83,8 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
     }
     return std::string();
   };
-  for (int i = 0; i < 300 && records_in(camera_file(".partial.jsonl")).size() < 10; ++i) g_usleep(100000);
+  ASSERT_TRUE(wait_until([&] { return records_in(camera_file(".partial.jsonl")).size() >= 10; }, std::chrono::seconds(30)))
+      << "the camera's JSON Lines file did not reach 10 records within 30 s";
   EXPECT_EQ(script.interrupt(), 0) << "multi_stream.sh did not finish well after Ctrl-C";
   ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
   EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);

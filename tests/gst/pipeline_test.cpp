@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -20,6 +21,7 @@
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 using scorecam_test::BufferCounter;
 using scorecam_test::camera_stream;
@@ -101,24 +103,27 @@ TEST(Pipeline, RtspStreamInAsyncMode) {
   BufferCounter counter;
   counter.attach(pipeline, "sink");
   ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-  // Live: run until enough frames went through, with heatmaps on the later ones.
+  // Live: run until enough frames went through, with heatmaps on the later ones, or an error.
   GstBus* bus = gst_element_get_bus(pipeline);
   std::string error;
-  for (int waited = 0; waited < 600 && (counter.buffers < 45 || counter.annotated < 15) && error.empty(); ++waited) {
-    if (GstMessage* message = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ERROR)) {
-      GError* gerror = nullptr;
-      gst_message_parse_error(message, &gerror, nullptr);
-      error = gerror->message;
-      g_clear_error(&gerror);
-      gst_message_unref(message);
-    }
-  }
+  const bool enough = scorecam_test::wait_until(
+      [&] {
+        if (GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+          GError* gerror = nullptr;
+          gst_message_parse_error(message, &gerror, nullptr);
+          error = gerror->message;
+          g_clear_error(&gerror);
+          gst_message_unref(message);
+        }
+        return !error.empty() || (counter.buffers >= 45 && counter.annotated >= 15);
+      },
+      std::chrono::seconds(30));
   gst_object_unref(bus);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   EXPECT_EQ(error, "");
-  EXPECT_GE(counter.buffers, 45);
-  EXPECT_GE(counter.annotated, 15);
+  EXPECT_TRUE(enough) << "45 frames, 15 of them with a heatmap, did not pass within 30 s: " << counter.buffers
+                      << " frames, " << counter.annotated << " with a heatmap";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,11 +169,13 @@ TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   ASSERT_TRUE(script_run.started()) << script_run.error();
   // Recording has begun once the muxer has written more than its header.
   const std::string partial = dir.file("segment-000001.partial.mp4");
-  for (int i = 0; i < 300; ++i) {
-    GStatBuf info;
-    if (g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000) break;
-    g_usleep(100000);
-  }
+  ASSERT_TRUE(scorecam_test::wait_until(
+      [&] {
+        GStatBuf info;
+        return g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000;
+      },
+      std::chrono::seconds(30)))
+      << partial << " did not grow past 20000 bytes within 30 s";
   EXPECT_EQ(script_run.interrupt(), 0) << "rtsp_camera.sh did not finish well after Ctrl-C";
   // The segment in progress was finished, so it decodes, and its results are beside it (async
   // mode: frames that passed before the first heatmap have none).
