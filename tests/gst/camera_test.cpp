@@ -1,10 +1,8 @@
 // scorecam-camera against an RTSP server the test starts on 127.0.0.1, stops mid-stream (a camera
 // that reboots) and starts again on the same port: recording resumes, and every segment it closed
 // decodes, with one JSON line per frame it holds.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,20 +12,24 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
 #include "support/wait.h"
 
 using scorecam_test::camera_stream;
+using scorecam_test::ChildProcess;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
+using scorecam_test::read_file;
 using scorecam_test::RtspServer;
 using scorecam_test::run_command;
 using scorecam_test::TempDir;
@@ -38,58 +40,24 @@ namespace {
 
 const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// scorecam-camera as a child process, its log in a file.
+// scorecam-camera run by the test, its log in a file.
 class CameraProcess {
  public:
-  CameraProcess(const std::vector<std::string>& args, std::string log) : log_(std::move(log)) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, STDERR_FILENO);
-      std::vector<char*> argv{const_cast<char*>(kCamera.c_str())};
-      for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-      argv.push_back(nullptr);
-      execv(kCamera.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~CameraProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
+  CameraProcess(std::vector<std::string> args, std::string log)
+      : log_(std::move(log)), process_(with_program(std::move(args)), log_) {}
 
   std::string log() const { return read_file(log_); }
-
-  bool running() {
-    if (!exited_ && waitpid(pid_, nullptr, WNOHANG) == pid_) exited_ = true;
-    return !exited_;
-  }
-
-  // Ctrl-C, then its exit status (-1 if it did not exit within 30 s).
-  int interrupt() {
-    kill(pid_, SIGINT);
-    int status = 0;
-    for (int i = 0; i < 300; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      g_usleep(100000);
-    }
-    return -1;
-  }
+  bool running() { return process_.running(); }
+  int interrupt() { return process_.stop(SIGINT); }  // Ctrl-C: its exit status (-1 if not within 30 s)
 
  private:
+  static std::vector<std::string> with_program(std::vector<std::string> args) {
+    args.insert(args.begin(), kCamera);
+    return args;
+  }
+
   std::string log_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
+  ChildProcess process_;
 };
 
 // Until `done` holds (files appearing, lines in its log), for at most `timeout`: false then, or

@@ -1,6 +1,8 @@
 // pipelines/multi_stream.sh as a user runs it: several files, or files and a camera, in one
 // pipeline sharing one model, each with its video, its JSON Lines and its MQTT topic.
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/mosquitto.h"
 #include "support/pipelines.h"
@@ -67,10 +70,11 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
   RtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
-  TempDir in, out;
+  TempDir in, out, logs;
   write_video(in.file("walk.mp4"), 6, 128, 96);
-  InterruptibleScript script(kScript, {out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"},
-                             {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
+  const std::string log = logs.file("multi_stream.log");
+  ChildProcess script({"bash", kScript, out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"}, log,
+                      {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
   ASSERT_TRUE(script.started()) << script.error();
   // The camera's results have begun once its JSON Lines file holds a few records. Its name has the
   // time the run started: camera-0-YYYYmmdd-HHMMSS.
@@ -84,8 +88,8 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
     return std::string();
   };
   ASSERT_TRUE(wait_until([&] { return records_in(camera_file(".partial.jsonl")).size() >= 10; }, std::chrono::seconds(30)))
-      << "the camera's JSON Lines file did not reach 10 records within 30 s";
-  EXPECT_EQ(script.interrupt(), 0) << "multi_stream.sh did not finish well after Ctrl-C";
+      << "the camera's JSON Lines file did not reach 10 records within 30 s:\n" << read_file(log);
+  EXPECT_EQ(script.stop(SIGINT), 0) << "multi_stream.sh did not finish well after Ctrl-C:\n" << read_file(log);
   ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
   EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);
   const int camera_frames = count_frames(camera_file(".mp4"));

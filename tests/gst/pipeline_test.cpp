@@ -1,23 +1,23 @@
 // scorecamoverlay in real pipelines: a test source, encoded files through decodebin and an encoder,
 // an RTSP stream from a server the test starts, and the scripts in pipelines/.
 
+#include <signal.h>
+
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
 #include <gst/gst.h>
-#include <gst/rtsp-server/rtsp-server.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "gstscorecammeta.h"
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
@@ -28,6 +28,7 @@ using scorecam_test::camera_stream;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
 using scorecam_test::parse;
+using scorecam_test::read_file;
 using scorecam_test::RtspServer;
 using scorecam_test::run_to_eos;
 using scorecam_test::test_model;
@@ -37,11 +38,6 @@ using scorecam_test::write_video;
 namespace {
 
 const std::string kOverlay = "scorecamoverlay model-location=\"" + test_model("tiny_rgb.pt") + "\"";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -161,11 +157,12 @@ TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
   RtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
-  TempDir dir;
-  const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh",
-                    model = "model-location=" + test_model("tiny_rgb.pt"), url = server.url();
-  scorecam_test::InterruptibleScript script_run(
-      path, {url, dir.path(), model}, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}, {"SCORECAM_VIDEO_SINK", "fakesink"}});
+  TempDir dir, logs;
+  const std::string log = logs.file("rtsp_camera.log");
+  scorecam_test::ChildProcess script_run(
+      {"bash", SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh", server.url(), dir.path(),
+       "model-location=" + test_model("tiny_rgb.pt")},
+      log, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}, {"SCORECAM_VIDEO_SINK", "fakesink"}});
   ASSERT_TRUE(script_run.started()) << script_run.error();
   // Recording has begun once the muxer has written more than its header.
   const std::string partial = dir.file("segment-000001.partial.mp4");
@@ -175,8 +172,8 @@ TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
         return g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000;
       },
       std::chrono::seconds(30)))
-      << partial << " did not grow past 20000 bytes within 30 s";
-  EXPECT_EQ(script_run.interrupt(), 0) << "rtsp_camera.sh did not finish well after Ctrl-C";
+      << partial << " did not grow past 20000 bytes within 30 s:\n" << read_file(log);
+  EXPECT_EQ(script_run.stop(SIGINT), 0) << "rtsp_camera.sh did not finish well after Ctrl-C:\n" << read_file(log);
   // The segment in progress was finished, so it decodes, and its results are beside it (async
   // mode: frames that passed before the first heatmap have none).
   const int frames = count_frames(dir.file("segment-000001.mp4"));

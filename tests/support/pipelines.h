@@ -1,18 +1,12 @@
-// Helpers of the pipeline tests: encoded test videos, counting decoded frames, scripts run as in a
-// terminal, and an RTSP server on 127.0.0.1 run by the test itself (stoppable, and restartable on
-// the same port).
+// Helpers of the pipeline tests: encoded test videos, counting decoded frames, and an RTSP server
+// on 127.0.0.1 run by the test itself (stoppable, and restartable on the same port).
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -92,55 +86,6 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
   for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) output.append(chunk, n);
   return {pclose(pipe), output};
 }
-
-// A script run as in a terminal until Ctrl-C: `bash SCRIPT ARGS...` with `environment` added to the
-// test's, in a process group of its own so that Ctrl-C reaches every process it starts; its output
-// is discarded.
-class InterruptibleScript {
- public:
-  InterruptibleScript(const std::string& script, const std::vector<std::string>& args,
-                      const std::vector<std::pair<std::string, std::string>>& environment) {
-    std::vector<const gchar*> argv{"bash", script.c_str()};
-    for (const auto& arg : args) argv.push_back(arg.c_str());
-    argv.push_back(nullptr);
-    gchar** env = g_get_environ();
-    for (const auto& [name, value] : environment) env = g_environ_setenv(env, name.c_str(), value.c_str(), TRUE);
-    GError* error = nullptr;
-    started_ = g_spawn_async(nullptr, const_cast<gchar**>(argv.data()), env,
-                             static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
-                             [](gpointer) { setpgid(0, 0); }, nullptr, &pid_, &error);
-    g_strfreev(env);
-    if (error) error_ = error->message;
-    g_clear_error(&error);
-  }
-  ~InterruptibleScript() {
-    if (started_ && !exited_) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  InterruptibleScript(const InterruptibleScript&) = delete;
-  InterruptibleScript& operator=(const InterruptibleScript&) = delete;
-
-  bool started() const { return started_; }
-  const std::string& error() const { return error_; }
-
-  // Ctrl-C, then its exit status; -1 if it did not exit normally within 30 s (it is killed then).
-  int interrupt() {
-    kill(-pid_, SIGINT);
-    int status = -1;
-    for (int i = 0; i < 300 && waitpid(pid_, &status, WNOHANG) == 0; ++i) g_usleep(100000);
-    if (!WIFEXITED(status)) return -1;
-    exited_ = true;
-    return WEXITSTATUS(status);
-  }
-
- private:
-  GPid pid_ = 0;
-  bool started_ = false, exited_ = false;
-  std::string error_;
-};
 
 // A server on 127.0.0.1 (a free port, or `port` to come back where an earlier one was), run by
 // its own main loop. Going away, it drops its clients and sessions, as a camera that reboots does.
