@@ -29,8 +29,8 @@ using scorecam_test::camera_stream;
 using scorecam_test::ChildProcess;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
+using scorecam_test::LocalRtspServer;
 using scorecam_test::read_file;
-using scorecam_test::RtspServer;
 using scorecam_test::run_command;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
@@ -106,7 +106,7 @@ int finished_segments_of(const std::string& directory, int connection) {
 
 TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  auto server = std::make_unique<RtspServer>(camera_stream());
+  auto server = std::make_unique<LocalRtspServer>(camera_stream());
   ASSERT_TRUE(server->ok());
   const int port = server->port();
   TempDir out, logs;
@@ -125,7 +125,7 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
   for (const auto& segment : segments(out.path())) EXPECT_FALSE(segment.partial) << segment.video;
   const int before_outage = finished_segments_of(out.path(), 1);
 
-  server = std::make_unique<RtspServer>(camera_stream(), port);
+  server = std::make_unique<LocalRtspServer>(camera_stream(), port);
   ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
   ASSERT_TRUE(wait_for(camera, [&] {
     for (int connection = 2; connection < 40; ++connection)
@@ -159,7 +159,7 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
 // A camera that takes the connection but sends no frame (here: its stream is too slow even to
 // describe) is given up after --stall-seconds and tried again; nothing is recorded.
 TEST(Camera, ACameraThatSendsNothingIsReconnected) {
-  RtspServer server("( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+  LocalRtspServer server("( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
                     "identity sleep-time=4000000 ! jpegenc ! rtpjpegpay name=pay0 )");
   ASSERT_TRUE(server.ok());
   TempDir out, logs;
@@ -215,7 +215,7 @@ GstPadProbeReturn watch_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
 // --serve: another client watches the explained video over RTSP, without a file or a display.
 TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer camera_server(camera_stream());
+  LocalRtspServer camera_server(camera_stream());
   ASSERT_TRUE(camera_server.ok());
   TempDir logs;
   CameraProcess camera({"--tcp", "--serve", "127.0.0.1:0", camera_server.url(),
@@ -254,7 +254,7 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
 // An error that is not the camera's (a model that cannot be loaded) ends the run at once, with
 // status 1 and the element's message, instead of reconnecting for ever.
 TEST(Camera, AnElementErrorIsNotRetried) {
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   TempDir out;
   const auto [status, output] = run_command(kCamera + " --tcp " + server.url() + " " + out.path() +

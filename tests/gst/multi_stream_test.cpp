@@ -68,7 +68,7 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
 // A camera never ends: Ctrl-C finishes every stream's file, which then plays and has its results.
 TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   TempDir in, out, logs;
   write_video(in.file("walk.mp4"), 6, 128, 96);

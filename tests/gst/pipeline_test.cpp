@@ -27,9 +27,9 @@ using scorecam_test::BufferCounter;
 using scorecam_test::camera_stream;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
+using scorecam_test::LocalRtspServer;
 using scorecam_test::parse;
 using scorecam_test::read_file;
-using scorecam_test::RtspServer;
 using scorecam_test::run_to_eos;
 using scorecam_test::test_model;
 using scorecam_test::TempDir;
@@ -92,7 +92,7 @@ TEST(Pipeline, EncodedFileThroughDecodebinAndAnEncoder) {
 }
 
 TEST(Pipeline, RtspStreamInAsyncMode) {
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   GstElement* pipeline = parse("rtspsrc location=" + server.url() + " protocols=tcp latency=100 ! decodebin ! "
                                "videoconvert ! " + kOverlay + " async=true ! fakesink name=sink");
@@ -155,7 +155,7 @@ TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
 // The camera script as a user runs it: on screen (a fakesink here) and into a folder, until Ctrl-C.
 TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   TempDir dir, logs;
   const std::string log = logs.file("rtsp_camera.log");

@@ -5,15 +5,14 @@
 #include <atomic>
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include <gst/gst.h>
-#include <gst/rtsp-server/rtsp-server.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
 #include "gstscorecammeta.h"
+#include "rtsp_server.h"
 #include "support/gst_util.h"
 
 namespace scorecam_test {
@@ -87,60 +86,14 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
   return {pclose(pipe), output};
 }
 
-// A server on 127.0.0.1 (a free port, or `port` to come back where an earlier one was), run by
-// its own main loop. Going away, it drops its clients and sessions, as a camera that reboots does.
-class RtspServer {
+// The RTSP server of a camera the test controls, on 127.0.0.1 at /test: a free port, or `port` to
+// come back where an earlier one was (after a reset(), as a camera that reboots).
+class LocalRtspServer : public scorecam::app::RtspServer {
  public:
-  explicit RtspServer(const std::string& launch, int port = 0) {
-    context_ = g_main_context_new();
-    loop_ = g_main_loop_new(context_, FALSE);
-    server_ = gst_rtsp_server_new();
-    gst_rtsp_server_set_address(server_, "127.0.0.1");
-    gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
-    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
-    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-    gst_rtsp_media_factory_set_launch(factory, launch.c_str());
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
-    gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
-    g_object_unref(mounts);
-    source_ = gst_rtsp_server_attach(server_, context_);
-    port_ = gst_rtsp_server_get_bound_port(server_);
-    thread_ = std::thread([this] { g_main_loop_run(loop_); });
-  }
-  ~RtspServer() {
-    GstRTSPSessionPool* sessions = gst_rtsp_server_get_session_pool(server_);
-    gst_rtsp_session_pool_filter(sessions, &RtspServer::remove, nullptr);
-    g_object_unref(sessions);
-    gst_rtsp_server_client_filter(server_, &RtspServer::remove, nullptr);
-    g_main_loop_quit(loop_);
-    thread_.join();
-    if (GSource* source = g_main_context_find_source_by_id(context_, source_)) g_source_destroy(source);
-    g_object_unref(server_);
-    g_main_loop_unref(loop_);
-    g_main_context_unref(context_);
-  }
-  RtspServer(const RtspServer&) = delete;
-  RtspServer& operator=(const RtspServer&) = delete;
-
-  std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
-  int port() const { return port_; }
-  bool ok() const { return source_ != 0 && port_ > 0; }
-
- private:
-  template <typename Owner, typename Item>
-  static GstRTSPFilterResult remove(Owner*, Item*, gpointer) {
-    return GST_RTSP_FILTER_REMOVE;
-  }
-
-  GMainContext* context_;
-  GMainLoop* loop_;
-  GstRTSPServer* server_;
-  guint source_ = 0;
-  int port_ = -1;
-  std::thread thread_;
+  explicit LocalRtspServer(const std::string& launch, int port = 0) : RtspServer("127.0.0.1", port, "/test", launch) {}
 };
 
-// A live camera-like stream for RtspServer: H.264 where there is an encoder, else JPEG.
+// A live camera-like stream for LocalRtspServer: H.264 where there is an encoder, else JPEG.
 inline std::string camera_stream() {
   const std::string payload = encoder().empty()
                                   ? "jpegenc ! rtpjpegpay name=pay0"
