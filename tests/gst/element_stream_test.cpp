@@ -162,12 +162,46 @@ TEST(Async, AFlushDiscardsWorkFromBeforeIt) {
   EXPECT_GE(source_pts, after);
 }
 
+// Stopped with a frame being explained and one waiting, the element goes to NULL without an error
+// or a warning, its stream and its hold on the model gone, and starts again.
 TEST(Async, StopsCleanlyWithWorkInFlight) {
   for (int run = 0; run < 3; ++run) {
     Harness h(make_overlay(tiny({{"async", "true"}, {"batch-size", "1"}})));
+    GstBus* bus = gst_bus_new();
+    gst_element_set_bus(h.element(), bus);
     h.set_caps(caps_for("NV12", 64, 48));
-    for (int i = 0; i < 5; ++i) gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, i)));
-  }  // teardown with a frame queued and one being explained
+    const guint64 pushed = 5;
+    for (guint64 i = 0; i < pushed; ++i) gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, i)));
+    EXPECT_LT(h.counter("explained-frames") + h.counter("dropped-work"), pushed)
+        << "nothing was in flight: the stop below tests nothing";
+
+    EXPECT_EQ(gst_element_set_state(h.element(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    guint model_users = 1;
+    g_object_get(h.element(), "model-users", &model_users, nullptr);
+    EXPECT_EQ(model_users, 0u) << "the stream, and its model, outlived the stop";
+    if (GstMessage* message = gst_bus_pop_filtered(bus, static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+      GError* error = nullptr;
+      gchar* debug = nullptr;
+      if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) gst_message_parse_error(message, &error, &debug);
+      else gst_message_parse_warning(message, &error, &debug);
+      ADD_FAILURE() << "stopping posted " << GST_MESSAGE_TYPE_NAME(message) << ": " << error->message;
+      g_clear_error(&error);
+      g_free(debug);
+      gst_message_unref(message);
+    }
+
+    ASSERT_EQ(gst_element_set_state(h.element(), GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+    h.set_caps(caps_for("NV12", 64, 48));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, 0)));
+          return h.counter("explained-frames") > 0;
+        },
+        std::chrono::seconds(10)))
+        << "no frame was explained within 10 s of starting again";
+    gst_element_set_bus(h.element(), nullptr);
+    gst_object_unref(bus);
+  }
 }
 
 }  // namespace
