@@ -340,10 +340,9 @@ TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
   EXPECT_EQ(harness.counter("dropped"), 0u);
   EXPECT_EQ(harness.counter("published"), 40u);
   // Results the restart caught unacknowledged may arrive twice: wait for 40 different ones.
-  const bool all_arrived = setup.subscriber.wait_for_distinct(kHarnessTopic, 40, std::chrono::seconds(20));
+  EXPECT_TRUE(setup.subscriber.wait_for_distinct(kHarnessTopic, 40, std::chrono::seconds(20)))
+      << "40 different results did not arrive within 20 s";
   const std::set<int> received = setup.received_frames();
-  ASSERT_TRUE(all_arrived) << "40 different results did not arrive within 20 s; frames received: "
-                           << testing::PrintToString(received);
   for (int i = 0; i < 40; ++i) EXPECT_TRUE(received.count(i)) << "frame " << i << " neither received nor dropped";
   EXPECT_TRUE(harness.remaining_warnings().empty()) << "one warning per outage, and nothing dropped";
 }

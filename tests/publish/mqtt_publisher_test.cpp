@@ -160,13 +160,10 @@ TEST(MqttPublisher, ABrokerRestartLosesNothingAndNeverBlocksPublish) {
   EXPECT_EQ(publisher.flush(10s), 0u);
 
   // Messages the restart caught unacknowledged may arrive twice: wait for 40 different ones.
-  const bool all_arrived = subscriber.wait_for_distinct(kTopic, 40, 20s);
+  EXPECT_TRUE(subscriber.wait_for_distinct(kTopic, 40, 20s)) << "40 different messages did not arrive within 20 s";
   const auto received = subscriber.messages(kTopic);
-  ASSERT_TRUE(all_arrived) << "40 different messages did not arrive within 20 s; received "
-                           << testing::PrintToString(received);
-  const auto expected = numbered(0, 40);
-  EXPECT_EQ(std::set<std::string>(received.begin(), received.end()),
-            std::set<std::string>(expected.begin(), expected.end()));
+  const std::set<std::string> distinct(received.begin(), received.end());
+  for (const auto& message : numbered(0, 40)) EXPECT_TRUE(distinct.count(message)) << "lost message " << message;
   const auto counters = publisher.close(0ms);
   EXPECT_EQ(counters.dropped, 0u);
   EXPECT_EQ(counters.published, 40u);
