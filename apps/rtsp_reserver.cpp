@@ -3,50 +3,15 @@
 #include <unistd.h>
 
 namespace scorecam::app {
-namespace {
 
-GstRTSPFilterResult remove_all(GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; }
-
-}  // namespace
-
+// One encoding shared by every client (shared media); the stream's parameters go with every key
+// frame, so that a client joining late can start at the next one.
 RtspReserver::RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder)
-    : address_(address), path_(path), channel_("scorecam-reserver-" + std::to_string(getpid())) {
-  // Its own main loop, so that it answers clients whatever the program's thread is doing.
-  context_ = g_main_context_new();
-  loop_ = g_main_loop_new(context_, FALSE);
-  server_ = gst_rtsp_server_new();
-  gst_rtsp_server_set_address(server_, address_.c_str());
-  gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
-  GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-  // One encoding shared by every client (shared media); the stream's parameters go with every key
-  // frame, so that a client joining late can start at the next one.
-  gst_rtsp_media_factory_set_launch(factory, ("( intervideosrc channel=" + channel_ + " ! videoconvert ! " + encoder +
-                                              " ! rtph264pay name=pay0 pt=96 config-interval=-1 )")
-                                                 .c_str());
-  gst_rtsp_media_factory_set_shared(factory, TRUE);
-  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
-  gst_rtsp_mount_points_add_factory(mounts, path_.c_str(), factory);
-  g_object_unref(mounts);
-  attached_ = gst_rtsp_server_attach(server_, context_);
-  port_ = gst_rtsp_server_get_bound_port(server_);
-  thread_ = std::thread([this] { g_main_loop_run(loop_); });
-}
-
-RtspReserver::~RtspReserver() {
-  gst_rtsp_server_client_filter(server_, &remove_all, nullptr);
-  g_main_loop_quit(loop_);
-  thread_.join();
-  if (GSource* source = g_main_context_find_source_by_id(context_, attached_)) g_source_destroy(source);
-  g_object_unref(server_);
-  g_main_loop_unref(loop_);
-  g_main_context_unref(context_);
-}
+    : channel_("scorecam-reserver-" + std::to_string(getpid())),
+      server_(address, port, path,
+              "( intervideosrc channel=" + channel_ + " ! videoconvert ! " + encoder +
+                  " ! rtph264pay name=pay0 pt=96 config-interval=-1 )") {}
 
 std::string RtspReserver::sink_description() const { return "videoconvert ! intervideosink channel=" + channel_; }
-
-std::string RtspReserver::url() const {
-  const std::string host = address_ == "0.0.0.0" ? "HOST" : address_;
-  return "rtsp://" + host + ":" + std::to_string(port_) + path_;
-}
 
 }  // namespace scorecam::app

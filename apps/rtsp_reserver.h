@@ -5,10 +5,8 @@
 // that feed it: when none does (a camera away, between reconnections), clients keep their session
 // and see black frames until the next one.
 #include <string>
-#include <thread>
 
-#include <gst/gst.h>
-#include <gst/rtsp-server/rtsp-server.h>
+#include "rtsp_server.h"
 
 namespace scorecam::app {
 
@@ -17,23 +15,15 @@ class RtspReserver {
   // Listens on `address`:`port` (port 0: any free one) at the mount point `path`; `encoder` is a
   // gst-launch description of an H.264 encoder (with frequent key frames, for clients that join).
   RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder);
-  ~RtspReserver();
-  RtspReserver(const RtspReserver&) = delete;
-  RtspReserver& operator=(const RtspReserver&) = delete;
 
-  bool ok() const { return attached_ != 0 && port_ > 0; }
+  bool ok() const { return server_.ok(); }
   // The branch that feeds it, as a gst-launch description.
   std::string sink_description() const;
-  std::string url() const;  // with HOST for this machine's name when listening on every address
+  std::string url() const { return server_.url(); }
 
  private:
-  std::string address_, path_, channel_;
-  GMainContext* context_;
-  GMainLoop* loop_;
-  GstRTSPServer* server_;
-  guint attached_ = 0;
-  int port_ = -1;
-  std::thread thread_;
+  std::string channel_;  // before server_, whose media reads it
+  RtspServer server_;
 };
 
 }  // namespace scorecam::app

@@ -1,4 +1,5 @@
 // The one-slot mailbox and its worker thread. Every race is played out in a fixed order with a Gate.
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -56,7 +57,7 @@ TEST(NewestFrameWorker, AWaitingFrameIsReplacedByANewerOne) {
   NewestFrameWorker worker(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);  // frame 1 is being processed
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";  // and is held there
   worker.post(view_of(frame), 2, 0);
   worker.post(view_of(frame), 3, 0);  // replaces frame 2
   EXPECT_EQ(worker.dropped(), 1u);
@@ -95,7 +96,7 @@ TEST(NewestFrameWorker, DiscardingTheWaitingFrameIsNotCountedAsDropped) {
   NewestFrameWorker worker(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker.post(view_of(frame), 2, 0);
   worker.discard_waiting();
   recorder.gate.open();
@@ -109,7 +110,7 @@ TEST(NewestFrameWorker, AFailureIsReportedOnceAndStopsTheWorker) {
   NewestFrameWorker worker(recorder.process(/*fail_on=*/1), recorder.failure());
   auto frame = padded_frame(1);
   worker.post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker.post(view_of(frame), 2, 0);  // waiting when frame 1 fails: never processed
   recorder.gate.open();
   worker.wait_until_idle();
@@ -123,7 +124,9 @@ TEST(NewestFrameWorker, AFailureIsReportedOnceAndStopsTheWorker) {
 TEST(NewestFrameWorker, WaitingForIdleWithNothingPostedReturnsAtOnce) {
   Recorder recorder;
   NewestFrameWorker worker(recorder.process(), recorder.failure());
+  const auto started = std::chrono::steady_clock::now();
   worker.wait_until_idle();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "it waited for something";
   EXPECT_TRUE(recorder.timestamps.empty());
 }
 
@@ -132,7 +135,7 @@ TEST(NewestFrameWorker, StopsAfterTheFrameInFlight) {
   auto worker = std::make_unique<NewestFrameWorker>(recorder.process(), recorder.failure());
   auto frame = padded_frame(1);
   worker->post(view_of(frame), 1, 0);
-  recorder.gate.wait_for_arrivals(1);
+  ASSERT_TRUE(recorder.gate.wait_for_arrivals(1)) << "frame 1 was not taken up within 30 s";
   worker->post(view_of(frame), 2, 0);
   std::thread stopper([&] { worker.reset(); });  // blocks until frame 1 is done
   recorder.gate.open();

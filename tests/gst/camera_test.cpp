@@ -1,10 +1,8 @@
 // scorecam-camera against an RTSP server the test starts on 127.0.0.1, stops mid-stream (a camera
 // that reboots) and starts again on the same port: recording resumes, and every segment it closed
 // decodes, with one JSON line per frame it holds.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gst/gst.h>
@@ -22,85 +21,53 @@
 #include <nlohmann/json.hpp>
 
 #include "scorecam/publish/frame_record.h"
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 using scorecam_test::camera_stream;
+using scorecam_test::ChildProcess;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
-using scorecam_test::RtspServer;
+using scorecam_test::LocalRtspServer;
+using scorecam_test::read_file;
 using scorecam_test::run_command;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
+using namespace std::chrono_literals;
 
 namespace {
 
 const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// scorecam-camera as a child process, its log in a file.
+// scorecam-camera run by the test, its log in a file.
 class CameraProcess {
  public:
-  CameraProcess(const std::vector<std::string>& args, std::string log) : log_(std::move(log)) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, STDERR_FILENO);
-      std::vector<char*> argv{const_cast<char*>(kCamera.c_str())};
-      for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-      argv.push_back(nullptr);
-      execv(kCamera.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~CameraProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
+  CameraProcess(std::vector<std::string> args, std::string log)
+      : log_(std::move(log)), process_(with_program(std::move(args)), log_) {}
 
   std::string log() const { return read_file(log_); }
-
-  bool running() {
-    if (!exited_ && waitpid(pid_, nullptr, WNOHANG) == pid_) exited_ = true;
-    return !exited_;
-  }
-
-  // Ctrl-C, then its exit status (-1 if it did not exit within 30 s).
-  int interrupt() {
-    kill(pid_, SIGINT);
-    int status = 0;
-    for (int i = 0; i < 300; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      g_usleep(100000);
-    }
-    return -1;
-  }
+  bool running() { return process_.running(); }
+  int interrupt() { return process_.stop(SIGINT); }  // Ctrl-C: its exit status (-1 if not within 30 s)
 
  private:
+  static std::vector<std::string> with_program(std::vector<std::string> args) {
+    args.insert(args.begin(), kCamera);
+    return args;
+  }
+
   std::string log_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
+  ChildProcess process_;
 };
 
-// Polls `done` (files appearing, lines in a log) every 100 ms until it holds, or `seconds` pass, or
-// the camera process is gone.
-bool wait_for(CameraProcess& camera, const std::function<bool()>& done, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline || !camera.running()) return false;
-    g_usleep(100000);
-  }
-  return true;
+// Until `done` holds (files appearing, lines in its log), for at most `timeout`: false then, or
+// as soon as the camera process is gone.
+bool wait_for(CameraProcess& camera, const std::function<bool()>& done, std::chrono::seconds timeout) {
+  return scorecam_test::wait_until([&] { return done() || !camera.running(); }, timeout,
+                                   std::chrono::milliseconds(100)) &&
+         done();
 }
 
 struct Segment {
@@ -168,7 +135,7 @@ int finished_segments_of(const std::string& directory, int connection) {
 
 TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  auto server = std::make_unique<RtspServer>(camera_stream());
+  auto server = std::make_unique<LocalRtspServer>(camera_stream());
   ASSERT_TRUE(server->ok());
   const int port = server->port();
   TempDir out, logs;
@@ -177,22 +144,23 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
                         "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", server->url(),
                         out.path(), "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
                        logs.file("camera.log"));
-  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 2; }, 60)) << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 2; }, 60s))
+      << "not 2 finished segments within 60 s:\n" << camera.log();
 
   server.reset();  // the camera reboots
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 3)") != std::string::npos; }, 30))
-      << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 3)") != std::string::npos; }, 30s))
+      << "not 3 reconnections within 30 s:\n" << camera.log();
   // The segment in progress when the camera went away was finished, not left partial.
   for (const auto& segment : segments(out.path())) EXPECT_FALSE(segment.partial) << segment.video;
   const int before_outage = finished_segments_of(out.path(), 1);
 
-  server = std::make_unique<RtspServer>(camera_stream(), port);
+  server = std::make_unique<LocalRtspServer>(camera_stream(), port);
   ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
   ASSERT_TRUE(wait_for(camera, [&] {
     for (int connection = 2; connection < 40; ++connection)
       if (finished_segments_of(out.path(), connection) >= 2) return true;
     return false;
-  }, 60)) << camera.log();
+  }, 60s)) << "not 2 finished segments of one connection within 60 s of the camera's return:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 
   const std::string log = camera.log();
@@ -221,15 +189,15 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
 // A camera that takes the connection but sends no frame (here: its stream is too slow even to
 // describe) is given up after --stall-seconds and tried again; nothing is recorded.
 TEST(Camera, ACameraThatSendsNothingIsReconnected) {
-  RtspServer server("( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+  LocalRtspServer server("( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
                     "identity sleep-time=4000000 ! jpegenc ! rtpjpegpay name=pay0 )");
   ASSERT_TRUE(server.ok());
   TempDir out, logs;
   CameraProcess camera({"--tcp", "--stall-seconds", "1", "--retry-min", "0.2", server.url(), out.path(),
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("camera.log"));
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30))
-      << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30s))
+      << "not 2 reconnections within 30 s:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
   const std::string log = camera.log();
   EXPECT_NE(log.find("connection 1 lost: no frame for 1 s; reconnecting in 0.2 s (reconnection 1)"),
@@ -277,14 +245,15 @@ GstPadProbeReturn watch_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
 // --serve: another client watches the explained video over RTSP, without a file or a display.
 TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer camera_server(camera_stream());
+  LocalRtspServer camera_server(camera_stream());
   ASSERT_TRUE(camera_server.ok());
   TempDir logs;
   CameraProcess camera({"--tcp", "--serve", "127.0.0.1:0", camera_server.url(),
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("camera.log"));
   const std::string serving = "serving the explained video on ";
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30)) << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30s))
+      << "no '" << serving << "' within 30 s:\n" << camera.log();
   const std::string log = camera.log();
   const auto start = log.find(serving) + serving.size();
   const std::string url = log.substr(start, log.find('\n', start) - start);
@@ -303,10 +272,11 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   gst_object_unref(sink);
   gst_element_set_state(client, GST_STATE_PLAYING);
   // Frames from the camera, not the black ones the server sends while nothing feeds it.
-  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60);
+  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60s);
   gst_element_set_state(client, GST_STATE_NULL);
   gst_object_unref(client);
-  EXPECT_TRUE(watching) << watched.frames.load() << " frames, brightest mean " << watched.brightest.load() << "\n"
+  EXPECT_TRUE(watching) << "not 30 frames, some brighter than 20 on average, within 60 s: " << watched.frames.load()
+                        << " frames, brightest mean " << watched.brightest.load() << "\n"
                         << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 }
@@ -314,7 +284,7 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
 // An error that is not the camera's (a model that cannot be loaded) ends the run at once, with
 // status 1 and the element's message, instead of reconnecting for ever.
 TEST(Camera, AnElementErrorIsNotRetried) {
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   TempDir out;
   const auto [status, output] = run_command(kCamera + " --tcp " + server.url() + " " + out.path() +

@@ -1,5 +1,7 @@
 // scorecamoverlay's registration and properties: documented, their defaults and ranges, which can
 // change while running, and when a change takes effect.
+#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,8 @@
 #include "scorecam/bundled_model.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/device.h"
+#include "scorecam/enum_names.h"
+#include "scorecam/error.h"
 #include "scorecam/overlay.h"
 #include "scorecam/score_cam.h"
 #include "support/element_harness.h"
@@ -110,27 +114,55 @@ TEST(Properties, RoundTrip) {
   gst_object_unref(element);
 }
 
-// The enum nicks are the names the core parses, value for value.
-TEST(Properties, EnumNicksAreTheCoreNames) {
-  auto nicks = [](const char* type_name) {
-    std::vector<std::pair<int, std::string>> result;
-    auto* klass = static_cast<GEnumClass*>(g_type_class_ref(g_type_from_name(type_name)));
-    for (guint i = 0; i < klass->n_values; ++i)
-      result.emplace_back(klass->values[i].value, klass->values[i].value_nick);
-    g_type_class_unref(klass);
-    return result;
-  };
-  GstElement* element = make_overlay({});  // registers the enum types
-  for (const auto& [value, nick] : nicks("GstScoreCamMethod"))
-    EXPECT_EQ(scorecam::parse_method(nick), static_cast<scorecam::Method>(value)) << nick;
-  for (const auto& [value, nick] : nicks("GstScoreCamScoreMode"))
-    EXPECT_EQ(scorecam::parse_score_mode(nick), static_cast<scorecam::ScoreMode>(value)) << nick;
-  for (const auto& [value, nick] : nicks("GstScoreCamChannelSelection"))
-    EXPECT_EQ(scorecam::parse_channel_selection(nick), static_cast<scorecam::ChannelSelection>(value)) << nick;
-  for (const auto& [value, nick] : nicks("GstScoreCamColormap"))
-    EXPECT_EQ(scorecam::parse_colormap(nick), static_cast<scorecam::Colormap>(value)) << nick;
-  for (const auto& [value, nick] : nicks("GstScoreCamPrecision"))
-    EXPECT_EQ(scorecam::precision_name(static_cast<scorecam::Precision>(value)), nick);
+// One enum property against the core's table of names, both ways: each nick is a name the core
+// parses, to the nick's value, and each of the core's names is a nick, of the name's value.
+template <typename Enum>
+void expect_nicks_are_the_core_names(GParamSpec* pspec, const scorecam::EnumNames<Enum>& names) {
+  GEnumClass* klass = G_PARAM_SPEC_ENUM(pspec)->enum_class;
+  for (guint i = 0; i < klass->n_values; ++i) {
+    const GEnumValue& nick = klass->values[i];
+    try {
+      EXPECT_EQ(static_cast<gint>(scorecam::parse_enum(nick.value_nick, names, pspec->name)), nick.value)
+          << pspec->name << " " << nick.value_nick;
+    } catch (const scorecam::Error& e) {
+      ADD_FAILURE() << pspec->name << ": the nick " << nick.value_nick << " is no name of the core's: " << e.what();
+    }
+  }
+  for (const auto& entry : names) {
+    const GEnumValue* nick = g_enum_get_value_by_nick(klass, entry.name);
+    if (!nick) {
+      ADD_FAILURE() << pspec->name << ": the core's name " << entry.name << " is no nick";
+      continue;
+    }
+    EXPECT_EQ(nick->value, static_cast<gint>(entry.value)) << pspec->name << " " << entry.name;
+  }
+}
+
+TEST(Properties, EveryEnumHasTheCoreNamesAsNicksBothWays) {
+  using Check = void (*)(GParamSpec*);
+  const std::map<std::string, Check> checks = {
+      {"method", [](GParamSpec* p) { expect_nicks_are_the_core_names(p, scorecam::method_names()); }},
+      {"score-mode", [](GParamSpec* p) { expect_nicks_are_the_core_names(p, scorecam::score_mode_names()); }},
+      {"channel-selection",
+       [](GParamSpec* p) { expect_nicks_are_the_core_names(p, scorecam::channel_selection_names()); }},
+      {"precision", [](GParamSpec* p) { expect_nicks_are_the_core_names(p, scorecam::precision_names()); }},
+      {"colormap", [](GParamSpec* p) { expect_nicks_are_the_core_names(p, scorecam::colormap_names()); }}};
+  GstElement* element = make_overlay({});
+  guint count = 0;
+  GParamSpec** pspecs = g_object_class_list_properties(G_OBJECT_GET_CLASS(element), &count);
+  std::set<std::string> checked;
+  for (guint i = 0; i < count; ++i) {
+    if (!G_IS_PARAM_SPEC_ENUM(pspecs[i])) continue;
+    const auto check = checks.find(pspecs[i]->name);
+    if (check == checks.end()) {
+      ADD_FAILURE() << "the enum property " << pspecs[i]->name << " is not checked against a core table";
+      continue;
+    }
+    check->second(pspecs[i]);
+    checked.insert(check->first);
+  }
+  g_free(pspecs);
+  EXPECT_EQ(checked.size(), checks.size()) << "an enum property named here is missing or no longer an enum";
   gst_object_unref(element);
 }
 
@@ -169,15 +201,22 @@ TEST(Properties, RejectValuesOutOfRange) {
 
 TEST(Properties, ModelSettingsAreFrozenWhileRunning) {
   Harness h(make_overlay(tiny()));
+  const auto setting = [&](const char* name) {
+    gchar* value = nullptr;
+    g_object_get(h.element(), name, &value, nullptr);
+    const std::string text = value ? value : "";
+    g_free(value);
+    return text;
+  };
+  const std::string device = setting("device");
+  ASSERT_NE(device, "cuda");
   {
     WarningCapture capture;
     g_object_set(h.element(), "model-location", "/elsewhere.pt", "device", "cuda", nullptr);
     EXPECT_EQ(capture.warnings().size(), 2u);
   }
-  gchar* model = nullptr;
-  g_object_get(h.element(), "model-location", &model, nullptr);
-  EXPECT_EQ(std::string(model), test_model("tiny_rgb.pt"));
-  g_free(model);
+  EXPECT_EQ(setting("model-location"), test_model("tiny_rgb.pt"));
+  EXPECT_EQ(setting("device"), device);
 }
 
 TEST(Properties, ExplainerSettingsApplyFromTheNextFrame) {

@@ -1,5 +1,6 @@
 // scorecamoverlay as the stream changes: renegotiation, latency, flushes and discontinuities, and the
 // async mode, where frames leave before their heatmap is ready.
+#include <chrono>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -10,6 +11,7 @@
 
 #include "gstscorecammeta.h"
 #include "support/element_harness.h"
+#include "support/wait.h"
 
 namespace scorecam_test {
 namespace {
@@ -88,11 +90,6 @@ TEST(Stream, FlushesAndDiscontinuitiesRestartReuse) {
 // ---------------------------------------------------------------------------------------------
 // Async mode
 
-guint64 wait_for_explained(Harness& h, guint64 more_than) {
-  for (int i = 0; i < 1000 && h.counter("explained-frames") <= more_than; ++i) g_usleep(10000);
-  return h.counter("explained-frames");
-}
-
 TEST(Async, EveryFrameLeavesWhileTheModelLagsBehind) {
   Harness h(make_overlay(tiny({{"async", "true"}, {"batch-size", "1"}})));
   h.set_caps(caps_for("RGB", 64, 48));
@@ -112,8 +109,8 @@ TEST(Async, EveryFrameLeavesWhileTheModelLagsBehind) {
     gst_buffer_unref(out);
   }
   EXPECT_EQ(gst_harness_buffers_received(h.get()), static_cast<guint>(frames));
-  const guint64 explained = wait_for_explained(h, 0);
-  EXPECT_GE(explained, 1u);
+  ASSERT_TRUE(wait_until([&] { return h.counter("explained-frames") > 0; }, std::chrono::seconds(10)))
+      << "no frame was explained within 10 s";
   // Once something has finished, every frame carries the newest heatmap.
   GstBuffer* out = h.push_pull(make_frame("RGB", 64, 48, 0));
   EXPECT_NE(gst_buffer_get_scorecam_meta(out), nullptr);
@@ -148,28 +145,63 @@ TEST(Async, AFlushDiscardsWorkFromBeforeIt) {
   GstBuffer* out = h.push_pull(in);
   EXPECT_EQ(gst_buffer_get_scorecam_meta(out), nullptr);  // the old heatmap went with the flush
   gst_buffer_unref(out);
-  // Once a heatmap is back, it must come from after the flush.
-  bool annotated = false;
-  for (int i = 1; i < 1000 && !annotated; ++i) {
-    in = make_frame("RGB", 64, 48, i);
-    GST_BUFFER_PTS(in) = after + i * GST_MSECOND;
-    out = h.push_pull(in);
-    if (const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out)) {
-      annotated = true;
-      EXPECT_GE(meta->source_pts, after);
-    }
-    gst_buffer_unref(out);
-    g_usleep(10000);
-  }
-  EXPECT_TRUE(annotated);
+  // Once a heatmap is back (frames keep coming until then), it must come from after the flush.
+  int pushed = 0;
+  GstClockTime source_pts = GST_CLOCK_TIME_NONE;
+  const bool annotated = wait_until(
+      [&] {
+        in = make_frame("RGB", 64, 48, ++pushed);
+        GST_BUFFER_PTS(in) = after + pushed * GST_MSECOND;
+        out = h.push_pull(in);
+        if (const GstScoreCamMeta* meta = gst_buffer_get_scorecam_meta(out)) source_pts = meta->source_pts;
+        gst_buffer_unref(out);
+        return source_pts != GST_CLOCK_TIME_NONE;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(10));
+  ASSERT_TRUE(annotated) << "no heatmap within 10 s of the flush (" << pushed << " frames)";
+  EXPECT_GE(source_pts, after);
 }
 
+// Stopped with a frame being explained and one waiting, the element goes to NULL without an error
+// or a warning, its stream and its hold on the model gone, and starts again.
 TEST(Async, StopsCleanlyWithWorkInFlight) {
   for (int run = 0; run < 3; ++run) {
     Harness h(make_overlay(tiny({{"async", "true"}, {"batch-size", "1"}})));
+    GstBus* bus = gst_bus_new();
+    gst_element_set_bus(h.element(), bus);
     h.set_caps(caps_for("NV12", 64, 48));
-    for (int i = 0; i < 5; ++i) gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, i)));
-  }  // teardown with a frame queued and one being explained
+    const guint64 pushed = 5;
+    for (guint64 i = 0; i < pushed; ++i) gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, i)));
+    EXPECT_LT(h.counter("explained-frames") + h.counter("dropped-work"), pushed)
+        << "nothing was in flight: the stop below tests nothing";
+
+    EXPECT_EQ(gst_element_set_state(h.element(), GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    guint model_users = 1;
+    g_object_get(h.element(), "model-users", &model_users, nullptr);
+    EXPECT_EQ(model_users, 0u) << "the stream, and its model, outlived the stop";
+    if (GstMessage* message = gst_bus_pop_filtered(bus, static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+      GError* error = nullptr;
+      gchar* debug = nullptr;
+      if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) gst_message_parse_error(message, &error, &debug);
+      else gst_message_parse_warning(message, &error, &debug);
+      ADD_FAILURE() << "stopping posted " << GST_MESSAGE_TYPE_NAME(message) << ": " << error->message;
+      g_clear_error(&error);
+      g_free(debug);
+      gst_message_unref(message);
+    }
+
+    ASSERT_EQ(gst_element_set_state(h.element(), GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+    h.set_caps(caps_for("NV12", 64, 48));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          gst_buffer_unref(h.push_pull(make_frame("NV12", 64, 48, 0)));
+          return h.counter("explained-frames") > 0;
+        },
+        std::chrono::seconds(10)))
+        << "no frame was explained within 10 s of starting again";
+    gst_element_set_bus(h.element(), nullptr);
+    gst_object_unref(bus);
+  }
 }
 
 }  // namespace

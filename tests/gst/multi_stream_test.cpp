@@ -1,6 +1,9 @@
 // pipelines/multi_stream.sh as a user runs it: several files, or files and a camera, in one
 // pipeline sharing one model, each with its video, its JSON Lines and its MQTT topic.
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,10 +14,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/mosquitto.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 namespace scorecam_test {
 namespace {
@@ -40,7 +45,7 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
   write_video(in.file("hall way.mp4"), 9, 96, 128);
   MosquittoBroker broker;
   MqttSubscriber subscriber(broker.port(), "scorecam/#");
-  ASSERT_TRUE(subscriber.wait_subscribed());
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
 
   const auto [status, output] = run_script("--mqtt " + broker.address() + " \"" + out.path() + "\" \"" +
                                            in.file("walk.mp4") + "\" \"" + in.file("hall way.mp4") + "\" " + kModel +
@@ -54,7 +59,7 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
       EXPECT_EQ(records[i].at("frame"), i) << name;
       EXPECT_TRUE(records[i].at("explained").get<bool>()) << name;
     }
-    EXPECT_TRUE(subscriber.wait_for("scorecam/" + name, frames)) << name;
+    EXPECT_TRUE(subscriber.wait_for("scorecam/" + name, frames)) << frames << " results did not arrive within 20 s on " << name;
     EXPECT_EQ(subscriber.messages("scorecam/" + name).size(), static_cast<std::size_t>(frames)) << name;
     EXPECT_FALSE(g_file_test(out.file(name + ".partial.mp4").c_str(), G_FILE_TEST_EXISTS)) << name;
   }
@@ -63,12 +68,13 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
 // A camera never ends: Ctrl-C finishes every stream's file, which then plays and has its results.
 TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
-  TempDir in, out;
+  TempDir in, out, logs;
   write_video(in.file("walk.mp4"), 6, 128, 96);
-  InterruptibleScript script(kScript, {out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"},
-                             {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
+  const std::string log = logs.file("multi_stream.log");
+  ChildProcess script({"bash", kScript, out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"}, log,
+                      {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
   ASSERT_TRUE(script.started()) << script.error();
   // The camera's results have begun once its JSON Lines file holds a few records. Its name has the
   // time the run started: camera-0-YYYYmmdd-HHMMSS.
@@ -81,8 +87,9 @@ TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
     }
     return std::string();
   };
-  for (int i = 0; i < 300 && records_in(camera_file(".partial.jsonl")).size() < 10; ++i) g_usleep(100000);
-  EXPECT_EQ(script.interrupt(), 0) << "multi_stream.sh did not finish well after Ctrl-C";
+  ASSERT_TRUE(wait_until([&] { return records_in(camera_file(".partial.jsonl")).size() >= 10; }, std::chrono::seconds(30)))
+      << "the camera's JSON Lines file did not reach 10 records within 30 s:\n" << read_file(log);
+  EXPECT_EQ(script.stop(SIGINT), 0) << "multi_stream.sh did not finish well after Ctrl-C:\n" << read_file(log);
   ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
   EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);
   const int camera_frames = count_frames(camera_file(".mp4"));

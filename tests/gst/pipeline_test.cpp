@@ -1,32 +1,35 @@
 // scorecamoverlay in real pipelines: a test source, encoded files through decodebin and an encoder,
 // an RTSP stream from a server the test starts, and the scripts in pipelines/.
 
+#include <signal.h>
+
 #include <algorithm>
-#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
 #include <gst/gst.h>
-#include <gst/rtsp-server/rtsp-server.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "gstscorecammeta.h"
+#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 using scorecam_test::BufferCounter;
 using scorecam_test::camera_stream;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
+using scorecam_test::LocalRtspServer;
 using scorecam_test::parse;
-using scorecam_test::RtspServer;
+using scorecam_test::read_file;
 using scorecam_test::run_to_eos;
 using scorecam_test::test_model;
 using scorecam_test::TempDir;
@@ -35,11 +38,6 @@ using scorecam_test::write_video;
 namespace {
 
 const std::string kOverlay = "scorecamoverlay model-location=\"" + test_model("tiny_rgb.pt") + "\"";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -94,31 +92,34 @@ TEST(Pipeline, EncodedFileThroughDecodebinAndAnEncoder) {
 }
 
 TEST(Pipeline, RtspStreamInAsyncMode) {
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
   GstElement* pipeline = parse("rtspsrc location=" + server.url() + " protocols=tcp latency=100 ! decodebin ! "
                                "videoconvert ! " + kOverlay + " async=true ! fakesink name=sink");
   BufferCounter counter;
   counter.attach(pipeline, "sink");
   ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
-  // Live: run until enough frames went through, with heatmaps on the later ones.
+  // Live: run until enough frames went through, with heatmaps on the later ones, or an error.
   GstBus* bus = gst_element_get_bus(pipeline);
   std::string error;
-  for (int waited = 0; waited < 600 && (counter.buffers < 45 || counter.annotated < 15) && error.empty(); ++waited) {
-    if (GstMessage* message = gst_bus_timed_pop_filtered(bus, 50 * GST_MSECOND, GST_MESSAGE_ERROR)) {
-      GError* gerror = nullptr;
-      gst_message_parse_error(message, &gerror, nullptr);
-      error = gerror->message;
-      g_clear_error(&gerror);
-      gst_message_unref(message);
-    }
-  }
+  const bool enough = scorecam_test::wait_until(
+      [&] {
+        if (GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+          GError* gerror = nullptr;
+          gst_message_parse_error(message, &gerror, nullptr);
+          error = gerror->message;
+          g_clear_error(&gerror);
+          gst_message_unref(message);
+        }
+        return !error.empty() || (counter.buffers >= 45 && counter.annotated >= 15);
+      },
+      std::chrono::seconds(30));
   gst_object_unref(bus);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   EXPECT_EQ(error, "");
-  EXPECT_GE(counter.buffers, 45);
-  EXPECT_GE(counter.annotated, 15);
+  EXPECT_TRUE(enough) << "45 frames, 15 of them with a heatmap, did not pass within 30 s: " << counter.buffers
+                      << " frames, " << counter.annotated << " with a heatmap";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,22 +155,25 @@ TEST(Scripts, PrintUsageWhenArgumentsAreMissing) {
 // The camera script as a user runs it: on screen (a fakesink here) and into a folder, until Ctrl-C.
 TEST(Scripts, RtspCameraToScreenAndFolderUntilInterrupted) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  RtspServer server(camera_stream());
+  LocalRtspServer server(camera_stream());
   ASSERT_TRUE(server.ok());
-  TempDir dir;
-  const std::string path = SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh",
-                    model = "model-location=" + test_model("tiny_rgb.pt"), url = server.url();
-  scorecam_test::InterruptibleScript script_run(
-      path, {url, dir.path(), model}, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}, {"SCORECAM_VIDEO_SINK", "fakesink"}});
+  TempDir dir, logs;
+  const std::string log = logs.file("rtsp_camera.log");
+  scorecam_test::ChildProcess script_run(
+      {"bash", SCORECAM_SOURCE_DIR "/pipelines/rtsp_camera.sh", server.url(), dir.path(),
+       "model-location=" + test_model("tiny_rgb.pt")},
+      log, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}, {"SCORECAM_VIDEO_SINK", "fakesink"}});
   ASSERT_TRUE(script_run.started()) << script_run.error();
   // Recording has begun once the muxer has written more than its header.
   const std::string partial = dir.file("segment-000001.partial.mp4");
-  for (int i = 0; i < 300; ++i) {
-    GStatBuf info;
-    if (g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000) break;
-    g_usleep(100000);
-  }
-  EXPECT_EQ(script_run.interrupt(), 0) << "rtsp_camera.sh did not finish well after Ctrl-C";
+  ASSERT_TRUE(scorecam_test::wait_until(
+      [&] {
+        GStatBuf info;
+        return g_stat(partial.c_str(), &info) == 0 && info.st_size > 20000;
+      },
+      std::chrono::seconds(30)))
+      << partial << " did not grow past 20000 bytes within 30 s:\n" << read_file(log);
+  EXPECT_EQ(script_run.stop(SIGINT), 0) << "rtsp_camera.sh did not finish well after Ctrl-C:\n" << read_file(log);
   // The segment in progress was finished, so it decodes, and its results are beside it (async
   // mode: frames that passed before the first heatmap have none).
   const int frames = count_frames(dir.file("segment-000001.mp4"));

@@ -69,7 +69,8 @@ std::string text_of(GstMessage* message) {
   return text;
 }
 
-// Runs to EOS or an error, collecting the warnings on the way; the pipeline is unreffed.
+// Runs to EOS or an error (for at most 60 s after the last message), collecting the warnings on
+// the way; the pipeline is unreffed.
 Outcome run(GstElement* pipeline) {
   Outcome outcome;
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
@@ -83,6 +84,7 @@ Outcome run(GstElement* pipeline) {
     gst_message_unref(message);
     if (type != GST_MESSAGE_WARNING) break;
   }
+  if (!outcome.eos && outcome.error.empty()) outcome.error = "neither end of stream nor an error within 60 s";
   gst_object_unref(bus);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
@@ -207,7 +209,7 @@ TEST(Publish, BuffersPassThroughUntouched) {
 TEST(Publish, TwoPublishersSendEveryFrameToTheirOwnTopics) {
   MosquittoBroker broker;
   MqttSubscriber subscriber(broker.port());
-  ASSERT_TRUE(subscriber.wait_subscribed());
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
   const std::string mqtt = "method=mqtt address=" + broker.address();
   GstElement* pipeline = scorecam_test::parse(explained_frames(8) + "scorecampublish name=first map-size=4 " + mqtt +
                                               " ! scorecampublish name=second " + mqtt + " ! fakesink");
@@ -220,7 +222,7 @@ TEST(Publish, TwoPublishersSendEveryFrameToTheirOwnTopics) {
   gst_object_unref(pipeline);
 
   for (const std::string topic : {"scorecam/first", "scorecam/second"}) {
-    ASSERT_TRUE(subscriber.wait_for(topic, 8)) << topic;
+    ASSERT_TRUE(subscriber.wait_for(topic, 8)) << "8 results did not arrive within 20 s on " << topic;
     const auto records = parse_all(subscriber.messages(topic));
     ASSERT_EQ(records.size(), 8u) << topic;
     for (int i = 0; i < 8; ++i) {
@@ -279,10 +281,10 @@ class MqttHarness {
   // EOS: the element waits up to flush-timeout for the broker to confirm what is queued.
   void end_of_stream() { gst_harness_push_event(h_, gst_event_new_eos()); }
 
-  // The next warning on the bus (waited for up to 10 s), or "".
+  // The next warning on the bus, waited for up to 10 s (else a text saying there was none).
   std::string next_warning() {
     GstMessage* message = gst_bus_timed_pop_filtered(bus_, 10 * GST_SECOND, GST_MESSAGE_WARNING);
-    if (!message) return "";
+    if (!message) return "(no warning within 10 s)";
     const std::string text = text_of(message);
     gst_message_unref(message);
     return text;
@@ -314,12 +316,19 @@ struct BrokerAndHarness {
   std::unique_ptr<MqttHarness> harness;
 
   BrokerAndHarness(const std::string& publisher_properties, int frames) {
-    EXPECT_TRUE(subscriber.wait_subscribed());
+    EXPECT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
     harness = std::make_unique<MqttHarness>("address=" + broker.address() + " " + publisher_properties);
     harness->push_frames(0, frames);
-    EXPECT_TRUE(subscriber.wait_for(kHarnessTopic, frames));
+    EXPECT_TRUE(subscriber.wait_for(kHarnessTopic, frames)) << frames << " results did not arrive within 20 s";
   }
   std::set<int> received_frames() { return frames_of(parse_all(subscriber.messages(kHarnessTopic))); }
+
+  // The broker goes away; the element says so.
+  void stop_broker() {
+    broker.stop();
+    const std::string lost = harness->next_warning();
+    EXPECT_NE(lost.find("lost the broker at " + broker.address()), std::string::npos) << lost;
+  }
 };
 
 TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
@@ -327,8 +336,7 @@ TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
   MosquittoBroker& broker = setup.broker;
   MqttHarness& harness = *setup.harness;
 
-  broker.stop();
-  EXPECT_NE(harness.next_warning().find("lost the broker at " + broker.address()), std::string::npos);
+  setup.stop_broker();
   harness.push_frames(10, 30);  // while it is away
   broker.start();
   harness.push_frames(30, 40);
@@ -336,7 +344,9 @@ TEST(Publish, ABrokerRestartMidStreamNeitherStallsTheVideoNorLosesAResult) {
 
   EXPECT_EQ(harness.counter("dropped"), 0u);
   EXPECT_EQ(harness.counter("published"), 40u);
-  ASSERT_TRUE(setup.subscriber.wait_for(kHarnessTopic, 40));
+  // Results the restart caught unacknowledged may arrive twice: wait for 40 different ones.
+  EXPECT_TRUE(setup.subscriber.wait_for_distinct(kHarnessTopic, 40, std::chrono::seconds(20)))
+      << "40 different results did not arrive within 20 s";
   const std::set<int> received = setup.received_frames();
   for (int i = 0; i < 40; ++i) EXPECT_TRUE(received.count(i)) << "frame " << i << " neither received nor dropped";
   EXPECT_TRUE(harness.remaining_warnings().empty()) << "one warning per outage, and nothing dropped";
@@ -347,16 +357,19 @@ TEST(Publish, ALongOutageWithASmallQueueKeepsTheNewestAndCountsTheRest) {
   MosquittoBroker& broker = setup.broker;
   MqttHarness& harness = *setup.harness;
 
-  broker.stop();
-  ASSERT_NE(harness.next_warning().find("lost the broker"), std::string::npos);
+  setup.stop_broker();
   harness.push_frames(5, 35);
   EXPECT_EQ(harness.counter("dropped"), 25u) << "30 frames into a queue of 5";
   broker.start();
   harness.end_of_stream();
-  EXPECT_NE(harness.next_warning().find("25 dropped"), std::string::npos) << "no summary at end of stream";
+  const std::string summary = harness.next_warning();
+  EXPECT_NE(summary.find("25 dropped"), std::string::npos) << "no summary at end of stream: " << summary;
 
-  ASSERT_TRUE(setup.subscriber.wait_for(kHarnessTopic, 10));
+  // 5 before the outage and the newest 5, some perhaps twice.
+  const bool all_arrived = setup.subscriber.wait_for_distinct(kHarnessTopic, 10, std::chrono::seconds(20));
   const std::set<int> received = setup.received_frames();
+  ASSERT_TRUE(all_arrived) << "10 different results did not arrive within 20 s; frames received: "
+                           << testing::PrintToString(received);
   for (int i = 30; i < 35; ++i) EXPECT_TRUE(received.count(i)) << "newest frame " << i << " lost";
   int missing = 0;
   for (int i = 0; i < 35; ++i) missing += received.count(i) ? 0 : 1;

@@ -96,16 +96,11 @@ def is_cam(model, layer, x, target=None, samples=10, mode="probability", max_cha
 
 
 def _gradients(model, layer, x, target):
-    """Logits, the layer's activations [K, h, w] and d logit_target / d activations."""
-    seen = {}
-    handle = layer.register_forward_hook(lambda module, inputs, output: seen.update(a=output))
-    try:
-        logits = model(x)
-    finally:
-        handle.remove()
+    """The target, the layer's activations [K, h, w] and d logit_target / d activations."""
+    logits, activations = capture(model, layer, x, differentiable=True)
     target = int(logits.argmax(1)) if target is None else target
-    (gradients,) = torch.autograd.grad(logits[0, target], seen["a"])
-    return target, seen["a"][0].detach().float(), gradients[0].float()
+    (gradients,) = torch.autograd.grad(logits[0, target], activations)
+    return target, activations[0].detach().float(), gradients[0].float()
 
 
 def grad_cam(model, layer, x, target=None):

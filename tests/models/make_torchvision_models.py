@@ -15,7 +15,8 @@ import numpy as np
 import torch
 import torchvision
 
-import cam_methods_reference  # the test oracle, beside this script
+import cam_methods_reference  # the test oracles, beside this script
+import scorecam_reference
 
 SIZE = 64
 # Architecture -> the layer to capture, given by its dotted module path.
@@ -54,17 +55,13 @@ def export(arch, layer_name, out):
         # VGG's 4096-wide head alone is 480 MB; the layers under test are all in `features`.
         model.classifier = torch.nn.Linear(512 * 7 * 7, 10)
     x = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(2))
-    seen = {}
     layer = model.get_submodule(layer_name)
-    handle = layer.register_forward_hook(lambda m, i, o: seen.update(a=o.detach().clone()))
-    with torch.no_grad():
-        logits = model(x)
-    handle.remove()
+    logits, activation = scorecam_reference.capture(model, layer, x)
     with torch.no_grad():
         torch.jit.trace(model, x).save(f"{out}/{arch}_traced.pt")
         torch.jit.script(model).save(f"{out}/{arch}_scripted.pt")
     np.save(f"{out}/{arch}_input.npy", x.numpy())
-    np.save(f"{out}/{arch}_activation.npy", seen["a"].numpy())
+    np.save(f"{out}/{arch}_activation.npy", activation.numpy())
     np.save(f"{out}/{arch}_logits.npy", logits.numpy())
     if arch in METHOD_PARITY:
         write_method_maps(model, layer, x, arch, out)

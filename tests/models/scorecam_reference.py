@@ -11,12 +11,14 @@ import torch.nn.functional as F
 SCORE_MODES = ("probability", "logit-softmax", "cic")
 
 
-def capture(model, layer, x):
-    """Logits and the output of `layer` (a submodule of `model`) for input x."""
+def capture(model, layer, x, differentiable=False):
+    """Logits and the output of `layer` (a submodule of `model`) for input x: a copy taken when the
+    layer made it, or with differentiable=True the output itself, in the logits' autograd graph."""
     seen = {}
-    handle = layer.register_forward_hook(lambda module, inputs, output: seen.update(a=output.detach().clone()))
+    keep = (lambda output: output) if differentiable else (lambda output: output.detach().clone())
+    handle = layer.register_forward_hook(lambda module, inputs, output: seen.update(a=keep(output)))
     try:
-        with torch.no_grad():
+        with torch.set_grad_enabled(differentiable):
             logits = model(x)
     finally:
         handle.remove()

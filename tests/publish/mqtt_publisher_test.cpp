@@ -79,7 +79,7 @@ struct StoppedBrokerWithSubscriber {
   MosquittoBroker broker;
   std::unique_ptr<MqttSubscriber> subscriber;
   StoppedBrokerWithSubscriber() : subscriber(std::make_unique<MqttSubscriber>(broker.port(), kTopic)) {
-    EXPECT_TRUE(subscriber->wait_subscribed());
+    EXPECT_TRUE(subscriber->wait_subscribed()) << "no subscription within 10 s";
     broker.stop();
   }
 };
@@ -89,7 +89,8 @@ void expect_delivered_once_back(StoppedBrokerWithSubscriber& setup, MqttPublishe
                                 const std::vector<std::string>& expected) {
   setup.broker.start();
   EXPECT_EQ(publisher.flush(10s), 0u);
-  ASSERT_TRUE(setup.subscriber->wait_for(kTopic, expected.size()));
+  ASSERT_TRUE(setup.subscriber->wait_for(kTopic, expected.size()))
+      << expected.size() << " messages did not arrive within 20 s";
   EXPECT_EQ(setup.subscriber->messages(kTopic), expected);
 }
 
@@ -97,13 +98,13 @@ TEST(MqttPublisher, EveryMessageArrivesInOrderAndIsCounted) {
   for (const int qos : {0, 1}) {
     MosquittoBroker broker;
     MqttSubscriber subscriber(broker.port(), kTopic);
-    ASSERT_TRUE(subscriber.wait_subscribed());
+    ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
     MqttOptions options = options_for(broker);
     options.qos = qos;
     MqttPublisher publisher(options);
     publish_all(publisher, numbered(0, 50));
     EXPECT_EQ(publisher.flush(10s), 0u) << "qos " << qos;
-    ASSERT_TRUE(subscriber.wait_for(kTopic, 50)) << "qos " << qos;
+    ASSERT_TRUE(subscriber.wait_for(kTopic, 50)) << "50 messages did not arrive within 20 s at qos " << qos;
     EXPECT_EQ(subscriber.messages(kTopic), numbered(0, 50)) << "qos " << qos;
     const auto counters = publisher.close(0ms);
     EXPECT_EQ(counters.published, 50u);
@@ -115,7 +116,7 @@ TEST(MqttPublisher, ABrokerThatIsNotThereYetIsRetriedAndGetsTheQueue) {
   StoppedBrokerWithSubscriber setup;
   ConnectionLog log;
   MqttPublisher publisher(options_for(setup.broker), log.listener());
-  ASSERT_TRUE(log.wait_downs(1));
+  ASSERT_TRUE(log.wait_downs(1)) << "no connection failure reported within 10 s";
   EXPECT_NE(log.downs().front().find(setup.broker.address()), std::string::npos) << log.downs().front();
   publish_all(publisher, numbered(0, 5));
   EXPECT_EQ(publisher.counters().queued, 5u);
@@ -141,30 +142,31 @@ TEST(MqttPublisher, AFullQueueDropsTheOldestAndCountsThem) {
 TEST(MqttPublisher, ABrokerRestartLosesNothingAndNeverBlocksPublish) {
   MosquittoBroker broker;
   MqttSubscriber subscriber(broker.port(), kTopic);
-  ASSERT_TRUE(subscriber.wait_subscribed());
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
   ConnectionLog log;
   MqttPublisher publisher(options_for(broker), log.listener());
   publish_all(publisher, numbered(0, 10));
-  ASSERT_TRUE(subscriber.wait_for(kTopic, 10));
+  ASSERT_TRUE(subscriber.wait_for(kTopic, 10)) << "10 messages did not arrive within 20 s";
 
   broker.stop();
-  ASSERT_TRUE(log.wait_downs(1));
+  ASSERT_TRUE(log.wait_downs(1)) << "the lost broker was not reported within 10 s";
   // A publish() that waited for the broker would never return here: it comes back only later.
   const auto started = std::chrono::steady_clock::now();
   publish_all(publisher, numbered(10, 30));
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "publish() waited for the broker";
   broker.start();
-  ASSERT_TRUE(log.wait_ups(2));
+  ASSERT_TRUE(log.wait_ups(2)) << "no reconnection reported within 10 s";
   publish_all(publisher, numbered(30, 40));
   EXPECT_EQ(publisher.flush(10s), 0u);
 
-  ASSERT_TRUE(subscriber.wait_for(kTopic, 40));
+  // Messages the restart caught unacknowledged may arrive twice: wait for 40 different ones.
+  EXPECT_TRUE(subscriber.wait_for_distinct(kTopic, 40, 20s)) << "40 different messages did not arrive within 20 s";
   const auto received = subscriber.messages(kTopic);
   const std::set<std::string> distinct(received.begin(), received.end());
+  for (const auto& message : numbered(0, 40)) EXPECT_TRUE(distinct.count(message)) << "lost message " << message;
   const auto counters = publisher.close(0ms);
   EXPECT_EQ(counters.dropped, 0u);
   EXPECT_EQ(counters.published, 40u);
-  for (const auto& message : numbered(0, 40)) EXPECT_TRUE(distinct.count(message)) << "lost message " << message;
   EXPECT_EQ(log.downs().size(), 1u);
 }
 
@@ -176,7 +178,7 @@ TEST(MqttPublisher, ABrokerCrashMidStreamLeavesEveryMessageConfirmedOrDropped) {
   MqttPublisher publisher(options_for(broker), log.listener());
   publish_all(publisher, numbered(0, 500));  // killed with some of these in flight
   broker.stop(SIGKILL);
-  ASSERT_TRUE(log.wait_downs(1));
+  ASSERT_TRUE(log.wait_downs(1)) << "the lost broker was not reported within 10 s";
   publish_all(publisher, numbered(500, 1000));
   broker.start();
   EXPECT_EQ(publisher.flush(10s), 0u);

@@ -1,6 +1,7 @@
 #pragma once
 // Holds a worker thread at a chosen point until the test lets it go, so that races between a
 // worker and its callers are played out in a fixed order instead of being waited out with sleeps.
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -15,10 +16,14 @@ class Gate {
     changed_.notify_all();
     changed_.wait(lock, [&] { return allowed_ >= me; });
   }
-  // Called by the test: blocks until `count` passes have arrived in all.
-  void wait_for_arrivals(int count) {
+  // Called by the test: blocks until `count` passes have arrived in all; false if they have not
+  // after `timeout`, and then the gate opens, so that no worker is left held and the test can end.
+  [[nodiscard]] bool wait_for_arrivals(int count, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     std::unique_lock<std::mutex> lock(lock_);
-    changed_.wait(lock, [&] { return arrived_ >= count; });
+    if (changed_.wait_for(lock, timeout, [&] { return arrived_ >= count; })) return true;
+    lock.unlock();
+    open();
+    return false;
   }
   void allow(int more) {
     {

@@ -1,6 +1,9 @@
-// Helpers shared by the gst tests: scratch directories, running a pipeline, capturing GLib warnings.
+// Helpers shared by the gst tests: scratch directories, reading a file, running a pipeline,
+// capturing GLib warnings.
 #pragma once
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +44,11 @@ class TempDir {
 
   std::string path_;
 };
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 struct RunResult {
   bool ok = false;     // reached EOS

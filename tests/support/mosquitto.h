@@ -7,7 +7,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
@@ -18,11 +17,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/child_process.h"
+#include "support/wait.h"
 
 namespace scorecam_test {
 
@@ -99,36 +102,30 @@ class MosquittoBroker {
 
   // Starts it and waits until it accepts connections (throws after 10 s).
   void start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string log = directory_.file("mosquitto.log");
-      freopen(log.c_str(), "a", stdout);
-      freopen(log.c_str(), "a", stderr);
-      execl(kMosquitto, kMosquitto, "-c", directory_.file("mosquitto.conf").c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (connect_to_local_port(port_) != 0) {
-      if (std::chrono::steady_clock::now() > deadline || waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_) + ":\n" + log());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kMosquitto, "-c", directory_.file("mosquitto.conf")}, directory_.file("mosquitto.log"));
+    const bool listening =
+        wait_until([this] { return !process_->running() || connect_to_local_port(port_) == 0; },
+                   std::chrono::seconds(10)) &&
+        process_->running();
+    if (!listening) {
+      const std::string error = process_->error();
+      process_.reset();
+      throw std::runtime_error("mosquitto did not listen on port " + std::to_string(port_) + " within 10 s " + error +
+                               ":\n" + log());
     }
   }
 
   // SIGTERM: a clean shutdown that saves the sessions; SIGKILL: a crash.
   void stop(int signal = SIGTERM) {
-    if (pid_ <= 0) return;
-    kill(pid_, signal);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (process_) process_->stop(signal);
+    process_.reset();
   }
 
  private:
   ScratchDirectory directory_;
   int port_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 // Subscribes to `filter` at QoS 1 with a persistent session (so that messages published while it
@@ -161,11 +158,23 @@ class MqttSubscriber {
     return arrived_.wait_for(lock, timeout, [this] { return subscribed_; });
   }
 
-  // Until `count` messages have arrived on `topic`.
+  // Until `count` messages, repeats included, have arrived on `topic`.
   bool wait_for(const std::string& topic, std::size_t count,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     std::unique_lock<std::mutex> lock(lock_);
     return arrived_.wait_for(lock, timeout, [&] { return messages_[topic].size() >= count; });
+  }
+
+  // Until `count` different messages have arrived on `topic`. At QoS 1 a message may arrive more
+  // than once (when a reconnection interrupts its acknowledgement): counted with its repeats,
+  // `count` can be reached before every message has come.
+  bool wait_for_distinct(const std::string& topic, std::size_t count,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock<std::mutex> lock(lock_);
+    return arrived_.wait_for(lock, timeout, [&] {
+      const auto& messages = messages_[topic];
+      return std::set<std::string>(messages.begin(), messages.end()).size() >= count;
+    });
   }
 
   std::vector<std::string> messages(const std::string& topic) {

@@ -1,25 +1,18 @@
-// Helpers of the pipeline tests: encoded test videos, counting decoded frames, scripts run as in a
-// terminal, and an RTSP server on 127.0.0.1 run by the test itself (stoppable, and restartable on
-// the same port).
+// Helpers of the pipeline tests: encoded test videos, counting decoded frames, and an RTSP server
+// on 127.0.0.1 run by the test itself (stoppable, and restartable on the same port).
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <string>
-#include <thread>
 #include <utility>
-#include <vector>
 
 #include <gst/gst.h>
-#include <gst/rtsp-server/rtsp-server.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
 #include "gstscorecammeta.h"
+#include "rtsp_server.h"
 #include "support/gst_util.h"
 
 namespace scorecam_test {
@@ -93,109 +86,14 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
   return {pclose(pipe), output};
 }
 
-// A script run as in a terminal until Ctrl-C: `bash SCRIPT ARGS...` with `environment` added to the
-// test's, in a process group of its own so that Ctrl-C reaches every process it starts; its output
-// is discarded.
-class InterruptibleScript {
+// The RTSP server of a camera the test controls, on 127.0.0.1 at /test: a free port, or `port` to
+// come back where an earlier one was (after a reset(), as a camera that reboots).
+class LocalRtspServer : public scorecam::app::RtspServer {
  public:
-  InterruptibleScript(const std::string& script, const std::vector<std::string>& args,
-                      const std::vector<std::pair<std::string, std::string>>& environment) {
-    std::vector<const gchar*> argv{"bash", script.c_str()};
-    for (const auto& arg : args) argv.push_back(arg.c_str());
-    argv.push_back(nullptr);
-    gchar** env = g_get_environ();
-    for (const auto& [name, value] : environment) env = g_environ_setenv(env, name.c_str(), value.c_str(), TRUE);
-    GError* error = nullptr;
-    started_ = g_spawn_async(nullptr, const_cast<gchar**>(argv.data()), env,
-                             static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL),
-                             [](gpointer) { setpgid(0, 0); }, nullptr, &pid_, &error);
-    g_strfreev(env);
-    if (error) error_ = error->message;
-    g_clear_error(&error);
-  }
-  ~InterruptibleScript() {
-    if (started_ && !exited_) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  InterruptibleScript(const InterruptibleScript&) = delete;
-  InterruptibleScript& operator=(const InterruptibleScript&) = delete;
-
-  bool started() const { return started_; }
-  const std::string& error() const { return error_; }
-
-  // Ctrl-C, then its exit status; -1 if it did not exit normally within 30 s (it is killed then).
-  int interrupt() {
-    kill(-pid_, SIGINT);
-    int status = -1;
-    for (int i = 0; i < 300 && waitpid(pid_, &status, WNOHANG) == 0; ++i) g_usleep(100000);
-    if (!WIFEXITED(status)) return -1;
-    exited_ = true;
-    return WEXITSTATUS(status);
-  }
-
- private:
-  GPid pid_ = 0;
-  bool started_ = false, exited_ = false;
-  std::string error_;
+  explicit LocalRtspServer(const std::string& launch, int port = 0) : RtspServer("127.0.0.1", port, "/test", launch) {}
 };
 
-// A server on 127.0.0.1 (a free port, or `port` to come back where an earlier one was), run by
-// its own main loop. Going away, it drops its clients and sessions, as a camera that reboots does.
-class RtspServer {
- public:
-  explicit RtspServer(const std::string& launch, int port = 0) {
-    context_ = g_main_context_new();
-    loop_ = g_main_loop_new(context_, FALSE);
-    server_ = gst_rtsp_server_new();
-    gst_rtsp_server_set_address(server_, "127.0.0.1");
-    gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
-    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
-    GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-    gst_rtsp_media_factory_set_launch(factory, launch.c_str());
-    gst_rtsp_media_factory_set_shared(factory, TRUE);
-    gst_rtsp_mount_points_add_factory(mounts, "/test", factory);
-    g_object_unref(mounts);
-    source_ = gst_rtsp_server_attach(server_, context_);
-    port_ = gst_rtsp_server_get_bound_port(server_);
-    thread_ = std::thread([this] { g_main_loop_run(loop_); });
-  }
-  ~RtspServer() {
-    GstRTSPSessionPool* sessions = gst_rtsp_server_get_session_pool(server_);
-    gst_rtsp_session_pool_filter(sessions, &RtspServer::remove, nullptr);
-    g_object_unref(sessions);
-    gst_rtsp_server_client_filter(server_, &RtspServer::remove, nullptr);
-    g_main_loop_quit(loop_);
-    thread_.join();
-    if (GSource* source = g_main_context_find_source_by_id(context_, source_)) g_source_destroy(source);
-    g_object_unref(server_);
-    g_main_loop_unref(loop_);
-    g_main_context_unref(context_);
-  }
-  RtspServer(const RtspServer&) = delete;
-  RtspServer& operator=(const RtspServer&) = delete;
-
-  std::string url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/test"; }
-  int port() const { return port_; }
-  bool ok() const { return source_ != 0 && port_ > 0; }
-
- private:
-  template <typename Owner, typename Item>
-  static GstRTSPFilterResult remove(Owner*, Item*, gpointer) {
-    return GST_RTSP_FILTER_REMOVE;
-  }
-
-  GMainContext* context_;
-  GMainLoop* loop_;
-  GstRTSPServer* server_;
-  guint source_ = 0;
-  int port_ = -1;
-  std::thread thread_;
-};
-
-// A live camera-like stream for RtspServer: H.264 where there is an encoder, else JPEG.
+// A live camera-like stream for LocalRtspServer: H.264 where there is an encoder, else JPEG.
 inline std::string camera_stream() {
   const std::string payload = encoder().empty()
                                   ? "jpegenc ! rtpjpegpay name=pay0"
