@@ -4,6 +4,12 @@
 
 namespace scorecam::app {
 
+int run_with_gstreamer(const cli::Program& program, int argc, char** argv,
+                       const std::function<int(const cli::CommandLine&)>& body) {
+  gst_init(&argc, &argv);
+  return cli::run(program, argc, argv, body);
+}
+
 bool find_overlay_element(const char* program) {
   GstElementFactory* factory = gst_element_factory_find("scorecamoverlay");
   if (!factory) {

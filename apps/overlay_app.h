@@ -2,6 +2,7 @@
 // What the programs that run scorecamoverlay in a pipeline of their own share (scorecam-annotate,
 // scorecam-camera, scorecam-soak): finding the element, building the pipeline, setting the
 // user's properties, reading errors and the element's "scorecam" messages.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,11 @@
 #include "command_line.h"
 
 namespace scorecam::app {
+
+// The main() of a program that runs the element: GStreamer initialized (it takes its own options),
+// then `body` on the rest of the command line (cli::run).
+int run_with_gstreamer(const cli::Program& program, int argc, char** argv,
+                       const std::function<int(const cli::CommandLine&)>& body);
 
 // False, with a message naming `program`, when the element cannot be found.
 bool find_overlay_element(const char* program);

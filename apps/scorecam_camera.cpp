@@ -530,7 +530,6 @@ int start(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  return scorecam::cli::run({kProgram, kUsage, syntax()}, argc, argv,
-                            [](const scorecam::cli::CommandLine& args) { return start(read_options(args)); });
+  return scorecam::app::run_with_gstreamer({kProgram, kUsage, syntax()}, argc, argv,
+                                           [](const auto& args) { return start(read_options(args)); });
 }

@@ -7,17 +7,12 @@ namespace {
 
 // The field names: what applications read (docs/element.md), so they change only with the docs.
 constexpr char kClassification[] = "classification";
-constexpr char kValid[] = "valid";
-constexpr char kLabel[] = "label";
-constexpr char kClassId[] = "class-id";
-constexpr char kConfidence[] = "confidence";
-constexpr char kTimestamp[] = "timestamp";
-constexpr char kRunningTime[] = "running-time";
-constexpr char kSourceTimestamp[] = "source-timestamp";
-constexpr char kTargetClass[] = "target-class";
-constexpr char kRefreshed[] = "refreshed";
-constexpr char kForwardPasses[] = "forward-passes";
-constexpr char kRefreshPeriod[] = "refresh-period";
+// The classification's, in the meta's parameter and in the message.
+constexpr char kValid[] = "valid", kLabel[] = "label", kClassId[] = "class-id", kConfidence[] = "confidence";
+// The message's own.
+constexpr char kTimestamp[] = "timestamp", kRunningTime[] = "running-time", kSourceTimestamp[] = "source-timestamp";
+constexpr char kTargetClass[] = "target-class", kRefreshed[] = "refreshed", kForwardPasses[] = "forward-passes",
+               kRefreshPeriod[] = "refresh-period";
 
 // Without a valid output there is no class to name: never a label or a NaN confidence.
 GstStructure* classification_structure(const char* name, const Classification& c) {

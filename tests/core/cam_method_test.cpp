@@ -52,14 +52,21 @@ std::unique_ptr<CamMethod> method_as_in_reference(Model& model, const std::strin
   return make_method(model, settings.method, settings.score_cam);
 }
 
+// A model of make_torchvision_models.py, with its sidecar.
+std::shared_ptr<Model> torchvision_model(const std::string& arch, const std::string& kind, bool optimize = true) {
+  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
+  ModelOptions options;
+  options.config_path = dir + arch + ".json";
+  options.optimize = optimize;
+  return Model::load(dir + arch + "_" + kind + ".pt", options);
+}
+
 class MethodParity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(MethodParity, MatchesReference) {
   const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
   const auto& [arch, kind, name] = GetParam();
-  ModelOptions options;
-  options.config_path = dir + arch + ".json";
-  const auto model = Model::load(dir + arch + "_" + kind + ".pt", options);
+  const auto model = torchvision_model(arch, kind);
   const auto cam = method_as_in_reference(*model, name);
   EXPECT_EQ(method_name(cam->method()), name);
   const auto result = cam->explain(load_npy(dir + arch + "_input.npy"));
@@ -95,12 +102,8 @@ void PrintTo(const StreamCase& c, std::ostream* os) { *os << c.arch << " " << c.
 class StreamParity : public ::testing::TestWithParam<StreamCase> {};
 
 TEST_P(StreamParity, AStreamExplainsEachFrameAsExplainDoes) {
-  const std::string dir = scorecam_test::test_models_dir() + "/torchvision/";
   const auto& [arch, name, score_mode] = GetParam();
-  ModelOptions options;
-  options.config_path = dir + arch + ".json";
-  options.optimize = false;
-  std::shared_ptr<Model> model = Model::load(dir + arch + "_traced.pt", options);
+  const std::shared_ptr<Model> model = torchvision_model(arch, "traced", /*optimize=*/false);
   ExplainerSettings settings = settings_as_in_reference(name);
   settings.score_cam.score_mode = score_mode;
   const auto method = make_method(*model, settings.method, settings.score_cam);

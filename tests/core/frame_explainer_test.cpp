@@ -40,12 +40,7 @@ TEST(ModelInput, ResizesAnyFrameSize) {
 }
 
 ReuseOptions reuse(int interval, bool rolling = false, double drift = 0.0, double smoothing = 0.0) {
-  ReuseOptions options;
-  options.refresh_interval = interval;
-  options.rolling = rolling;
-  options.drift_threshold = drift;
-  options.smoothing = smoothing;
-  return options;
+  return {interval, rolling, drift, smoothing};
 }
 
 TEST(FrameExplainer, StaticSceneReuseEqualsFullRecomputation) {
@@ -162,11 +157,7 @@ TEST(FrameBudget, FitsTheChannelsTheMeasuredCostAllows) {
   EXPECT_THROW(FrameBudget(0.0), Error);
 }
 
-ReuseOptions budget_of(double milliseconds) {
-  ReuseOptions options;
-  options.frame_budget_ms = milliseconds;
-  return options;
-}
+ReuseOptions budget_of(double milliseconds) { return {1, false, 0.0, 0.0, milliseconds}; }
 
 // With room for every channel the budget refreshes them all on the second frame (the first,
 // unmeasured, scores a few), and on a static scene the map is then full Score-CAM's; with room

@@ -1,6 +1,7 @@
 // Loading models and configs: every bad input gives an actionable message, never a crash.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <sys/resource.h>
 
@@ -11,6 +12,7 @@
 #include "scorecam/error.h"
 #include "scorecam/model.h"
 #include "scorecam/score_cam.h"
+#include "support/error_message.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
 
@@ -27,17 +29,7 @@ std::string temp_file(const std::string& name, const std::string& content) {
   return path.string();
 }
 
-// Runs `load` and returns the Error's message; fails the test when nothing is thrown.
-template <typename Load>
-std::string error_of(Load load) {
-  try {
-    load();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected scorecam::Error";
-  return {};
-}
+std::string error_of(const std::function<void()>& load) { return scorecam_test::message_of<Error>(load); }
 
 TEST(Model, LoadsSidecarAndTargetLayer) {
   const auto model = Model::load(test_model("tiny_rgb.pt"));

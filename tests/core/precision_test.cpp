@@ -1,5 +1,6 @@
 // Reduced precision for the masked passes: which device takes which precision, the copies it
 // makes, how closely they follow fp32, and what precision=auto keeps.
+#include <functional>
 #include <regex>
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include "scorecam/error.h"
 #include "scorecam/maps.h"
 #include "scorecam/score_cam.h"
+#include "support/error_message.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
 
@@ -18,14 +20,7 @@ namespace {
 using scorecam_test::load_npy;
 using scorecam_test::test_model;
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const std::function<void()>& body) { return scorecam_test::message_of<Error>(body); }
 
 std::unique_ptr<Model> load_at(const std::string& precision, const std::string& name = "tiny_rgb.pt") {
   ModelOptions options;

@@ -42,12 +42,7 @@ TEST_P(ScoreCamParity, MatchesReference) {
 
 ScoreCamOptions options_for(ScoreMode mode, int batch, int max_channels = 0,
                             ChannelSelection selection = ChannelSelection::StdDev) {
-  ScoreCamOptions options;
-  options.score_mode = mode;
-  options.batch_size = batch;
-  options.max_channels = max_channels;
-  options.selection = selection;
-  return options;
+  return {mode, batch, max_channels, selection};
 }
 
 INSTANTIATE_TEST_SUITE_P(

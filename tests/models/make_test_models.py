@@ -14,7 +14,6 @@ and, for the parity tests, an input and the reference maps of scorecam_reference
   NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, std4 = probability on the
   4 channels of largest spatial standard deviation)
 """
-import argparse
 import json
 import os
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from output_folder import output_folder
 import scorecam_reference  # the test oracle, beside this script
 
 
@@ -88,10 +88,7 @@ def write_golden(module, name, input_shape, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", required=True)
-    out = parser.parse_args().out
-    os.makedirs(out, exist_ok=True)
+    out = output_folder(__doc__)
     torch.manual_seed(0)
     labels = ["alpha", "beta", "gamma", "delta", "epsilon"]
     rgb = {"input_size": [32, 40], "mean": [0.5, 0.4, 0.3], "std": [0.25, 0.2, 0.3],

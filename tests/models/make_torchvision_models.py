@@ -7,15 +7,14 @@ ARCH_input.npy, ARCH_activation.npy (hook output), ARCH_logits.npy; and for the 
 METHOD_PARITY the reference maps ARCH_METHOD.npy of cam_methods_reference.py, with the settings
 of METHOD_SETTINGS (which tests/core/cam_method_test.cpp uses too).
 """
-import argparse
 import json
-import os
 
 import numpy as np
 import torch
 import torchvision
 
 import cam_methods_reference  # the test oracles, beside this script
+from output_folder import output_folder
 import scorecam_reference
 
 SIZE = 64
@@ -70,10 +69,7 @@ def export(arch, layer_name, out):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", required=True)
-    out = parser.parse_args().out
-    os.makedirs(out, exist_ok=True)
+    out = output_folder(__doc__)
     torch.set_num_threads(2)
     for arch, layer in LAYERS.items():
         export(arch, layer, out)

@@ -1,4 +1,5 @@
 // The programs' command-line parser (apps/command_line.h), on its own.
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "command_line.h"
+#include "support/error_message.h"
 
 namespace {
 
@@ -49,16 +51,8 @@ CommandLine parse(std::initializer_list<std::string> words, const Syntax& syntax
   return CommandLine(args.argc(), args.argv(), syntax);
 }
 
-// The message of the UsageError `parse` throws, or "" when it throws none.
-template <typename Parse>
-std::string usage_error(Parse parse) {
-  try {
-    parse();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
+// The message of the UsageError `parse` throws, or "no error" when it throws none.
+std::string usage_error(const std::function<void()>& parse) { return scorecam_test::message_of<UsageError>(parse); }
 
 TEST(CommandLine, OptionsFlagsAndPositionalsInAnyOrder) {
   const auto args = parse({"a.png", "--out", "dir", "b.png", "--json"});
