@@ -16,6 +16,7 @@
 
 #include "eval_plots.h"
 #include "model_args.h"
+#include "precision_eval.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/error.h"
 #include "scorecam/faithfulness.h"
@@ -32,6 +33,7 @@ const char* kUsage = R"(usage: scorecam-eval [--model M.pt] [--config M.json] [-
                      [--methods scorecam,sscam,iscam,gradcam,gradcampp] [--samples N] [--noise-sigma S]
                      [--boxes BOXES.json] [--steps N] [--sanity-images N] [--limit N]
                      [--json OUT.json] [--plots DIR] [--grid-images N] IMAGE_DIR
+       scorecam-eval ... --precisions bf16,int8,auto IMAGE_DIR
 
 For every image of IMAGE_DIR (.png, .jpg, .jpeg, .bmp) and every method, explains the model's
 predicted class and measures, with the model itself:
@@ -47,6 +49,12 @@ predicted class and measures, with the model itself:
 Prints a Markdown table; --json writes every per-image figure; --plots DIR writes curves.png
 (mean deletion and insertion curves) and maps.png (a grid of the first --grid-images images,
 default 6, by method). --limit takes the first N images only. Progress goes to stderr.
+
+With --precisions, only this: for the first of --methods (default scorecam), the maps of the model
+loaded at each precision (--precision's values but fp32, which is the reference) against fp32's on
+every image, for fp32's predicted class: mean and least Pearson correlation, top-1 agreement (the
+first pass is fp32 at every precision, so it is 100 % by construction), mean energy in the box
+with --boxes, ms per image, and what the masked passes ran on.
 )";
 
 struct Sample {
@@ -341,6 +349,23 @@ int run(const cli::CommandLine& args) {
   const auto score_cam = cli::score_cam_options(args);
   const auto model = cli::load_model(args, "scorecam-eval");
   const auto samples = load_samples(args, *model);
+  if (args.has("precisions")) {
+    std::vector<torch::Tensor> inputs;
+    std::vector<std::optional<Box>> boxes;
+    for (const Sample& sample : samples) {
+      inputs.push_back(sample.input);
+      boxes.push_back(sample.box);
+    }
+    std::vector<std::string> precisions;
+    std::stringstream names(args.text("precisions"));
+    for (std::string name; std::getline(names, name, ',');) precisions.push_back(name);
+    if (precisions.empty()) throw cli::UsageError("--precisions names no precision");
+    const auto rows = eval::compare_precisions(cli::model_path(args), cli::model_options(args),
+                                               method_options(args, methods.front()), score_cam, inputs, boxes,
+                                               precisions);
+    eval::print_precision_table(rows, samples.size(), method_name(methods.front()));
+    return 0;
+  }
   const int sanity_images = std::min<int>(args.integer("sanity-images", 8), static_cast<int>(samples.size()));
 
   std::vector<std::unique_ptr<CamMethod>> cams;
@@ -373,6 +398,7 @@ int run(const cli::CommandLine& args) {
 int main(int argc, char** argv) {
   namespace cli = scorecam::cli;
   const cli::Syntax syntax{
-      cli::with_model_options({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit"})};
+      cli::with_model_options({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit",
+                               "precisions"})};
   return cli::main_with_errors({"scorecam-eval", kUsage, syntax}, argc, argv, run);
 }

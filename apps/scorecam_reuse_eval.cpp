@@ -11,6 +11,7 @@
 
 #include "model_args.h"
 #include "scorecam/error.h"
+#include "scorecam/faithfulness.h"
 #include "scorecam/frame_explainer.h"
 
 namespace {
@@ -32,14 +33,6 @@ std::vector<int> parse_intervals(const std::string& text) {
     start = comma + 1;
   }
   return intervals;
-}
-
-double correlation(const torch::Tensor& a, const torch::Tensor& b) {
-  const auto x = a.flatten() - a.mean(), y = b.flatten() - b.mean();
-  const double denominator = (x.norm() * y.norm()).item<double>();
-  // Two flat maps agree perfectly; a flat map against a structured one does not.
-  if (denominator == 0.0) return x.norm().item<double>() == y.norm().item<double>() ? 1.0 : 0.0;
-  return (x * y).sum().item<double>() / denominator;
 }
 
 struct Run {
@@ -85,7 +78,7 @@ int evaluate(const cli::CommandLine& args) {
       const Run run = run_over(*model, options, method, reuse, frames);
       double sum = 0, worst = 1;
       for (std::size_t i = 0; i < frames.size(); ++i) {
-        const double r = correlation(run.maps[i], full.maps[i]);
+        const double r = map_correlation(run.maps[i], full.maps[i]);
         sum += r;
         worst = std::min(worst, r);
       }

@@ -104,6 +104,15 @@ bool peak_in_box(const torch::Tensor& map, const Box& box) {
   return x >= x0 && x < x1 && y >= y0 && y < y1;
 }
 
+double map_correlation(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.numel() != b.numel()) throw Error("correlation of maps of different sizes");
+  const auto x = a.flatten().to(torch::kDouble) - a.to(torch::kDouble).mean();
+  const auto y = b.flatten().to(torch::kDouble) - b.to(torch::kDouble).mean();
+  const double denominator = (x.norm() * y.norm()).item<double>();
+  if (denominator == 0.0) return x.norm().item<double>() == y.norm().item<double>() ? 1.0 : 0.0;
+  return (x * y).sum().item<double>() / denominator;
+}
+
 double rank_correlation(const torch::Tensor& a, const torch::Tensor& b) {
   if (a.numel() != b.numel()) throw Error("rank correlation of maps of different sizes");
   const auto ra = torch::tensor(mean_ranks(a), torch::kDouble), rb = torch::tensor(mean_ranks(b), torch::kDouble);

@@ -8,6 +8,7 @@
 #include "reduced_precision.h"
 #include "scorecam/device.h"
 #include "scorecam/error.h"
+#include "scorecam/faithfulness.h"
 #include "scorecam/maps.h"
 #include "scorecam/score_cam.h"
 #include "support/error_message.h"
@@ -28,11 +29,6 @@ std::unique_ptr<Model> load_at(const std::string& precision, const std::string& 
   return Model::load(test_model(name), options);
 }
 
-double correlation(const torch::Tensor& a, const torch::Tensor& b) {
-  const auto x = a.flatten().to(torch::kDouble), y = b.flatten().to(torch::kDouble);
-  const auto dx = x - x.mean(), dy = y - y.mean();
-  return ((dx * dy).sum() / (dx.norm() * dy.norm())).item<double>();
-}
 
 TEST(Precision, EachNeedsTheDeviceThatRunsIt) {
   const torch::Device cpu(torch::kCPU);
@@ -75,7 +71,7 @@ TEST(Precision, Bf16RunsTheMaskedPassesAndKeepsTheFirstPassInFp32) {
   EXPECT_LE(scorecam_test::max_abs_difference(logits[0], reference.logits[0]),
             0.05f * reference.logits.abs().max().item<float>());
   const auto map = ScoreCam(*bf16, {}).explain(input).map, expected = ScoreCam(*fp32, {}).explain(input).map;
-  EXPECT_GE(correlation(map, expected), 0.99);
+  EXPECT_GE(map_correlation(map, expected), 0.99);
 }
 
 TEST(Precision, Int8NeedsTheModelsInt8Copy) {

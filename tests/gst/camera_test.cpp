@@ -117,6 +117,7 @@ std::string as_written_by_the_record(const std::string& line) {
   e.source_pts = seconds(json.at("source_pts"));
   e.refreshed = json.at("refreshed").get<bool>();
   e.forward_passes = json.at("forward_passes").get<int>();
+  e.refresh_period = json.at("refresh_period").get<int>();
   scorecam::publish::FrameRecord record{std::nullopt, json.at("frame").get<uint64_t>(), seconds(json.at("pts")), e};
   record.connection = json.at("connection").get<int>();
   return scorecam::publish::to_json_line(record);

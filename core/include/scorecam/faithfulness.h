@@ -52,6 +52,10 @@ double energy_in_box(const torch::Tensor& map, const Box& box);
 // Whether the map's maximum (the first, in row order) lies inside the box.
 bool peak_in_box(const torch::Tensor& map, const Box& box);
 
+// Pearson's correlation of two maps of the same size: 1 for two constant maps, 0 for a constant
+// map against one that is not.
+double map_correlation(const torch::Tensor& a, const torch::Tensor& b);
+
 // Spearman's rank correlation of two maps of the same size, tied values sharing their mean rank;
 // 0 when either is constant.
 double rank_correlation(const torch::Tensor& a, const torch::Tensor& b);
