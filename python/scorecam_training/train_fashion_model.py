@@ -7,6 +7,8 @@ and the layer Score-CAM explains.
 
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.train_fashion_model --out models/fashion_scenes.pt
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.train_fashion_model --out models/fashion_scenes.pt --eval-only
+  PYTHONPATH=python /usr/bin/python3 -m scorecam_training.train_fashion_model --out models/fashion_scenes.int8.pt --eval-only
+(the int8 copy is made by quantize_bundled.)
 """
 import argparse
 import json
@@ -18,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import fashion_scenes
+from . import fashion_scenes, int8
+from .int8 import sidecar_path
 
 TARGET_LAYER = "features.3"
 INPUT_SIZE = (fashion_scenes.SCENE_SIZE, fashion_scenes.SCENE_SIZE)  # (height, width)
@@ -148,10 +151,6 @@ def export(model, path, mean, std):
         f.write("\n")
 
 
-def sidecar_path(model_path):
-    return os.path.splitext(model_path)[0] + ".json"
-
-
 def target_layer_shape(model):
     """[K, h, w] of the target layer at the sidecar's input size, found by a forward hook."""
     shapes = []
@@ -185,7 +184,8 @@ def main():
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--threads", type=positive_int, default=2)
     parser.add_argument("--eval-only", action="store_true",
-                        help="measure an exported model (and its sidecar) on the test scenes; no training")
+                        help="measure an exported model (and its sidecar), or its int8 copy, on the test scenes; "
+                             "no training")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = time.time()
@@ -194,9 +194,7 @@ def main():
     test_images, test_labels = torch.from_numpy(test_images), torch.from_numpy(test_labels)
 
     if args.eval_only:
-        with open(sidecar_path(args.out)) as f:
-            sidecar = json.load(f)
-        model = torch.jit.load(args.out)
+        model, sidecar = int8.load(args.out)
         normalize = Normalizer(sidecar["mean"], sidecar["std"])
     else:
         torch.manual_seed(args.seed)
