@@ -2,8 +2,9 @@
 # Installs the Debian bookworm packages the project needs (idempotent), then configures and builds.
 # The packages are listed by purpose in tools/packages/: runtime.txt (what the installed element,
 # programs and scripts run on), build.txt (compilers, headers), test.txt (the tests and the Python
-# tools); all three by default, fewer by name (the container image's stages install only theirs).
-# Usage: tools/setup.sh [--no-build] [LIST ...]   (LIST: runtime, build, test)
+# tools); all three by default, others by name (the container images' stages install only theirs;
+# cuda.txt: the CUDA toolkit of docker/Dockerfile.cuda).
+# Usage: tools/setup.sh [--no-build] [LIST ...]   (LIST: runtime, build, test, cuda)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
