@@ -57,9 +57,10 @@ SOURCES
   echo "build_image.sh: imported $base ($(docker image inspect -f '{{.Size}}' "$base" | numfmt --to=si)B)" >&2
 fi
 
-# The build stage too, under its own name: for running the tests in it and for measuring it.
 build_tag=${tag%:*}-build:${tag##*:}
 SECONDS=0
-docker build --network host -f "$dockerfile" --target build -t "$build_tag" "${build_args[@]}" .
 docker build --network host -f "$dockerfile" -t "$tag" "${build_args[@]}" .
+# The build stage under a name of its own (to look into, to measure): from the cache of the build
+# above, unless a file changed in between.
+docker build --network host -q -f "$dockerfile" --target build -t "$build_tag" "${build_args[@]}" . >/dev/null
 echo "build_image.sh: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=si)B) and $build_tag ($(docker image inspect -f '{{.Size}}' "$build_tag" | numfmt --to=si)B) in ${SECONDS}s" >&2
