@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
-# Installs every Debian bookworm package the project needs (idempotent), then configures and builds.
-# Besides the build's libraries: the MQTT broker (mosquitto) and a Slurm node (slurm-wlm, munge)
-# that the tests start themselves on 127.0.0.1, on ports of their own; python3-yaml for the test of
-# the Kubernetes manifests.
-# Usage: tools/setup.sh [--no-build]
+# Installs the Debian bookworm packages the project needs (idempotent), then configures and builds.
+# The packages are listed by purpose in tools/packages/: runtime.txt (what the installed element,
+# programs and scripts run on), build.txt (compilers, headers), test.txt (the tests and the Python
+# tools); all three by default, others by name (the container images' stages install only theirs;
+# cuda.txt: the CUDA toolkit of docker/Dockerfile.cuda).
+# Usage: tools/setup.sh [--no-build] [LIST ...]   (LIST: runtime, build, test, cuda)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
-  build-essential cmake pkg-config git
-  libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  nlohmann-json3-dev libgtest-dev
-  libglib2.0-dev
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libgstrtspserver-1.0-dev
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
-  dataset-fashion-mnist
-  libmosquitto-dev mosquitto
-  slurm-wlm munge
-  time
-  python3-yaml
-)
+build=1
+if [ "${1:-}" = "--no-build" ]; then
+  build=0
+  shift
+fi
+lists=("$@")
+((${#lists[@]})) || lists=(runtime build test)
+
+packages=()
+for list in "${lists[@]}"; do
+  file=tools/packages/$list.txt
+  [ -f "$file" ] || { echo "setup: no package list tools/packages/$list.txt" >&2; exit 2; }
+  mapfile -t -O "${#packages[@]}" packages < <(grep -v -e '^#' -e '^$' "$file")
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,6 +35,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+((build)) || exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"

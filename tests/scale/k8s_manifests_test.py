@@ -1,7 +1,8 @@
 """The Kubernetes manifests of deploy/k8s against the image docker/Dockerfile builds: the fields
-that make the batch Job shard correctly, volumes and variables that resolve, and every command the
-containers run present in the image (a script of the checkout under /src, or a program that
-`cmake --install` puts in /usr/local/bin).
+that make the batch Job shard correctly, volumes and variables that resolve, the image's
+unprivileged user, and every command the containers run present in the image (a program or a
+script that `cmake --install` puts under /usr/local). tools/check_image.sh runs these command
+lines in the image itself.
 
 Usage: /usr/bin/python3 tests/scale/k8s_manifests_test.py  (needs python3-yaml)
 """
@@ -15,8 +16,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "deploy" / "k8s"
 DOCKERFILE = REPO / "docker" / "Dockerfile"
-# CMake's default prefix, which the Dockerfile's plain `cmake --install build` uses.
-INSTALL_BIN = "/usr/local/bin"
+# GNUInstallDirs' defaults, for the destinations of the install rules.
+INSTALL_DIRS = {"CMAKE_INSTALL_BINDIR": "bin", "CMAKE_INSTALL_DATADIR": "share"}
 
 
 def manifests():
@@ -36,22 +37,48 @@ def image_tag():
     return match.group(1)
 
 
-def source_dir():
-    """Where the Dockerfile copies the checkout (`COPY . DIR`)."""
-    match = re.search(r"^COPY \. (\S+)$", DOCKERFILE.read_text(), re.MULTILINE)
-    assert match, "docker/Dockerfile does not copy the checkout (COPY . DIR)"
-    return match.group(1).rstrip("/")
+def install_prefix():
+    """The prefix of the Dockerfile's `cmake --install build`: CMake's default unless --prefix."""
+    match = re.search(r"cmake --install build( --prefix (\S+))?", DOCKERFILE.read_text())
+    assert match, "docker/Dockerfile does not run cmake --install build"
+    return match.group(2) or "/usr/local"
+
+
+def image_user():
+    """The Dockerfile's last USER, i.e. the image's."""
+    users = re.findall(r"^USER (\S+)$", DOCKERFILE.read_text(), re.MULTILINE)
+    return users[-1] if users else "root"
+
+
+def cmake_files():
+    return [p for p in REPO.glob("**/CMakeLists.txt") if not p.relative_to(REPO).parts[0].startswith("build")]
 
 
 def installed_programs():
     """Names of the targets installed as programs: install(TARGETS ... RUNTIME DESTINATION ...)."""
     programs = set()
-    for cmake in REPO.glob("**/CMakeLists.txt"):
-        if cmake.relative_to(REPO).parts[0].startswith("build"):
-            continue
+    for cmake in cmake_files():
         for targets in re.findall(r"install\(TARGETS ([^)]*?) RUNTIME DESTINATION", cmake.read_text()):
             programs.update(targets.split())
     return programs
+
+
+def installed_files():
+    """Where install(PROGRAMS|FILES ... DESTINATION ...) puts each file, relative to the prefix,
+    and whether it is a program: {path in the image: (file in the checkout, is a program)}."""
+    files = {}
+    for cmake in cmake_files():
+        for kind, sources, destination in re.findall(
+                r"install\((PROGRAMS|FILES)\s+([^)]*?)\s+DESTINATION\s+([^\s)]+)", cmake.read_text()):
+            variables = re.findall(r"\$\{(\w+)\}", destination)
+            if not set(variables) <= INSTALL_DIRS.keys():
+                continue  # not where the manifests look (headers, the model, the plugin)
+            destination = re.sub(r"\$\{(\w+)\}", lambda m: INSTALL_DIRS[m.group(1)], destination)
+            for source in sources.split():
+                source = Path(source.replace("${PROJECT_SOURCE_DIR}", str(REPO)))
+                path = cmake.parent / source if not source.is_absolute() else source
+                files[f"{destination}/{path.name}"] = (path, kind == "PROGRAMS")
+    return files
 
 
 def containers(workload):
@@ -121,24 +148,37 @@ class Manifests(unittest.TestCase):
                     self.assertIn("cpu", container["resources"][key])
                     self.assertIn("memory", container["resources"][key])
 
+    def test_pods_run_as_the_images_unprivileged_user(self):
+        uid = image_user().split(":")[0]
+        # Numeric, or the kubelet cannot check runAsNonRoot.
+        self.assertRegex(uid, r"^[1-9][0-9]*$", f"docker/Dockerfile's USER {image_user()}")
+        for workload in self.workloads:
+            self.assertTrue(workload["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"])
+
     def test_commands_exist_in_the_image(self):
-        src = source_dir()
+        prefix = install_prefix() + "/"
         programs = installed_programs()
+        files = installed_files()
         self.assertIn("scorecam-annotate", programs)
         for workload in self.workloads:
             for container in containers(workload):
                 command = container["command"][0]
-                if command.startswith(src + "/"):
-                    script = REPO / command[len(src) + 1:]
-                    self.assertTrue(script.is_file(), f"{command}: no {script.relative_to(REPO)} in the checkout")
-                    self.assertTrue(os.access(script, os.X_OK), f"{command} is not executable")
+                self.assertTrue(command.startswith(prefix), f"{command}: not under the install prefix {prefix}")
+                installed = command[len(prefix):]
+                if installed in files:
+                    script, is_program = files[installed]
+                    self.assertTrue(script.is_file(), f"{command}: no {script} in the checkout")
+                    self.assertTrue(is_program and os.access(script, os.X_OK), f"{command} is not executable")
+                    text = script.read_text()
+                    # What the script sources from its folder is installed beside it.
+                    for name in re.findall(r'source "\$\(dirname "\$0"\)/([\w.]+)"', text):
+                        self.assertTrue(f"{os.path.dirname(installed)}/{name}" in files, f"{command} sources {name}, not installed")
                     # The programs the script looks up on PATH are installed.
-                    for program in re.findall(r"command -v (scorecam[\w-]*)", script.read_text()):
+                    for program in re.findall(r"command -v (scorecam[\w-]*)", text):
                         self.assertIn(program, programs, f"{command} runs {program}")
                 else:
-                    self.assertEqual(os.path.dirname(command), INSTALL_BIN, f"{command}: not in the image")
+                    self.assertEqual(os.path.dirname(installed), "bin", f"{command}: not in the image")
                     self.assertIn(os.path.basename(command), programs, f"{command} is not installed")
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
