@@ -13,7 +13,9 @@
 #include <numeric>
 
 #include <ATen/Parallel.h>
+#ifdef SCORECAM_WITH_OPENCV
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include "model_args.h"
 #include "scorecam/bundled_model.h"
@@ -48,6 +50,8 @@ measured against the limit as above; gradcam and gradcampp, one forward and one 
 frame, print ms per frame only.
 --save-map writes the last frame's map (the model's input size, float32) as .npy. --no-limit
 measures only the Score-CAM frames (for comparisons, such as tools/compare_with_pytorch.py).
+IMG is any image file, or an RGB image saved as .npy (height x width x 3, uint8); built without
+OpenCV (SCORECAM_WITH_OPENCV=OFF), only the latter.
 )";
 
 double seconds_since(Clock::time_point start) {
@@ -80,9 +84,24 @@ double inference_throughput(Model& model, const torch::Tensor& pool, int64_t bat
 }
 
 torch::Tensor load_image(const std::string& path, const Model& model) {
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".npy") == 0) {
+    torch::Tensor pixels = load_npy(path);
+    if (pixels.scalar_type() != torch::kUInt8 || pixels.dim() != 3 || pixels.size(2) != 3) {
+      throw Error("'" + path + "' is not an RGB image: an image in .npy is height x width x 3, uint8");
+    }
+    return to_model_input({pixels.data_ptr<uint8_t>(), static_cast<int>(pixels.size(1)),
+                           static_cast<int>(pixels.size(0)), static_cast<std::size_t>(pixels.stride(0)),
+                           PixelLayout::RGB},
+                          model);
+  }
+#ifdef SCORECAM_WITH_OPENCV
   cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
   if (image.empty()) throw Error("cannot read image '" + path + "' (missing, unreadable or not an image)");
   return to_model_input({image.data, image.cols, image.rows, image.step[0], PixelLayout::BGR}, model);
+#else
+  throw Error("this scorecam-bench was built without OpenCV: it reads --image as .npy (height x width x 3, "
+              "uint8, RGB) only, not '" + path + "'");
+#endif
 }
 
 int run(const cli::CommandLine& args) {

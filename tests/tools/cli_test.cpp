@@ -162,6 +162,21 @@ TEST(Bench, NoLimitTimesOnlyTheFramesAndSavesTheMap) {
   EXPECT_EQ(saved.max().item<float>(), 1.f);
 }
 
+TEST(Bench, ReadsAnImageSavedAsNpy) {
+  const auto dir = fresh_dir("bench_npy");
+  const auto image = (dir / "scene.npy").string();
+  scorecam::save_npy(image, torch::randint(0, 256, {48, 60, 3}, torch::kUInt8));
+  const std::string bench = std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") + " --image " + image;
+  const auto r = run(bench + " --frames 1 --no-limit");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("image: " + image + "; method scorecam"), std::string::npos) << r.output;
+  scorecam::save_npy(image, torch::rand({48, 60, 3}));
+  const auto floats = run(bench + " --frames 1 --no-limit");
+  EXPECT_EQ(floats.exit_code, 2);
+  EXPECT_NE(floats.output.find("is not an RGB image: an image in .npy is height x width x 3, uint8"), std::string::npos)
+      << floats.output;
+}
+
 TEST(Bench, GradientMethodsPrintTheirFrameTime) {
   const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
                      " --method gradcampp --frames 2 --seconds 0.2");
