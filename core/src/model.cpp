@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include "channels_last.h"
 #include "cpu_runtime.h"
 #include "fastest_module.h"
 #include "inference_queue.h"
@@ -74,8 +75,12 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   model->parallel_passes_ = options.parallel_passes > 0 ? options.parallel_passes
                             : device.is_cuda()          ? 1
                                                         : std::numeric_limits<int>::max();
-  model->classifier_ = std::make_unique<detail::FastestModule>(
-      detail::exact_copies(detail::load_torchscript(model_path, device, dtype), probe));
+  const torch::jit::Module classifier = detail::load_torchscript(model_path, device, dtype);
+  std::vector<detail::Variant> copies = detail::exact_copies(classifier, probe);
+  if (options.channels_last) {
+    for (auto& copy : detail::channels_last_copies(classifier, probe)) copies.push_back(std::move(copy));
+  }
+  model->classifier_ = std::make_unique<detail::FastestModule>(std::move(copies));
   model->capture_ =
       detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype), model->target_layer_, probe);
   return model;

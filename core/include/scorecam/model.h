@@ -56,6 +56,10 @@ struct ModelOptions {
   // (see detail::InferenceQueue). 0: one on a GPU, no limit on a CPU. Only copies that keep no
   // state between calls run side by side.
   int parallel_passes = 0;
+  // Also time copies of the masked passes' module with its 4-D weights in channels_last (NHWC)
+  // order against the others, so that they run so where that is faster. Throws at load where such
+  // a copy does not match the model.
+  bool channels_last = false;
 };
 
 class Model {
