@@ -7,6 +7,7 @@
 
 #include "channels_last.h"
 #include "cpu_runtime.h"
+#include "cuda_graphs.h"
 #include "fastest_module.h"
 #include "inference_queue.h"
 #include "layer_capture.h"
@@ -48,6 +49,7 @@ std::string Model::inference_path() const {
   queue_->run_alone([&] {
     const std::string masked = classifier_->how(), first = capture_->copies().how();
     path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+    if (graphs_) path += "; " + graphs_->how();
   });
   return path;
 }
@@ -61,6 +63,7 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   const torch::ScalarType dtype = scalar_type(parse_precision(options.precision, device));
   const detail::ClassifierSurvey found = detail::survey_classifier(model_path, config, device, dtype);
   std::unique_ptr<Model> model(new Model(config, device, dtype));
+  if (options.cuda_graphs) model->graphs_ = detail::CudaGraphs::make(device);
   model->target_layer_ = found.target_layer;
   model->num_classes_ = found.num_classes;
   model->activation_shape_ = found.activation_shape;
@@ -107,7 +110,9 @@ ForwardResult Model::forward(const torch::Tensor& input) {
 torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
-    auto logits = classifier_->forward(batch).toTensor().to(torch::kFloat);
+    const auto pass = [this](const torch::Tensor& rows) { return classifier_->forward(rows).toTensor(); };
+    // Graphs once the copy is chosen: they record the copy that runs.
+    auto logits = (graphs_ && classifier_->decided() ? graphs_->run(batch, pass) : pass(batch)).to(torch::kFloat);
     settle_queue();
     return std::vector<torch::Tensor>{logits};
   })[0];

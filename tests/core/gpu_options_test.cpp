@@ -1,7 +1,8 @@
 // The options made for GPUs, on the CPU: channels_last copies join the exact copies timed against
-// each other and classify as the model does.
+// each other and classify as the model does; CUDA graphs refuse a CPU device.
 #include <gtest/gtest.h>
 
+#include "scorecam/error.h"
 #include "scorecam/model.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
@@ -24,6 +25,17 @@ TEST(ChannelsLast, CopiesAreTimedWithTheOthersAndClassifyAsTheModel) {
   }
   const std::string path = model->inference_path();
   EXPECT_NE(path.find("the fastest of 4 "), std::string::npos) << path;
+}
+
+TEST(CudaGraphs, NeedACudaDevice) {
+  ModelOptions options;
+  options.cuda_graphs = true;
+  try {
+    Model::load(test_model("tiny_rgb.pt"), options);
+    ADD_FAILURE() << "expected scorecam::Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cuda-graphs needs a CUDA device (device=cuda), not cpu");
+  }
 }
 
 }  // namespace

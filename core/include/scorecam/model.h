@@ -12,6 +12,7 @@
 namespace scorecam {
 namespace detail {
 class CapturingModule;
+class CudaGraphs;
 class FastestModule;
 class InferenceQueue;
 }
@@ -60,6 +61,9 @@ struct ModelOptions {
   // order against the others, so that they run so where that is faster. Throws at load where such
   // a copy does not match the model.
   bool channels_last = false;
+  // CUDA only: each shape of masked batch is also recorded as a CUDA graph and replayed where that
+  // is faster than launching its pass (see inference_path()). Needs LibTorch 2.0 or later.
+  bool cuda_graphs = false;
 };
 
 class Model {
@@ -126,6 +130,7 @@ class Model {
   torch::ScalarType dtype_;
   std::string target_layer_;
   std::unique_ptr<detail::FastestModule> classifier_;  // returns the logits
+  std::unique_ptr<detail::CudaGraphs> graphs_;         // options.cuda_graphs: the classifier's graphs
   std::unique_ptr<detail::CapturingModule> capture_;   // the logits and the target's activations
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
