@@ -177,6 +177,23 @@ TEST(Bench, ReadsAnImageSavedAsNpy) {
       << floats.output;
 }
 
+TEST(Bench, StreamsShareOneModel) {
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
+                     " --streams 3 --parallel-passes 1 --frames 2 --no-limit --batch-size 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* line : {"streams: 3 on one model (parallel passes: 1): ", " frames/s together; ", " requests\n",
+                           "over 6 frames"}) {
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "\n" << r.output;
+  }
+}
+
+TEST(Bench, CudaGraphsNeedACudaDevice) {
+  const auto r =
+      run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") + " --cuda-graphs --no-limit");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("cuda-graphs needs a CUDA device (device=cuda), not cpu"), std::string::npos) << r.output;
+}
+
 TEST(Bench, GradientMethodsPrintTheirFrameTime) {
   const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
                      " --method gradcampp --frames 2 --seconds 0.2");
