@@ -32,6 +32,9 @@ ModelOptions model_options(const CommandLine& args) {
   options.device = args.text("device", "cpu");
   options.precision = args.text("precision", "fp32");
   if (args.has("size")) parse_size(args.text("size"), options.input_height, options.input_width);
+  options.parallel_passes = args.integer("parallel-passes", 0, Range::at_least(0));
+  options.channels_last = args.has("channels-last");
+  options.cuda_graphs = args.has("cuda-graphs");
   return options;
 }
 

@@ -38,7 +38,8 @@ std::vector<torch::Tensor> tensors_of(const torch::jit::IValue& output) {
   return tensors;
 }
 
-// The largest difference between two outputs, relative to the reference's largest magnitude.
+}  // namespace
+
 double relative_difference(const torch::jit::IValue& output, const torch::jit::IValue& reference) {
   const auto got = tensors_of(output), expected = tensors_of(reference);
   double worst = 0;
@@ -50,6 +51,10 @@ double relative_difference(const torch::jit::IValue& output, const torch::jit::I
   }
   return worst;
 }
+
+double exact_tolerance(torch::ScalarType dtype) { return dtype == torch::kFloat ? 1e-3 : 3e-2; }
+
+namespace {
 
 struct CheckedCopies {
   std::vector<Variant> kept;         // frozen, in the candidates' order
@@ -84,7 +89,7 @@ CheckedCopies check(const torch::jit::Module& module, const torch::Tensor& probe
 
 std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe) {
   if (!probe) return {{module, "as loaded (optimization off)"}};
-  const double tolerance = probe->scalar_type() == torch::kFloat ? 1e-3 : 3e-2;
+  const double tolerance = exact_tolerance(probe->scalar_type());
   auto [copies, why_not] = check(module, *probe, {
       {"frozen and optimized for inference",
        [](const torch::jit::Module& m) {

@@ -35,6 +35,11 @@ std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch:
 // `module` as loaded, where no frozen copy can run it: `why` says why.
 Variant as_loaded(const torch::jit::Module& module, const std::string& why);
 
+// The largest difference between two outputs (a tensor or a tuple of them), relative to the
+// reference's largest magnitude; and the most it may be for a copy in `dtype` to count as exact.
+double relative_difference(const torch::jit::IValue& output, const torch::jit::IValue& reference);
+double exact_tolerance(torch::ScalarType dtype);
+
 class FastestModule {
  public:
   FastestModule() = default;

@@ -5,7 +5,9 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include "channels_last.h"
 #include "cpu_runtime.h"
+#include "cuda_graphs.h"
 #include "fastest_module.h"
 #include "inference_queue.h"
 #include "layer_capture.h"
@@ -37,7 +39,8 @@ bool Model::frozen() const { return classifier_->frozen() && capture_->copies().
 
 std::string Model::inference_path() const {
   const std::string masked = classifier_->how(), first = capture_->copies().how();
-  return masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  std::string path = masked == first ? masked : "masked passes " + masked + "; first pass " + first;
+  return graphs_ ? path + "; " + graphs_->how() : path;
 }
 
 std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOptions& options) {
@@ -51,6 +54,7 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   const torch::ScalarType dtype = torch::kFloat;
   const detail::ClassifierSurvey found = detail::survey_classifier(model_path, config, device, dtype);
   std::unique_ptr<Model> model(new Model(config, device, dtype));
+  if (options.cuda_graphs) model->graphs_ = detail::CudaGraphs::make(device);
   model->target_layer_ = found.target_layer;
   model->num_classes_ = found.num_classes;
   model->activation_shape_ = found.activation_shape;
@@ -63,7 +67,7 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   model->capture_ =
       detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype), model->target_layer_, probe);
   model->capture_->copies().keep_fastest(model->smooth_test_input());
-  model->choose_classifier(detail::load_torchscript(model_path, device, dtype), precision, probe);
+  model->choose_classifier(detail::load_torchscript(model_path, device, dtype), precision, options.channels_last, probe);
   // A GPU runs one pass at a time anyway, better on one larger batch; a CPU's cores were used best
   // with every stream's pass running at once (docs/benchmarks.md), as if each had its own model.
   // Only copies that keep no state between calls may run side by side.
@@ -74,7 +78,8 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   return model;
 }
 
-void Model::choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe) {
+void Model::choose_classifier(const torch::jit::Module& module, Precision precision, bool channels_last,
+                              const torch::Tensor* probe) {
   c10::InferenceMode guard;
   // What the copies are timed on: masked inputs as Score-CAM makes them, of the smooth test input.
   const auto input = smooth_test_input();
@@ -90,21 +95,35 @@ void Model::choose_classifier(const torch::jit::Module& module, Precision precis
     copy.images_per_second = copy.module.images_per_second();
     return copy;
   };
+  // With channels_last, each kind of copy also made from the module in that order, and timed with the others.
+  const auto copies = [&](const auto& make) {
+    std::vector<detail::Variant> variants = make(module);
+    if (!channels_last) return variants;
+    for (detail::Variant& variant : make(detail::in_channels_last(module, probe))) {
+      variant.how = "channels_last, " + variant.how;
+      variants.push_back(std::move(variant));
+    }
+    return variants;
+  };
+  const auto float_copies = [&](torch::ScalarType type) {
+    return copies([&](const torch::jit::Module& m) { return detail::float_copies(m, type, probe_); });
+  };
   std::vector<detail::PrecisionChoice::Copy> reduced;
   switch (precision) {
     case Precision::Float32: break;
     case Precision::Float16:
-    case Precision::BFloat16: reduced.push_back(timed(detail::float_copies(module, scalar_type(precision), probe_))); break;
+    case Precision::BFloat16: reduced.push_back(timed(float_copies(scalar_type(precision)))); break;
     case Precision::Int8: reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_))); break;
     case Precision::Auto:
-      if (device_.is_cuda()) reduced.push_back(timed(detail::float_copies(module, torch::kHalf, probe_)));
-      if (device_.is_cuda() || cpu_has_bf16()) reduced.push_back(timed(detail::float_copies(module, torch::kBFloat16, probe_)));
+      if (device_.is_cuda()) reduced.push_back(timed(float_copies(torch::kHalf)));
+      if (device_.is_cuda() || cpu_has_bf16()) reduced.push_back(timed(float_copies(torch::kBFloat16)));
       if (device_.is_cpu() && !config_.int8_model.empty()) {
         reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_)));
       }
       break;
   }
-  classifier_ = std::make_unique<detail::PrecisionChoice>(timed(detail::exact_copies(module, probe)), std::move(reduced),
+  const auto exact = copies([&](const torch::jit::Module& m) { return detail::exact_copies(m, probe); });
+  classifier_ = std::make_unique<detail::PrecisionChoice>(timed(exact), std::move(reduced),
                                                           /*any_agreement=*/precision != Precision::Auto);
 }
 
@@ -128,7 +147,9 @@ ForwardResult Model::forward(const torch::Tensor& input) {
 torch::Tensor Model::classify(const torch::Tensor& input) {
   return queue_->run(kClassifyPass, input, [this](const torch::Tensor& batch) {
     c10::InferenceMode guard;
-    auto logits = classifier_->classify(batch).to(torch::kFloat);
+    const auto pass = [this](const torch::Tensor& rows) { return classifier_->classify(rows); };
+    // Graphs once the copy is chosen: they record the copy that runs.
+    auto logits = (graphs_ && classifier_->settled() ? graphs_->run(batch, pass) : pass(batch)).to(torch::kFloat);
     return std::vector<torch::Tensor>{logits};
   })[0];
 }

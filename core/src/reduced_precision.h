@@ -53,6 +53,8 @@ class PrecisionChoice {
   // The copy that runs, how it was chosen, and what was left out and why; or the trial so far.
   std::string how() const;
   bool frozen() const;
+  // The trial is over: one copy runs every batch from now on.
+  bool settled() const { return settled_.load(std::memory_order_acquire); }
 
  private:
   void settle();  // with lock_ held

@@ -162,6 +162,38 @@ TEST(Bench, NoLimitTimesOnlyTheFramesAndSavesTheMap) {
   EXPECT_EQ(saved.max().item<float>(), 1.f);
 }
 
+TEST(Bench, ReadsAnImageSavedAsNpy) {
+  const auto dir = fresh_dir("bench_npy");
+  const auto image = (dir / "scene.npy").string();
+  scorecam::save_npy(image, torch::randint(0, 256, {48, 60, 3}, torch::kUInt8));
+  const std::string bench = std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") + " --image " + image;
+  const auto r = run(bench + " --frames 1 --no-limit");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("image: " + image + "; method scorecam"), std::string::npos) << r.output;
+  scorecam::save_npy(image, torch::rand({48, 60, 3}));
+  const auto floats = run(bench + " --frames 1 --no-limit");
+  EXPECT_EQ(floats.exit_code, 2);
+  EXPECT_NE(floats.output.find("is not an RGB image: an image in .npy is height x width x 3, uint8"), std::string::npos)
+      << floats.output;
+}
+
+TEST(Bench, StreamsShareOneModel) {
+  const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
+                     " --streams 3 --parallel-passes 1 --frames 2 --no-limit --batch-size 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* line : {"streams: 3 on one model (parallel passes: 1): ", " frames/s together; ", " requests\n",
+                           "over 6 frames"}) {
+    EXPECT_NE(r.output.find(line), std::string::npos) << line << "\n" << r.output;
+  }
+}
+
+TEST(Bench, CudaGraphsNeedACudaDevice) {
+  const auto r =
+      run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") + " --cuda-graphs --no-limit");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("cuda-graphs needs a CUDA device (device=cuda), not cpu"), std::string::npos) << r.output;
+}
+
 TEST(Bench, GradientMethodsPrintTheirFrameTime) {
   const auto r = run(std::string(SCORECAM_BENCH) + " --model " + test_model("tiny_rgb.pt") +
                      " --method gradcampp --frames 2 --seconds 0.2");

@@ -12,6 +12,7 @@
 namespace scorecam {
 namespace detail {
 class CapturingModule;
+class CudaGraphs;
 class FastestModule;
 class PrecisionChoice;
 class InferenceQueue;
@@ -57,6 +58,13 @@ struct ModelOptions {
   // (see detail::InferenceQueue). 0: one on a GPU, no limit on a CPU. Only copies that keep no
   // state between calls run side by side.
   int parallel_passes = 0;
+  // Also time copies of the masked passes' module with its 4-D weights in channels_last (NHWC)
+  // order against the others, so that they run so where that is faster. Throws at load where such
+  // a copy does not match the model.
+  bool channels_last = false;
+  // CUDA only: each shape of masked batch is also recorded as a CUDA graph and replayed where that
+  // is faster than launching its pass (see inference_path()). Needs LibTorch 2.0 or later.
+  bool cuda_graphs = false;
 };
 
 class Model {
@@ -115,7 +123,8 @@ class Model {
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
   // The copies of the masked passes that `precision` asks for, timed on a masked batch of the
   // smooth test input, the fastest of each precision kept (see detail::PrecisionChoice).
-  void choose_classifier(const torch::jit::Module& module, Precision precision, const torch::Tensor* probe);
+  void choose_classifier(const torch::jit::Module& module, Precision precision, bool channels_last,
+                         const torch::Tensor* probe);
 
   ModelConfig config_;
   torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on
@@ -123,6 +132,7 @@ class Model {
   torch::ScalarType dtype_;
   std::string target_layer_;
   std::unique_ptr<detail::PrecisionChoice> classifier_;  // the masked passes: returns the logits
+  std::unique_ptr<detail::CudaGraphs> graphs_;           // options.cuda_graphs: the masked passes' graphs
   std::unique_ptr<detail::CapturingModule> capture_;   // the logits and the target's activations
   int num_classes_ = 0;
   std::vector<int64_t> activation_shape_;
