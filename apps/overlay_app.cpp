@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "url_credentials.h"
+
 namespace scorecam::app {
 
 int run_with_gstreamer(const cli::Program& program, int argc, char** argv,
@@ -54,7 +56,7 @@ std::string error_text(GstMessage* message, bool details) {
   if (details && debug) text += std::string("\n") + debug;
   g_clear_error(&error);
   g_free(debug);
-  return text;
+  return redact_credentials(text);  // a source's message may quote its location
 }
 
 publish::FrameRecord frame_record(const scorecam_gst::ResultMessage& result, guint64 frame) {

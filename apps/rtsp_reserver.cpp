@@ -6,11 +6,13 @@ namespace scorecam::app {
 
 // One encoding shared by every client (shared media); the stream's parameters go with every key
 // frame, so that a client joining late can start at the next one.
-RtspReserver::RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder)
+RtspReserver::RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder,
+                           const RtspAccess& access)
     : channel_("scorecam-reserver-" + std::to_string(getpid())),
       server_(address, port, path,
               "( intervideosrc channel=" + channel_ + " ! videoconvert ! " + encoder +
-                  " ! rtph264pay name=pay0 pt=96 config-interval=-1 )") {}
+                  " ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+              access) {}
 
 std::string RtspReserver::sink_description() const { return "videoconvert ! intervideosink channel=" + channel_; }
 

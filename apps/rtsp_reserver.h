@@ -13,10 +13,13 @@ namespace scorecam::app {
 class RtspReserver {
  public:
   // Listens on `address`:`port` (port 0: any free one) at the mount point `path`; `encoder` is a
-  // gst-launch description of an H.264 encoder (with frequent key frames, for clients that join).
-  RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder);
+  // gst-launch description of an H.264 encoder (with frequent key frames, for clients that join);
+  // `access`: who may watch.
+  RtspReserver(const std::string& address, int port, const std::string& path, const std::string& encoder,
+               const RtspAccess& access);
 
   bool ok() const { return server_.ok(); }
+  const std::string& error() const { return server_.error(); }
   // The branch that feeds it, as a gst-launch description.
   std::string sink_description() const;
   std::string url() const { return server_.url(); }

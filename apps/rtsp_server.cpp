@@ -10,8 +10,9 @@ GstRTSPFilterResult remove_all(Owner*, Item*, gpointer) {
 
 }  // namespace
 
-RtspServer::RtspServer(const std::string& address, int port, const std::string& path, const std::string& launch)
-    : address_(address), path_(path) {
+RtspServer::RtspServer(const std::string& address, int port, const std::string& path, const std::string& launch,
+                       const RtspAccess& access)
+    : address_(address), path_(path), tls_(access.tls()) {
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
   server_ = gst_rtsp_server_new();
@@ -20,11 +21,14 @@ RtspServer::RtspServer(const std::string& address, int port, const std::string& 
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   gst_rtsp_media_factory_set_launch(factory, launch.c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
+  const bool allowed = apply_access(access, server_, factory, error_);
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
   gst_rtsp_mount_points_add_factory(mounts, path_.c_str(), factory);
   g_object_unref(mounts);
-  attached_ = gst_rtsp_server_attach(server_, context_);
-  port_ = gst_rtsp_server_get_bound_port(server_);
+  if (allowed) attached_ = gst_rtsp_server_attach(server_, context_);
+  port_ = attached_ ? gst_rtsp_server_get_bound_port(server_) : -1;
+  if (allowed && port_ <= 0)
+    error_ = "cannot listen on " + address_ + ":" + std::to_string(port) + ": the address or port is not available";
   thread_ = std::thread([this] { g_main_loop_run(loop_); });
 }
 
@@ -35,7 +39,8 @@ RtspServer::~RtspServer() {
   gst_rtsp_server_client_filter(server_, &remove_all<GstRTSPServer, GstRTSPClient>, nullptr);
   g_main_loop_quit(loop_);
   thread_.join();
-  if (GSource* source = g_main_context_find_source_by_id(context_, attached_)) g_source_destroy(source);
+  if (GSource* source = attached_ ? g_main_context_find_source_by_id(context_, attached_) : nullptr)
+    g_source_destroy(source);
   g_object_unref(server_);
   g_main_loop_unref(loop_);
   g_main_context_unref(context_);
@@ -43,7 +48,7 @@ RtspServer::~RtspServer() {
 
 std::string RtspServer::url() const {
   const std::string host = address_ == "0.0.0.0" ? "HOST" : address_;
-  return "rtsp://" + host + ":" + std::to_string(port_) + path_;
+  return std::string(tls_ ? "rtsps://" : "rtsp://") + host + ":" + std::to_string(port_) + path_;
 }
 
 }  // namespace scorecam::app

@@ -2,30 +2,37 @@
 // An RTSP server (gst-rtsp-server) on a main loop of its own, so that it answers clients whatever
 // the program's threads are doing: one gst-launch description served at one path, its media
 // shared by every client (made once for all of them). Going away, it drops its sessions and
-// clients, as a camera that reboots does.
+// clients, as a camera that reboots does. Who may watch, and whether over TLS: rtsp_access.h.
 #include <string>
 #include <thread>
 
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
+#include "rtsp_access.h"
+
 namespace scorecam::app {
 
 class RtspServer {
  public:
   // Listens on `address`:`port` (port 0: any free one) and serves `launch`, a gst-rtsp-server
-  // launch description "( ... name=pay0 )", at the mount point `path` ("/name").
-  RtspServer(const std::string& address, int port, const std::string& path, const std::string& launch);
+  // launch description "( ... name=pay0 )", at the mount point `path` ("/name"), to whom
+  // `access` lets in.
+  RtspServer(const std::string& address, int port, const std::string& path, const std::string& launch,
+             const RtspAccess& access = {});
   ~RtspServer();
   RtspServer(const RtspServer&) = delete;
   RtspServer& operator=(const RtspServer&) = delete;
 
-  bool ok() const { return attached_ != 0 && port_ > 0; }  // false when the address could not be bound
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }  // why it does not serve: the address, TLS files
   int port() const { return port_; }
-  std::string url() const;  // with HOST for this machine's name when listening on every address
+  // rtsps:// with TLS; HOST for this machine's name when listening on every address.
+  std::string url() const;
 
  private:
-  std::string address_, path_;
+  std::string address_, path_, error_;
+  bool tls_;
   GMainContext* context_;
   GMainLoop* loop_;
   GstRTSPServer* server_;

@@ -12,6 +12,9 @@
 // flow. Every loss and reconnection is logged with its count. Ctrl-C or SIGTERM finishes the
 // segment in progress and exits with status 0. An error of the element or of the recording (a bad
 // model, a full disk) is not the camera's and ends the run with status 1.
+//
+// The camera's password never reaches the log: every line goes through redact_credentials, and
+// rtspsrc gets the user and password as properties, so that its messages hold no password either.
 #include <poll.h>
 #include <unistd.h>
 
@@ -22,7 +25,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -38,6 +40,8 @@
 
 #include "overlay_app.h"
 #include "rtsp_reserver.h"
+#include "serve_options.h"
+#include "url_credentials.h"
 #include "scorecam/publish/error.h"
 #include "scorecam/publish/json_lines_writer.h"
 
@@ -56,7 +60,17 @@ constexpr const char* kUsage =
     "                       tune=zerolatency)\n"
     "  --display SINK       also show the explained video, e.g. autovideosink\n"
     "  --serve [ADDR:]PORT  also serve the explained video to RTSP clients at rtsp://ADDR:PORT/scorecam\n"
-    "                       (default address 0.0.0.0: every interface; port 0: any free one, logged)\n"
+    "                       (default address 127.0.0.1: this machine only; 0.0.0.0: every interface;\n"
+    "                       port 0: any free one, logged). Another address than loopback needs\n"
+    "                       --serve-user, or --serve-anonymous\n"
+    "  --serve-user NAME    clients log in as NAME (digest authentication); its password is the first\n"
+    "                       line of --serve-password-file FILE, else the environment variable\n"
+    "                       SCORECAM_SERVE_PASSWORD (never on the command line)\n"
+    "  --serve-anonymous    serve a non-loopback address without a password: anyone who reaches it\n"
+    "                       watches\n"
+    "  --serve-tls-cert FILE, --serve-tls-key FILE\n"
+    "                       serve over TLS (rtsps://, RTP inside the TLS connection) with this PEM\n"
+    "                       certificate and key\n"
     "  --tcp                RTP over the RTSP connection (through firewalls and NAT)\n"
     "  --latency MS         rtspsrc jitter buffer (default 200)\n"
     "  --stall-seconds S    no frame for this long counts as the camera lost (default 20)\n"
@@ -67,9 +81,10 @@ constexpr const char* kUsage =
 
 struct Options {
   std::string url, directory, prefix = "segment";
+  scorecam::app::SplitUrl camera;  // the URL without its credentials, and them, for rtspsrc
   std::string encoder = "x264enc speed-preset=veryfast tune=zerolatency";
   std::string display;
-  std::string serve;  // [ADDRESS:]PORT
+  std::optional<scorecam::app::ServeOptions> serve;
   bool tcp = false;
   double segment_seconds = 60, stall_seconds = 20, retry_min = 1, retry_max = 30;
   int latency_ms = 200;
@@ -79,20 +94,13 @@ struct Options {
 
 // URL and OUTPUT_DIR, then properties: words with '=' are properties wherever they stand.
 scorecam::cli::Syntax syntax() {
-  scorecam::cli::Syntax syntax{{"segment-seconds", "prefix", "encoder", "display", "serve", "latency", "stall-seconds",
+  scorecam::cli::Syntax syntax{{"segment-seconds", "prefix", "encoder", "display", "latency", "stall-seconds",
                                 "retry-min", "retry-max", "max-reconnects"},
                                {"tcp"}};
+  scorecam::app::add_serve_options(syntax);
   syntax.properties = true;
   syntax.max_positionals = 2;
   return syntax;
-}
-
-// [ADDRESS:]PORT, the port a number from 0 to 65535.
-bool valid_serve_address(const std::string& text) {
-  const auto colon = text.rfind(':');
-  const std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  return std::stoi(port) <= 65535 && colon != 0;
 }
 
 Options read_options(const scorecam::cli::CommandLine& args) {
@@ -105,7 +113,7 @@ Options read_options(const scorecam::cli::CommandLine& args) {
   options.prefix = args.text("prefix", options.prefix);
   options.encoder = args.text("encoder", options.encoder);
   options.display = args.text("display");
-  options.serve = args.text("serve");
+  options.serve = scorecam::app::read_serve_options(args);
   options.tcp = args.has("tcp");
   options.segment_seconds = args.number("segment-seconds", options.segment_seconds, Range::above(0));
   options.stall_seconds = args.number("stall-seconds", options.stall_seconds, Range::above(0));
@@ -114,27 +122,28 @@ Options read_options(const scorecam::cli::CommandLine& args) {
   options.latency_ms = args.integer("latency", options.latency_ms, Range::above(0));
   options.max_reconnects = args.integer("max-reconnects", options.max_reconnects, Range::at_least(0));
   options.properties = args.properties();
-  if (options.url.rfind("rtsp://", 0) != 0 && options.url.rfind("rtsps://", 0) != 0)
-    throw UsageError("'" + options.url + "' is not an rtsp:// URL");
-  if (options.directory.empty() && options.display.empty() && options.serve.empty())
+  const auto camera = scorecam::app::split_credentials(options.url);
+  if (!camera || (options.url.rfind("rtsp://", 0) != 0 && options.url.rfind("rtsps://", 0) != 0))
+    throw UsageError("'" + scorecam::app::redact_credentials(options.url) + "' is not an rtsp:// URL");
+  options.camera = *camera;
+  if (options.directory.empty() && options.display.empty() && !options.serve)
     throw UsageError("give an OUTPUT_DIR to record into, --display or --serve to watch, or several");
-  if (!options.serve.empty() && !valid_serve_address(options.serve))
-    throw UsageError("--serve takes [ADDRESS:]PORT with a port from 0 to 65535, not '" + options.serve + "'");
   return options;
 }
 
-// "2026-11-29 16:40:02 scorecam-camera: " before each line, as a service's log wants.
+// "2026-11-29 16:40:02 scorecam-camera: " before each line, as a service's log wants; any URL's
+// password redacted.
 void log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 void log(const char* format, ...) {
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-  std::fprintf(stderr, "%s %s: ", stamp, kProgram);
   va_list args;
   va_start(args, format);
-  std::vfprintf(stderr, format, args);
+  gchar* line = g_strdup_vprintf(format, args);
   va_end(args);
-  std::fputc('\n', stderr);
+  std::fprintf(stderr, "%s %s: %s\n", stamp, kProgram, scorecam::app::redact_credentials(line).c_str());
+  g_free(line);
 }
 
 // Ctrl-C and SIGTERM ask for a stop; the handler also wakes a wait between connections through a
@@ -272,7 +281,10 @@ class Connection {
     gst_pad_add_probe(frames_in, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
     gst_object_unref(frames_in);
     // Set as properties, not in the description, so that any URL and file name works.
-    g_object_set(source_, "location", options_.url.c_str(), "latency", options_.latency_ms, nullptr);
+    const auto& camera = options_.camera;
+    g_object_set(source_, "location", camera.location.c_str(), "latency", options_.latency_ms, nullptr);
+    if (!camera.user.empty())
+      g_object_set(source_, "user-id", camera.user.c_str(), "user-pw", camera.password.c_str(), nullptr);
     if (options_.tcp) gst_util_set_object_arg(G_OBJECT(source_), "protocols", "tcp");
     segments_ = gst_bin_get_by_name(GST_BIN(pipeline_), "segments");
     if (segments_) {
@@ -466,17 +478,16 @@ class Connection {
 // Connects again and again until stopped, failed or out of reconnections; the exit status.
 int run(const Options& options) {
   std::unique_ptr<scorecam::app::RtspReserver> server;
-  if (!options.serve.empty()) {
-    const auto colon = options.serve.rfind(':');
-    const std::string address = colon == std::string::npos ? "0.0.0.0" : options.serve.substr(0, colon);
-    const int port = std::atoi(options.serve.c_str() + (colon == std::string::npos ? 0 : colon + 1));
-    server = std::make_unique<scorecam::app::RtspReserver>(address, port, "/scorecam",
-                                                           "x264enc speed-preset=veryfast tune=zerolatency key-int-max=30");
+  if (options.serve) {
+    server = std::make_unique<scorecam::app::RtspReserver>(
+        options.serve->address, options.serve->port, "/scorecam",
+        "x264enc speed-preset=veryfast tune=zerolatency key-int-max=30", options.serve->access);
     if (!server->ok()) {
-      log("cannot serve RTSP on %s: the address or port is not available", options.serve.c_str());
+      log("cannot serve RTSP: %s", server->error().c_str());
       return 1;
     }
-    log("serving the explained video on %s", server->url().c_str());
+    log("serving the explained video on %s (%s)", server->url().c_str(),
+        scorecam::app::describe(options.serve->access).c_str());
   }
   SegmentNames names(options.directory, options.prefix);
   double delay = options.retry_min;

@@ -5,8 +5,11 @@
 # the newest finished heatmap), reconnecting when the camera goes away. Stop with Ctrl-C (the
 # segment in progress is finished properly).
 #
-# Usage: pipelines/rtsp_camera.sh [--serve [ADDR:]PORT] URL [OUT_DIR] [PROPERTY=VALUE ...]
-#   --serve         also serve the explained video to others at rtsp://ADDR:PORT/scorecam
+# Usage: pipelines/rtsp_camera.sh [--serve [ADDR:]PORT [--serve-... ]] URL [OUT_DIR] [PROPERTY=VALUE ...]
+#   --serve         also serve the explained video to others at rtsp://ADDR:PORT/scorecam (ADDR
+#                   127.0.0.1 unless given); --serve-user NAME with --serve-password-file FILE,
+#                   --serve-tls-cert FILE --serve-tls-key FILE, --serve-anonymous: who may watch
+#                   (scorecam-camera --help)
 #   URL             rtsp://[user:password@]host[:port]/path
 #   PROPERTY=VALUE  scorecamoverlay properties, e.g. max-channels=64 refresh-interval=5
 # More options (segment length, backoff, TCP): scorecam-camera --help.
@@ -14,15 +17,20 @@
 
 source "$(dirname "$0")/common.sh"
 serve=()
-if [ "${1:-}" = "--serve" ]; then
+while [[ ${1:-} == --serve* ]]; do
+  if [ "$1" = --serve-anonymous ]; then
+    serve+=("$1")
+    shift
+    continue
+  fi
   [ $# -ge 2 ] || usage
-  serve=(--serve "$2")
+  serve+=("$1" "$2")
   shift 2
-fi
+done
 [ $# -ge 1 ] || usage
+# scorecam-camera checks the URL, and names it with its password hidden.
 url=$1
 shift
-[[ $url == rtsp://* || $url == rtsps://* ]] || die "'$url' is not an rtsp:// URL"
 out=()
 if [ $# -gt 0 ] && [[ $1 != *=* ]]; then
   out=("$1")

@@ -52,8 +52,10 @@ command -v sbatch >/dev/null 2>&1 ||
 in_dir=$(cd "${positional[0]}" && pwd)
 list_videos "$in_dir"
 [ ${#videos[@]} -gt 0 ] || die "no videos in '$in_dir'"
-# The shards are made of names (folder_to_folder.sh keeps walk.mp4 and walk.mkv together).
-names=$(for video in "${videos[@]}"; do basename "${video%.*}"; done | LC_ALL=C sort -u | wc -l)
+# The shards are made of names (folder_to_folder.sh keeps walk.mp4 and walk.mkv together), counted
+# NUL-separated: a name may hold a newline.
+names=$(for video in "${videos[@]}"; do name=${video##*/}; printf '%s\0' "${name%.*}"; done |
+  LC_ALL=C sort -zu | tr -cd '\0' | wc -c)
 [ -n "$tasks" ] || tasks=$((names < default_max_tasks ? names : default_max_tasks))
 [ "$tasks" -le "$names" ] || tasks=$names
 

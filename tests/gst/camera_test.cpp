@@ -1,6 +1,8 @@
 // scorecam-camera against an RTSP server the test starts on 127.0.0.1, stops mid-stream (a camera
 // that reboots) and starts again on the same port: recording resumes, and every segment it closed
-// decodes, with one JSON line per frame it holds.
+// decodes, with one JSON line per frame it holds. The camera's password never shows in what it
+// writes; what it serves (--serve) listens on loopback unless told otherwise, and lets in only the
+// user it is given, over TLS when asked.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -24,6 +26,7 @@
 #include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
+#include "support/rtsp_client.h"
 #include "support/test_models.h"
 #include "support/wait.h"
 
@@ -33,6 +36,8 @@ using scorecam_test::count_frames;
 using scorecam_test::encoder;
 using scorecam_test::LocalRtspServer;
 using scorecam_test::read_file;
+using scorecam_test::RtspClient;
+using scorecam_test::RtspLogin;
 using scorecam_test::run_command;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
@@ -42,11 +47,11 @@ namespace {
 
 const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
 
-// scorecam-camera run by the test, its log in a file.
+// scorecam-camera run by the test, its log in a file; `environment` added to the test's.
 class CameraProcess {
  public:
-  CameraProcess(std::vector<std::string> args, std::string log)
-      : log_(std::move(log)), process_(with_program(std::move(args)), log_) {}
+  CameraProcess(std::vector<std::string> args, std::string log, const ChildProcess::Environment& environment = {})
+      : log_(std::move(log)), process_(with_program(std::move(args)), log_, environment) {}
 
   std::string log() const { return read_file(log_); }
   bool running() { return process_.running(); }
@@ -214,6 +219,13 @@ TEST(Camera, ExplainsHowToCallIt) {
       {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display or --serve to watch, or several"},
       {" --serve 127.0.0.1:http rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
       {" --serve 70000 rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
+      {" --serve 0.0.0.0:0 rtsp://127.0.0.1:1/x", "--serve 0.0.0.0:0 would let anyone who reaches 0.0.0.0 watch"},
+      {" --serve 0 --serve-user viewer rtsp://127.0.0.1:1/x", "--serve-user needs a password"},
+      {" --serve 0 --serve-user viewer --serve-password-file /nonexistent rtsp://127.0.0.1:1/x",
+       "cannot read a password from --serve-password-file /nonexistent"},
+      {" --serve 0 --serve-tls-cert c.pem rtsp://127.0.0.1:1/x", "TLS needs both --serve-tls-cert and --serve-tls-key"},
+      {" --serve-user viewer rtsp://127.0.0.1:1/x /tmp/x", "--serve-user needs --serve"},
+      {" rtsp://admin:Hidden@host:port/x /tmp/x", "'rtsp://admin:***@host:port/x' is not an rtsp:// URL"},
       {" --segment-seconds -3 rtsp://127.0.0.1:1/x /tmp/x", "--segment-seconds needs a number above 0, not '-3'"},
       {" rtsp://127.0.0.1:1/x /dev/null/x", "cannot use /dev/null/x as the output directory"}};
   for (const auto& [args, message] : mistakes) {
@@ -223,24 +235,23 @@ TEST(Camera, ExplainsHowToCallIt) {
   }
 }
 
-// What a client of the re-served stream receives: frames and their mean brightness.
-struct Watched {
-  std::atomic<int> frames{0};
-  std::atomic<double> brightest{0};
-};
+// The URL that the camera logs it serves on ("" if it does not within 30 s).
+std::string served_url(CameraProcess& camera) {
+  const std::string serving = "serving the explained video on ";
+  if (!wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30s)) return "";
+  const std::string log = camera.log();
+  const auto start = log.find(serving) + serving.size();
+  return log.substr(start, log.find(' ', start) - start);
+}
 
-GstPadProbeReturn watch_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* watched = static_cast<Watched*>(data);
-  GstMapInfo map;
-  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    double sum = 0;
-    for (gsize i = 0; i < map.size; ++i) sum += map.data[i];
-    watched->brightest = std::max(watched->brightest.load(), sum / static_cast<double>(map.size));
-    gst_buffer_unmap(buffer, &map);
-  }
-  ++watched->frames;
-  return GST_PAD_PROBE_OK;
+// Frames from the camera, not the black ones the server sends while nothing feeds it.
+bool watches_the_camera(CameraProcess& camera, const RtspClient& client) {
+  return wait_for(camera, [&] { return client.frames() >= 30 && client.brightest() > 20; }, 60s);
+}
+
+std::string watched(const RtspClient& client) {
+  return "not 30 frames, some brighter than 20 on average, within 60 s: " + std::to_string(client.frames()) +
+         " frames, brightest mean " + std::to_string(client.brightest());
 }
 
 // --serve: another client watches the explained video over RTSP, without a file or a display.
@@ -252,34 +263,137 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   CameraProcess camera({"--tcp", "--serve", "127.0.0.1:0", camera_server.url(),
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("camera.log"));
-  const std::string serving = "serving the explained video on ";
-  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30s))
-      << "no '" << serving << "' within 30 s:\n" << camera.log();
-  const std::string log = camera.log();
-  const auto start = log.find(serving) + serving.size();
-  const std::string url = log.substr(start, log.find('\n', start) - start);
-  EXPECT_EQ(url.rfind("rtsp://127.0.0.1:", 0), 0u) << url;
-
-  GstElement* client = scorecam_test::parse("rtspsrc name=source protocols=tcp ! decodebin ! videoconvert ! "
-                                            "video/x-raw,format=GRAY8 ! fakesink name=sink");
-  GstElement* source = gst_bin_get_by_name(GST_BIN(client), "source");
-  g_object_set(source, "location", url.c_str(), nullptr);
-  gst_object_unref(source);
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(client), "sink");
-  GstPad* pad = gst_element_get_static_pad(sink, "sink");
-  Watched watched;
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, watch_frame, &watched, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(sink);
-  gst_element_set_state(client, GST_STATE_PLAYING);
-  // Frames from the camera, not the black ones the server sends while nothing feeds it.
-  const bool watching = wait_for(camera, [&] { return watched.frames >= 30 && watched.brightest > 20; }, 60s);
-  gst_element_set_state(client, GST_STATE_NULL);
-  gst_object_unref(client);
-  EXPECT_TRUE(watching) << "not 30 frames, some brighter than 20 on average, within 60 s: " << watched.frames.load()
-                        << " frames, brightest mean " << watched.brightest.load() << "\n"
-                        << camera.log();
+  const std::string url = served_url(camera);
+  ASSERT_EQ(url.rfind("rtsp://127.0.0.1:", 0), 0u) << url << "\n" << camera.log();
+  RtspClient client(url);
+  EXPECT_TRUE(watches_the_camera(camera, client)) << watched(client) << "\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+}
+
+// Where TCP port `port` listens, as `ss` sees it: "127.0.0.1:8554" and the like, one a line.
+std::string listening_on(int port) {
+  return run_command("ss -ltnH 'sport = :" + std::to_string(port) + "' | awk '{ print $4 }'").second;
+}
+
+// --serve PORT alone listens on loopback only.
+TEST(Camera, ServingListensOnLoopbackByDefault) {
+  LocalRtspServer camera_server(camera_stream());
+  ASSERT_TRUE(camera_server.ok());
+  TempDir logs;
+  CameraProcess camera({"--tcp", "--serve", "0", camera_server.url(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("camera.log"));
+  const std::string url = served_url(camera);
+  ASSERT_EQ(url.rfind("rtsp://127.0.0.1:", 0), 0u) << url << "\n" << camera.log();
+  const int port = std::stoi(url.substr(std::string("rtsp://127.0.0.1:").size()));
+  EXPECT_EQ(listening_on(port), "127.0.0.1:" + std::to_string(port) + "\n") << camera.log();
+  EXPECT_NE(camera.log().find("(anyone may watch, no TLS)"), std::string::npos) << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+}
+
+// --serve-user: a client without the password, or with a wrong one, is refused (401); one with it
+// watches. The password comes from a file, or from the environment.
+TEST(Camera, OnlyTheServedUserWatches) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer camera_server(camera_stream());
+  ASSERT_TRUE(camera_server.ok());
+  TempDir logs;
+  std::ofstream(logs.file("password")) << "Watch-Only 42\n";
+  for (const bool from_file : {true, false}) {
+    SCOPED_TRACE(from_file ? "password from a file" : "password from the environment");
+    std::vector<std::string> args = {"--tcp", "--serve", "127.0.0.1:0", "--serve-user", "viewer"};
+    if (from_file) args.insert(args.end(), {"--serve-password-file", logs.file("password")});
+    args.insert(args.end(), {camera_server.url(), "model-location=" + test_model("tiny_rgb.pt")});
+    CameraProcess camera(args, logs.file(from_file ? "file.log" : "environment.log"),
+                         {{"SCORECAM_SERVE_PASSWORD", from_file ? "" : "Watch-Only 42"}});
+    const std::string url = served_url(camera);
+    ASSERT_EQ(url.rfind("rtsp://127.0.0.1:", 0), 0u) << url << "\n" << camera.log();
+    EXPECT_NE(camera.log().find("(user viewer, digest authentication, no TLS)"), std::string::npos) << camera.log();
+    for (const RtspLogin& intruder : {RtspLogin{}, RtspLogin{"viewer", "guess"}, RtspLogin{"admin", "Watch-Only 42"}}) {
+      RtspClient client(url, intruder);
+      bool refused = false;
+      const std::string error = client.error_within(30s, &refused);
+      EXPECT_TRUE(refused) << "user '" << intruder.user << "': " << (error.empty() ? "no error within 30 s" : error);
+      EXPECT_EQ(client.frames(), 0) << intruder.user;
+    }
+    RtspClient client(url, {"viewer", "Watch-Only 42"});
+    EXPECT_TRUE(watches_the_camera(camera, client)) << watched(client) << "\n" << camera.log();
+    EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+    EXPECT_EQ(camera.log().find("Watch-Only"), std::string::npos) << camera.log();
+  }
+}
+
+// --serve-tls-cert/--serve-tls-key: rtsps://, its certificate checked by the client; a plain RTSP
+// client gets nothing.
+TEST(Camera, TheServedVideoCanGoOverTls) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  TempDir keys, logs;
+  const auto [made, made_output] = run_command(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout " + keys.file("key.pem") + " -out " + keys.file("cert.pem") + " 2>&1");
+  ASSERT_EQ(made, 0) << made_output;
+  std::ofstream(keys.file("password")) << "Tls-Secret\n";
+  LocalRtspServer camera_server(camera_stream());
+  ASSERT_TRUE(camera_server.ok());
+  CameraProcess camera({"--tcp", "--serve", "127.0.0.1:0", "--serve-user", "viewer", "--serve-password-file",
+                        keys.file("password"), "--serve-tls-cert", keys.file("cert.pem"), "--serve-tls-key",
+                        keys.file("key.pem"), camera_server.url(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("camera.log"));
+  const std::string url = served_url(camera);
+  ASSERT_EQ(url.rfind("rtsps://127.0.0.1:", 0), 0u) << url << "\n" << camera.log();
+  {
+    RtspClient plain("rtsp://" + url.substr(std::string("rtsps://").size()), {"viewer", "Tls-Secret"});
+    EXPECT_NE(plain.error_within(30s), "") << "a plain RTSP client was not refused";
+    EXPECT_EQ(plain.frames(), 0);
+  }
+  RtspClient client(url, {"viewer", "Tls-Secret", keys.file("cert.pem")});
+  EXPECT_TRUE(watches_the_camera(camera, client)) << watched(client) << "\n" << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+}
+
+// A camera that wants a user and password, given in its URL: through every (re)connection, and a
+// wrong password, the password shows nowhere in the log (GStreamer's own debug output included)
+// or the records.
+TEST(Camera, TheCamerasPasswordIsNeverWritten) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  const scorecam::app::RtspAccess camera_access{"admin", "S3cretPass"};
+  auto server = std::make_unique<LocalRtspServer>(camera_stream(), 0, camera_access);
+  ASSERT_TRUE(server->ok()) << server->error();
+  const int port = server->port();
+  const std::string url = "rtsp://admin:S3cretPass@127.0.0.1:" + std::to_string(port) + "/test";
+  TempDir out, logs;
+  CameraProcess camera({"--tcp", "--segment-seconds", "1", "--retry-min", "0.2", "--retry-max", "0.5",
+                        "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", url, out.path(),
+                        "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
+                       logs.file("camera.log"), {{"GST_DEBUG", "rtsp*:5"}});
+  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 1; }, 60s))
+      << "no finished segment within 60 s:\n" << camera.log();
+  server.reset();
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30s))
+      << "not 2 reconnections within 30 s:\n" << camera.log();
+  server = std::make_unique<LocalRtspServer>(camera_stream(), port, camera_access);
+  ASSERT_TRUE(server->ok()) << server->error();
+  ASSERT_TRUE(wait_for(camera, [&] {
+    for (int connection = 2; connection < 40; ++connection)
+      if (finished_segments_of(out.path(), connection) >= 1) return true;
+    return false;
+  }, 60s)) << "no finished segment within 60 s of the camera's return:\n" << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+
+  const std::string log = camera.log();
+  EXPECT_NE(log.find("connection 3: connecting to rtsp://admin:***@127.0.0.1:" + std::to_string(port) + "/test"),
+            std::string::npos) << log;
+  EXPECT_EQ(log.find("S3cretPass"), std::string::npos) << log;
+  for (const auto& entry : std::filesystem::directory_iterator(out.path()))
+    EXPECT_EQ(read_file(entry.path().string()).find("S3cretPass"), std::string::npos) << entry.path();
+
+  // Refused: the camera's error, and the URL, without the password that was tried.
+  const auto [status, refused] = run_command(kCamera + " --tcp --max-reconnects 1 --retry-min 0.1 "
+                                             "rtsp://admin:Wr0ngPass@127.0.0.1:" + std::to_string(port) + "/test " +
+                                             out.path() + " model-location=" + test_model("tiny_rgb.pt") + " 2>&1");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << refused;
+  EXPECT_NE(refused.find("connection 1 lost: "), std::string::npos) << refused;
+  EXPECT_NE(refused.find("rtsp://admin:***@127.0.0.1"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("Wr0ngPass"), std::string::npos) << refused;
 }
 
 // An error that is not the camera's (a model that cannot be loaded) ends the run at once, with

@@ -9,9 +9,16 @@
 #   TaskPlugin=task/none               no CPU binding or memory containment
 #   JobAcctGatherType=jobacct_gather/none, AccountingStorageType=accounting_storage/none  no slurmdbd
 # Needs root: slurmd starts each job as the user who submitted it.
+#
+# Loopback only: by default slurmctld and slurmd listen on every address (0.0.0.0), whatever
+# SlurmctldHost's address says; CommunicationParameters NoCtldInAddrAny (slurmctld) and NoInAddrAny
+# (slurmd, slurmstepd) make them bind the address this machine's name resolves to instead. So
+# start_cluster refuses (exit 77, a skip for ctest) where that name is not a loopback address.
+# cluster_ports holds the two ports, for a test that checks where they listen.
 
 cluster_pids=()
 cluster_conf=""
+cluster_ports=()
 
 cluster_die() {
   echo "slurm_cluster: $*" >&2
@@ -57,6 +64,13 @@ start_cluster() {
   for program in munged mungekey slurmctld slurmd sinfo; do
     command -v "$program" >/dev/null || cluster_die "$program not found: install munge and slurm-wlm (tools/setup.sh)"
   done
+  local address
+  address=$(getent ahostsv4 "$(hostname)" | awk '{ print $1; exit }')
+  if [[ $address != 127.* ]]; then
+    echo "skipped: this machine's name $(hostname) resolves to '$address', not a loopback address;" \
+      "the test cluster's daemons bind that address, so they would be reachable from the network" >&2
+    exit 77
+  fi
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 0700 "$dir/munge"
   mungekey --create --keyfile "$dir/munge/munge.key"
@@ -70,12 +84,13 @@ start_cluster() {
   # The controller's host must be this machine's name; the node's name is our own, given to slurmd.
   cluster_node=scorecam-test-$$
   cluster_conf=$dir/slurm.conf
+  cluster_ports=("$(free_port)" "$(free_port)")
   export SLURM_CONF=$cluster_conf
   cat >"$SLURM_CONF" <<EOF
 ClusterName=scorecamtest
 SlurmctldHost=$(hostname -s)(127.0.0.1)
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=${cluster_ports[0]}
+SlurmdPort=${cluster_ports[1]}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -95,6 +110,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
 MpiDefault=none
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 MailProg=/bin/true
 SchedulerType=sched/backfill
 # Finished jobs stay visible to scontrol long enough for the scripts to read their states.

@@ -87,10 +87,12 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
 }
 
 // The RTSP server of a camera the test controls, on 127.0.0.1 at /test: a free port, or `port` to
-// come back where an earlier one was (after a reset(), as a camera that reboots).
+// come back where an earlier one was (after a reset(), as a camera that reboots); `access`: a
+// camera that wants a user and password.
 class LocalRtspServer : public scorecam::app::RtspServer {
  public:
-  explicit LocalRtspServer(const std::string& launch, int port = 0) : RtspServer("127.0.0.1", port, "/test", launch) {}
+  explicit LocalRtspServer(const std::string& launch, int port = 0, const scorecam::app::RtspAccess& access = {})
+      : RtspServer("127.0.0.1", port, "/test", launch, access) {}
 };
 
 // A live camera-like stream for LocalRtspServer: H.264 where there is an encoder, else JPEG.
