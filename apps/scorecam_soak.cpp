@@ -40,10 +40,8 @@ struct Options {
 
 // Every word is a property.
 scorecam::cli::Syntax syntax() {
-  scorecam::cli::Syntax syntax{{"frames", "warmup", "windows", "size", "format"}, {}};
-  syntax.properties = true;
-  syntax.max_positionals = 0;
-  return syntax;
+  return {{"frames", "warmup", "windows", "size", "format"}, {}, /*properties=*/true, /*fixed_positionals=*/0,
+          /*max_positionals=*/0};
 }
 
 Options read_options(const scorecam::cli::CommandLine& args) {

@@ -7,8 +7,7 @@
 
 source "$(dirname "$0")/common.sh"
 [ $# -ge 2 ] || usage
-in=$1
-out=$2
+in=$1 out=$2
 shift 2
 [ -f "$in" ] || die "input '$in' not found"
 check_properties "$@"

@@ -139,6 +139,13 @@ int finished_segments_of(const std::string& directory, int connection) {
   return count;
 }
 
+// Some connection after the first (the camera came back) has finished `count` segments.
+bool a_reconnection_finished(const std::string& directory, int count) {
+  for (int connection = 2; connection < 40; ++connection)
+    if (finished_segments_of(directory, connection) >= count) return true;
+  return false;
+}
+
 TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
   auto server = std::make_unique<LocalRtspServer>(camera_stream());
@@ -162,11 +169,7 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
 
   server = std::make_unique<LocalRtspServer>(camera_stream(), port);
   ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
-  ASSERT_TRUE(wait_for(camera, [&] {
-    for (int connection = 2; connection < 40; ++connection)
-      if (finished_segments_of(out.path(), connection) >= 2) return true;
-    return false;
-  }, 60s)) << "not 2 finished segments of one connection within 60 s of the camera's return:\n" << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return a_reconnection_finished(out.path(), 2); }, 60s)) << "not 2 finished segments of one connection within 60 s of the camera's return:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 
   const std::string log = camera.log();
@@ -372,11 +375,7 @@ TEST(Camera, TheCamerasPasswordIsNeverWritten) {
       << "not 2 reconnections within 30 s:\n" << camera.log();
   server = std::make_unique<LocalRtspServer>(camera_stream(), port, camera_access);
   ASSERT_TRUE(server->ok()) << server->error();
-  ASSERT_TRUE(wait_for(camera, [&] {
-    for (int connection = 2; connection < 40; ++connection)
-      if (finished_segments_of(out.path(), connection) >= 1) return true;
-    return false;
-  }, 60s)) << "no finished segment within 60 s of the camera's return:\n" << camera.log();
+  ASSERT_TRUE(wait_for(camera, [&] { return a_reconnection_finished(out.path(), 1); }, 60s)) << "no finished segment within 60 s of the camera's return:\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 
   const std::string log = camera.log();
