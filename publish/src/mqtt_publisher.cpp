@@ -7,7 +7,9 @@
 #include <cstring>
 #include <utility>
 
+#include "mqtt_login.h"
 #include "scorecam/publish/error.h"
+#include "scorecam/publish/mqtt_password.h"
 
 namespace scorecam::publish {
 namespace {
@@ -22,6 +24,10 @@ void init_mosquitto_library() {
 std::string describe(int result) {
   return result == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(result);
 }
+
+constexpr const char* kTlsHint =
+    " (is ca-file the CA that signed the broker's certificate, and does that certificate name the host of address? "
+    "Does the broker want a client certificate, cert-file and key-file?)";
 
 void check_options(const MqttOptions& options) {
   if (options.qos != 0 && options.qos != 1)
@@ -41,8 +47,12 @@ void check_options(const MqttOptions& options) {
 
 BrokerAddress parse_broker_address(const std::string& address) {
   const auto fail = [&](const std::string& why) {
-    return PublishError("bad broker address '" + address + "': " + why + " (expected host:port, e.g. 127.0.0.1:1883)");
+    return PublishError("bad broker address '" + redacted_address(address) + "': " + why +
+                        " (expected host:port, e.g. 127.0.0.1:1883)");
   };
+  if (address.find('@') != std::string::npos)
+    throw fail("credentials do not go in the address: set username, and password-file or " +
+               std::string(kMqttPasswordVariable));
   const std::size_t colon = address.rfind(':');
   if (colon == std::string::npos) throw fail("no port");
   std::string host = address.substr(0, colon);
@@ -56,6 +66,11 @@ BrokerAddress parse_broker_address(const std::string& address) {
   return {host, number};
 }
 
+std::string redacted_address(const std::string& address) {
+  const std::size_t at = address.rfind('@');
+  return at == std::string::npos ? address : "***" + address.substr(at);
+}
+
 MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
     : options_(std::move(options)), address_(parse_broker_address(options_.address)), listener_(std::move(listener)) {
   check_options(options_);
@@ -67,14 +82,26 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
   mosquitto_connect_callback_set(client_, &MqttPublisher::on_connect);
   mosquitto_disconnect_callback_set(client_, &MqttPublisher::on_disconnect);
   mosquitto_publish_callback_set(client_, &MqttPublisher::on_publish);
+  mosquitto_log_callback_set(client_, &MqttPublisher::on_log);
   mosquitto_reconnect_delay_set(client_, static_cast<unsigned>(options_.retry_min.count()),
                                 static_cast<unsigned>(options_.retry_max.count()), true);
+  try {
+    configure_login(client_, options_);
+  } catch (...) {
+    mosquitto_destroy(client_);
+    throw;
+  }
   const int connected = connect_async();
   if (connected == MOSQ_ERR_EAI || connected == MOSQ_ERR_INVAL) {
     mosquitto_destroy(client_);
     throw PublishError("bad broker address '" + options_.address + "': " +
                        (connected == MOSQ_ERR_EAI ? "the host '" + address_.host + "' does not resolve"
                                                   : describe(connected)));
+  }
+  if (connected == MOSQ_ERR_TLS) {  // the CA file or the client certificate did not load
+    const std::string why = last_library_error();
+    mosquitto_destroy(client_);
+    throw PublishError("cannot set up TLS with ca-file '" + options_.ca_file + "': " + why);
   }
   if (connected == MOSQ_ERR_SUCCESS) {
     start_loop();
@@ -86,7 +113,7 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
     std::lock_guard<std::mutex> lock(lock_);
     outage_reported_ = true;
   }
-  report(false, "cannot connect to " + options_.address + ": " + describe(connected));
+  report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + describe(connected));
   connector_ = std::thread([this] { keep_connecting(); });
 }
 
@@ -110,10 +137,18 @@ void MqttPublisher::keep_connecting() {
     const int result = connect_async();
     if (result == MOSQ_ERR_SUCCESS) {
       const int started = mosquitto_loop_start(client_);
-      if (started != MOSQ_ERR_SUCCESS) report(false, "cannot start the MQTT client thread: " + describe(started));
+      if (started != MOSQ_ERR_SUCCESS)
+        report(ConnectionEvent::down, "cannot start the MQTT client thread: " + describe(started));
       return;
     }
     lock.lock();
+    if (result == MOSQ_ERR_TLS) {  // known only once the broker is there: the TLS files did not load
+      refuse_locked("cannot set up TLS with ca-file '" + options_.ca_file + "': " + last_library_error());
+      const std::string reason = refusal_;
+      lock.unlock();
+      report(ConnectionEvent::refused, reason);
+      return;
+    }
     delay = std::min(delay * 2, options_.retry_max);
   }
 }
@@ -122,19 +157,46 @@ MqttPublisher::~MqttPublisher() {
   if (client_) close(std::chrono::milliseconds(0));
 }
 
-void MqttPublisher::publish(std::string payload) {
-  std::lock_guard<std::mutex> lock(lock_);
-  if (closing_) {
-    ++dropped_;
-    return;
+bool MqttPublisher::publish(std::string payload) {
+  std::string stall;
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    if (closing_ || !refusal_.empty()) {
+      ++dropped_;
+      return refusal_.empty();
+    }
+    queue_.push_back(std::move(payload));
+    if (queue_.size() > options_.max_queue) {
+      queue_.pop_front();
+      ++dropped_;
+      settled_.notify_all();
+    }
+    hand_over_locked();
+    stall = stall_locked();
   }
-  queue_.push_back(std::move(payload));
-  if (queue_.size() > options_.max_queue) {
-    queue_.pop_front();
-    ++dropped_;
-    settled_.notify_all();
-  }
-  hand_over_locked();
+  if (!stall.empty()) report(ConnectionEvent::down, stall);
+  return true;
+}
+
+// Called with lock_ held, on each publish (a frozen broker sends nothing that could tell us, and
+// its keep-alive ends the connection only after up to twice the keep-alive): the reason when it
+// has just been found stalled, once per outage.
+std::string MqttPublisher::stall_locked() {
+  const auto waited = std::chrono::steady_clock::now() - last_progress_;
+  if (!connected_ || outage_reported_ || in_flight_.empty() || waited < options_.stall_after) return "";
+  stalled_ = true;
+  outage_reported_ = true;
+  return "the broker at " + options_.address + " has confirmed nothing for " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(waited).count()) +
+         " s (frozen or overloaded?)";
+}
+
+// Called with lock_ held: nothing more goes to the broker; what waits for it is dropped.
+void MqttPublisher::refuse_locked(const std::string& reason) {
+  refusal_ = reason;
+  dropped_ += queue_.size();
+  queue_.clear();
+  settled_.notify_all();
 }
 
 // Called with lock_ held. libmosquitto calls our callbacks holding none of the locks that
@@ -150,6 +212,7 @@ void MqttPublisher::hand_over_locked() {
     // again after reconnecting); at QoS 0 it stays in our queue until we are connected again.
     const bool kept = result == MOSQ_ERR_SUCCESS || (options_.qos > 0 && result == MOSQ_ERR_NO_CONN);
     if (kept) {
+      if (in_flight_.empty()) last_progress_ = std::chrono::steady_clock::now();  // the wait begins
       in_flight_.insert(mid);
     } else if (result == MOSQ_ERR_NO_CONN) {
       connected_ = false;
@@ -162,13 +225,17 @@ void MqttPublisher::hand_over_locked() {
   }
 }
 
-void MqttPublisher::on_connect(struct mosquitto*, void* self, int result) {
+void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result) {
   auto* publisher = static_cast<MqttPublisher*>(self);
+  const std::string refusal = permanent_refusal(result, publisher->options_);
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
-    if (result == 0) {
+    if (!refusal.empty()) {
+      publisher->refuse_locked(refusal + " (" + publisher->options_.address + ")");
+    } else if (result == 0) {
       publisher->connected_ = true;
       publisher->outage_reported_ = false;
+      publisher->stalled_ = false;
       publisher->hand_over_locked();
     } else if (publisher->outage_reported_) {
       return;
@@ -176,13 +243,20 @@ void MqttPublisher::on_connect(struct mosquitto*, void* self, int result) {
       publisher->outage_reported_ = true;
     }
   }
-  publisher->report(result == 0, result == 0 ? "connected to " + publisher->options_.address
-                                             : "the broker at " + publisher->options_.address +
-                                                   " refused the connection: " + mosquitto_connack_string(result));
+  if (!refusal.empty()) {
+    mosquitto_disconnect(client);  // libmosquitto's thread would otherwise retry for ever
+    publisher->report(ConnectionEvent::refused, refusal + " (" + publisher->options_.address + ")");
+    return;
+  }
+  publisher->report(result == 0 ? ConnectionEvent::up : ConnectionEvent::down,
+                    result == 0 ? "connected to " + publisher->options_.address
+                                : "the broker at " + publisher->options_.address +
+                                      " refused the connection: " + mosquitto_connack_string(result));
 }
 
 void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
   auto* publisher = static_cast<MqttPublisher*>(self);
+  std::string refusal;
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
     publisher->connected_ = false;
@@ -191,22 +265,57 @@ void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
       publisher->in_flight_.clear();
       publisher->settled_.notify_all();
     }
-    if (publisher->closing_ || publisher->outage_reported_) return;
-    publisher->outage_reported_ = true;
+    if (publisher->closing_ || !publisher->refusal_.empty()) return;
+    // libmosquitto's thread gives up after a TLS error (a certificate not trusted), never retrying.
+    if (result == MOSQ_ERR_TLS) {
+      publisher->refuse_locked("the TLS connection to the broker at " + publisher->options_.address +
+                               " failed: " + publisher->last_library_error() + kTlsHint);
+      refusal = publisher->refusal_;
+    } else if (publisher->outage_reported_) {
+      return;
+    } else {
+      publisher->outage_reported_ = true;
+    }
   }
-  publisher->report(false, "lost the broker at " + publisher->options_.address + ": " + describe(result));
+  if (!refusal.empty()) {
+    publisher->report(ConnectionEvent::refused, refusal);
+    return;
+  }
+  publisher->report(ConnectionEvent::down,
+                    "lost the broker at " + publisher->options_.address + ": " + describe(result));
 }
 
 void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
   auto* publisher = static_cast<MqttPublisher*>(self);
-  std::lock_guard<std::mutex> lock(publisher->lock_);
-  if (publisher->in_flight_.erase(mid)) ++publisher->published_;
-  publisher->hand_over_locked();
-  publisher->settled_.notify_all();
+  bool resumed = false;
+  {
+    std::lock_guard<std::mutex> lock(publisher->lock_);
+    if (publisher->in_flight_.erase(mid)) ++publisher->published_;
+    publisher->last_progress_ = std::chrono::steady_clock::now();
+    resumed = publisher->stalled_;
+    publisher->stalled_ = false;
+    if (resumed) publisher->outage_reported_ = false;
+    publisher->hand_over_locked();
+    publisher->settled_.notify_all();
+  }
+  if (resumed) publisher->report(ConnectionEvent::up, "the broker at " + publisher->options_.address + " confirms again");
 }
 
-void MqttPublisher::report(bool connected, const std::string& detail) {
-  if (listener_) listener_(connected, detail);
+// libmosquitto says why a connection or TLS set-up failed only in its log.
+void MqttPublisher::on_log(struct mosquitto*, void* self, int level, const char* text) {
+  if (level != MOSQ_LOG_ERR) return;
+  auto* publisher = static_cast<MqttPublisher*>(self);
+  std::lock_guard<std::mutex> lock(publisher->log_lock_);
+  publisher->last_library_error_ = text;
+}
+
+std::string MqttPublisher::last_library_error() {
+  std::lock_guard<std::mutex> lock(log_lock_);
+  return last_library_error_.empty() ? "no reason given" : last_library_error_;
+}
+
+void MqttPublisher::report(ConnectionEvent event, const std::string& detail) {
+  if (listener_) listener_(event, detail);
 }
 
 PublisherCounters MqttPublisher::counters_locked() const {
@@ -220,7 +329,7 @@ PublisherCounters MqttPublisher::counters() const {
 
 std::size_t MqttPublisher::flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(lock_);
-  settled_.wait_for(lock, timeout, [this] { return queue_.empty() && in_flight_.empty(); });
+  settled_.wait_for(lock, timeout, [this] { return (queue_.empty() && in_flight_.empty()) || !refusal_.empty(); });
   return queue_.size() + in_flight_.size();
 }
 
