@@ -98,10 +98,10 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
                        (connected == MOSQ_ERR_EAI ? "the host '" + address_.host + "' does not resolve"
                                                   : describe(connected)));
   }
-  if (connected == MOSQ_ERR_TLS) {  // the CA file or the client certificate did not load
-    const std::string why = last_library_error();
+  if (connected == MOSQ_ERR_TLS) {  // the TLS files did not load, or the broker's certificate is not trusted
+    const std::string why = tls_failure();
     mosquitto_destroy(client_);
-    throw PublishError("cannot set up TLS with ca-file '" + options_.ca_file + "': " + why);
+    throw PublishError(why);
   }
   if (connected == MOSQ_ERR_SUCCESS) {
     start_loop();
@@ -142,8 +142,8 @@ void MqttPublisher::keep_connecting() {
       return;
     }
     lock.lock();
-    if (result == MOSQ_ERR_TLS) {  // known only once the broker is there: the TLS files did not load
-      refuse_locked("cannot set up TLS with ca-file '" + options_.ca_file + "': " + last_library_error());
+    if (result == MOSQ_ERR_TLS) {  // known only once the broker is there
+      refuse_locked(tls_failure());
       const std::string reason = refusal_;
       lock.unlock();
       report(ConnectionEvent::refused, reason);
@@ -233,6 +233,7 @@ void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result)
     if (!refusal.empty()) {
       publisher->refuse_locked(refusal + " (" + publisher->options_.address + ")");
     } else if (result == 0) {
+      publisher->take_tls_error();  // what came before this connection is no reason to give up
       publisher->connected_ = true;
       publisher->outage_reported_ = false;
       publisher->stalled_ = false;
@@ -254,8 +255,10 @@ void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result)
                                       " refused the connection: " + mosquitto_connack_string(result));
 }
 
-void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
+void MqttPublisher::on_disconnect(struct mosquitto* client, void* self, int result) {
+  fprintf(stderr, "DISCONNECT %d\n", result);
   auto* publisher = static_cast<MqttPublisher*>(self);
+  const bool tls_failed = !publisher->take_tls_error().empty();
   std::string refusal;
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
@@ -266,10 +269,10 @@ void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
       publisher->settled_.notify_all();
     }
     if (publisher->closing_ || !publisher->refusal_.empty()) return;
-    // libmosquitto's thread gives up after a TLS error (a certificate not trusted), never retrying.
-    if (result == MOSQ_ERR_TLS) {
-      publisher->refuse_locked("the TLS connection to the broker at " + publisher->options_.address +
-                               " failed: " + publisher->last_library_error() + kTlsHint);
+    // libmosquitto's thread gives up after an OpenSSL error (a certificate not trusted, by either
+    // side), never retrying; the result then often says only that the connection was lost.
+    if (result == MOSQ_ERR_TLS || tls_failed) {
+      publisher->refuse_locked(publisher->tls_failure());
       refusal = publisher->refusal_;
     } else if (publisher->outage_reported_) {
       return;
@@ -278,6 +281,7 @@ void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
     }
   }
   if (!refusal.empty()) {
+    mosquitto_disconnect(client);  // makes sure libmosquitto's thread stops
     publisher->report(ConnectionEvent::refused, refusal);
     return;
   }
@@ -303,15 +307,23 @@ void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
 
 // libmosquitto says why a connection or TLS set-up failed only in its log.
 void MqttPublisher::on_log(struct mosquitto*, void* self, int level, const char* text) {
-  if (level != MOSQ_LOG_ERR) return;
+  fprintf(stderr, "LOG %d %s\n", level, text); if (level != MOSQ_LOG_ERR) return;
   auto* publisher = static_cast<MqttPublisher*>(self);
   std::lock_guard<std::mutex> lock(publisher->log_lock_);
   publisher->last_library_error_ = text;
+  if (std::strncmp(text, "OpenSSL Error", 13) == 0) publisher->tls_error_ = text;
 }
 
-std::string MqttPublisher::last_library_error() {
+// What OpenSSL said since the last successful connection (empty: nothing), and forgets it.
+std::string MqttPublisher::take_tls_error() {
   std::lock_guard<std::mutex> lock(log_lock_);
-  return last_library_error_.empty() ? "no reason given" : last_library_error_;
+  return std::exchange(tls_error_, std::string());
+}
+
+std::string MqttPublisher::tls_failure() {
+  std::lock_guard<std::mutex> lock(log_lock_);
+  return "the TLS connection to the broker at " + options_.address +
+         " failed: " + (last_library_error_.empty() ? "no reason given" : last_library_error_) + kTlsHint;
 }
 
 void MqttPublisher::report(ConnectionEvent event, const std::string& detail) {

@@ -116,7 +116,8 @@ class MqttPublisher {
   void hand_over_locked();
   void refuse_locked(const std::string& reason);
   std::string stall_locked();
-  std::string last_library_error();
+  std::string take_tls_error();
+  std::string tls_failure();
   void report(ConnectionEvent event, const std::string& detail);
   PublisherCounters counters_locked() const;
 
@@ -142,6 +143,7 @@ class MqttPublisher {
 
   std::mutex log_lock_;  // not lock_: the library logs from inside calls made under lock_
   std::string last_library_error_;  // what libmosquitto logged last as an error (e.g. OpenSSL's reason)
+  std::string tls_error_;  // an OpenSSL error it logged since the last successful connection
 };
 
 }  // namespace scorecam::publish
