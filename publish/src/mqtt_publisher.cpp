@@ -15,6 +15,7 @@ namespace scorecam::publish {
 namespace {
 
 constexpr int kKeepAliveSeconds = 10;
+constexpr int kLoopTimeoutMs = 100;  // how soon the network thread notices close()
 
 void init_mosquitto_library() {
   static std::once_flag once;
@@ -83,8 +84,7 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
   mosquitto_disconnect_callback_set(client_, &MqttPublisher::on_disconnect);
   mosquitto_publish_callback_set(client_, &MqttPublisher::on_publish);
   mosquitto_log_callback_set(client_, &MqttPublisher::on_log);
-  mosquitto_reconnect_delay_set(client_, static_cast<unsigned>(options_.retry_min.count()),
-                                static_cast<unsigned>(options_.retry_max.count()), true);
+  mosquitto_threaded_set(client_, true);  // published to from other threads than the network one
   try {
     configure_login(client_, options_);
   } catch (...) {
@@ -103,53 +103,59 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
     mosquitto_destroy(client_);
     throw PublishError(why);
   }
-  if (connected == MOSQ_ERR_SUCCESS) {
-    start_loop();
-    return;
+  if (connected != MOSQ_ERR_SUCCESS) {  // a broker not there yet is an outage like any other
+    {
+      std::lock_guard<std::mutex> lock(lock_);
+      outage_reported_ = true;
+    }
+    report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + describe(connected));
   }
-  // A broker not there yet is an outage like any other. libmosquitto's thread only retries
-  // connections that once got under way, so until one does, a thread of ours retries.
-  {
-    std::lock_guard<std::mutex> lock(lock_);
-    outage_reported_ = true;
-  }
-  report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + describe(connected));
-  connector_ = std::thread([this] { keep_connecting(); });
+  thread_ = std::thread([this, connected] { run(connected == MOSQ_ERR_SUCCESS); });
 }
 
 int MqttPublisher::connect_async() {
   return mosquitto_connect_async(client_, address_.host.c_str(), address_.port, kKeepAliveSeconds);
 }
 
-void MqttPublisher::start_loop() {
-  const int started = mosquitto_loop_start(client_);
-  if (started != MOSQ_ERR_SUCCESS) {
-    mosquitto_destroy(client_);
-    throw PublishError("cannot start the MQTT client thread: " + describe(started));
-  }
-}
-
-void MqttPublisher::keep_connecting() {
+// The client's network thread: our own loop rather than libmosquitto's (mosquitto_loop_start),
+// which stops for good, without a word, after any OpenSSL error, and OpenSSL 3 reports one for a
+// broker that crashed. Here such an error is an outage when the broker had accepted us, and a
+// refusal when it came before (a certificate not trusted by either side).
+void MqttPublisher::run(bool socket_open) {
   std::chrono::seconds delay = options_.retry_min;
-  std::unique_lock<std::mutex> lock(lock_);
-  while (!wake_connector_.wait_for(lock, delay, [this] { return closing_; })) {
-    lock.unlock();
-    const int result = connect_async();
-    if (result == MOSQ_ERR_SUCCESS) {
-      const int started = mosquitto_loop_start(client_);
-      if (started != MOSQ_ERR_SUCCESS)
-        report(ConnectionEvent::down, "cannot start the MQTT client thread: " + describe(started));
-      return;
+  for (;;) {
+    if (socket_open) {
+      const int result = mosquitto_loop(client_, kLoopTimeoutMs, 1);
+      std::unique_lock<std::mutex> lock(lock_);
+      if (closing_ || !refusal_.empty()) return;
+      if (result == MOSQ_ERR_SUCCESS) continue;
+      socket_open = false;
+      if (session_up_) delay = options_.retry_min;  // a connection that worked: start the back-off again
+      const bool tls_failed = result == MOSQ_ERR_TLS || !take_tls_error().empty();
+      if (tls_failed && !session_up_) {
+        refuse_locked(tls_failure());
+        const std::string reason = refusal_;
+        lock.unlock();
+        report(ConnectionEvent::refused, reason);
+        return;
+      }
     }
-    lock.lock();
-    if (result == MOSQ_ERR_TLS) {  // known only once the broker is there
+    {
+      std::unique_lock<std::mutex> lock(lock_);
+      if (wake_.wait_for(lock, delay, [this] { return closing_; })) return;
+      session_up_ = false;
+    }
+    const int result = connect_async();
+    socket_open = result == MOSQ_ERR_SUCCESS;
+    if (result == MOSQ_ERR_TLS) {  // the broker's certificate is not trusted
+      std::unique_lock<std::mutex> lock(lock_);
       refuse_locked(tls_failure());
       const std::string reason = refusal_;
       lock.unlock();
       report(ConnectionEvent::refused, reason);
       return;
     }
-    delay = std::min(delay * 2, options_.retry_max);
+    if (!socket_open) delay = std::min(delay * 2, options_.retry_max);
   }
 }
 
@@ -234,6 +240,7 @@ void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result)
       publisher->refuse_locked(refusal + " (" + publisher->options_.address + ")");
     } else if (result == 0) {
       publisher->take_tls_error();  // what came before this connection is no reason to give up
+      publisher->session_up_ = true;
       publisher->connected_ = true;
       publisher->outage_reported_ = false;
       publisher->stalled_ = false;
@@ -255,11 +262,8 @@ void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result)
                                       " refused the connection: " + mosquitto_connack_string(result));
 }
 
-void MqttPublisher::on_disconnect(struct mosquitto* client, void* self, int result) {
-  fprintf(stderr, "DISCONNECT %d\n", result);
+void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
   auto* publisher = static_cast<MqttPublisher*>(self);
-  const bool tls_failed = !publisher->take_tls_error().empty();
-  std::string refusal;
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
     publisher->connected_ = false;
@@ -268,22 +272,10 @@ void MqttPublisher::on_disconnect(struct mosquitto* client, void* self, int resu
       publisher->in_flight_.clear();
       publisher->settled_.notify_all();
     }
-    if (publisher->closing_ || !publisher->refusal_.empty()) return;
-    // libmosquitto's thread gives up after an OpenSSL error (a certificate not trusted, by either
-    // side), never retrying; the result then often says only that the connection was lost.
-    if (result == MOSQ_ERR_TLS || tls_failed) {
-      publisher->refuse_locked(publisher->tls_failure());
-      refusal = publisher->refusal_;
-    } else if (publisher->outage_reported_) {
-      return;
-    } else {
-      publisher->outage_reported_ = true;
-    }
-  }
-  if (!refusal.empty()) {
-    mosquitto_disconnect(client);  // makes sure libmosquitto's thread stops
-    publisher->report(ConnectionEvent::refused, refusal);
-    return;
+    if (publisher->closing_ || !publisher->refusal_.empty() || publisher->outage_reported_) return;
+    // A TLS handshake refused before the broker accepted us: run() reports the refusal.
+    if (!publisher->session_up_ && publisher->tls_error_pending()) return;
+    publisher->outage_reported_ = true;
   }
   publisher->report(ConnectionEvent::down,
                     "lost the broker at " + publisher->options_.address + ": " + describe(result));
@@ -307,7 +299,7 @@ void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
 
 // libmosquitto says why a connection or TLS set-up failed only in its log.
 void MqttPublisher::on_log(struct mosquitto*, void* self, int level, const char* text) {
-  fprintf(stderr, "LOG %d %s\n", level, text); if (level != MOSQ_LOG_ERR) return;
+  if (level != MOSQ_LOG_ERR) return;
   auto* publisher = static_cast<MqttPublisher*>(self);
   std::lock_guard<std::mutex> lock(publisher->log_lock_);
   publisher->last_library_error_ = text;
@@ -318,6 +310,11 @@ void MqttPublisher::on_log(struct mosquitto*, void* self, int level, const char*
 std::string MqttPublisher::take_tls_error() {
   std::lock_guard<std::mutex> lock(log_lock_);
   return std::exchange(tls_error_, std::string());
+}
+
+bool MqttPublisher::tls_error_pending() {
+  std::lock_guard<std::mutex> lock(log_lock_);
+  return !tls_error_.empty();
 }
 
 std::string MqttPublisher::tls_failure() {
@@ -352,11 +349,11 @@ PublisherCounters MqttPublisher::close(std::chrono::milliseconds timeout) {
     if (closing_) return counters_locked();
     closing_ = true;
   }
-  wake_connector_.notify_all();
-  if (connector_.joinable()) connector_.join();
-  // Outside lock_: the thread may be in one of our callbacks, waiting for it.
+  wake_.notify_all();
+  // Outside lock_: the network thread may be in one of our callbacks, waiting for it. It sends
+  // the DISCONNECT, if it can, on its way out.
   mosquitto_disconnect(client_);
-  mosquitto_loop_stop(client_, false);
+  if (thread_.joinable()) thread_.join();
   mosquitto_destroy(client_);
   client_ = nullptr;
   std::lock_guard<std::mutex> lock(lock_);

@@ -170,10 +170,11 @@ TEST(MqttSecuredBroker, OverTlsABrokerCrashIsAnOutageNotARefusal) {
   MqttPublisher publisher(options, log.listener());
   ASSERT_TRUE(log.wait_ups(1)) << "not connected within 10 s";
   for (const int signal : {SIGKILL, SIGTERM}) {
+    const std::size_t downs = log.downs().size(), ups = log.ups().size();
     broker.stop(signal);
-    ASSERT_TRUE(log.wait_downs(log.downs().size() + 1)) << "the lost broker was not reported within 10 s";
+    ASSERT_TRUE(log.wait_downs(downs + 1)) << "the lost broker was not reported within 10 s";
     broker.start();
-    ASSERT_TRUE(log.wait_ups(log.ups().size() + 1)) << "no reconnection within 10 s after signal " << signal;
+    ASSERT_TRUE(log.wait_ups(ups + 1)) << "no reconnection within 10 s after signal " << signal;
   }
   for (const auto& message : numbered(5)) publisher.publish(message);
   EXPECT_EQ(publisher.flush(10s), 0u);

@@ -2,9 +2,10 @@
 // Publishes messages to one topic of an MQTT broker without ever blocking the caller, through
 // broker outages.
 //
-// publish() puts the message in a bounded queue and returns. A background thread (libmosquitto's)
-// connects, hands queued messages to the broker while connected, and reconnects after a loss with
-// a delay that doubles from retry_min up to retry_max. When the queue is full the OLDEST message is
+// publish() puts the message in a bounded queue and returns. A background thread of ours connects,
+// hands queued messages to the broker while connected, and reconnects after a loss with a delay
+// that doubles from retry_min up to retry_max. A broker that refuses this client (its login, or
+// TLS) is not retried. When the queue is full the OLDEST message is
 // dropped and counted: for a live camera the freshest results matter most.
 //
 // Accounting: every message ends up either confirmed (`published`: the broker's PUBACK at QoS 1,
@@ -111,12 +112,12 @@ class MqttPublisher {
   static void on_log(struct mosquitto*, void* self, int level, const char* text);
 
   int connect_async();
-  void start_loop();
-  void keep_connecting();
+  void run(bool socket_open);
   void hand_over_locked();
   void refuse_locked(const std::string& reason);
   std::string stall_locked();
   std::string take_tls_error();
+  bool tls_error_pending();
   std::string tls_failure();
   void report(ConnectionEvent event, const std::string& detail);
   PublisherCounters counters_locked() const;
@@ -125,15 +126,16 @@ class MqttPublisher {
   const BrokerAddress address_;
   const ConnectionListener listener_;
   struct mosquitto* client_ = nullptr;
-  std::thread connector_;  // only while the first connection has not got under way
+  std::thread thread_;  // the network thread: connects, reads and writes, reconnects
 
   mutable std::mutex lock_;
   std::condition_variable settled_;  // a message was confirmed or dropped
-  std::condition_variable wake_connector_;  // closing
+  std::condition_variable wake_;  // closing
   std::deque<std::string> queue_;
   std::unordered_set<int> in_flight_;  // message ids handed to libmosquitto
   bool connected_ = false;
   bool outage_reported_ = false;
+  bool session_up_ = false;  // the broker accepted this connection (CONNACK)
   bool stalled_ = false;  // connected, but nothing confirmed for stall_after
   std::chrono::steady_clock::time_point last_progress_;  // last confirmation, or the wait for one began
   std::string refusal_;  // why the broker will not take us; empty while it might
