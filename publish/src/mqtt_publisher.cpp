@@ -127,16 +127,19 @@ void MqttPublisher::run(bool socket_open) {
     if (socket_open) {
       const int result = mosquitto_loop(client_, kLoopTimeoutMs, 1);
       std::unique_lock<std::mutex> lock(lock_);
-      if (closing_ || !refusal_.empty()) return;
+      if (closing_) {
+        lock.unlock();
+        mosquitto_loop(client_, 0, 1);  // writes the DISCONNECT that close() queued
+        return;
+      }
+      if (!refusal_.empty()) return;
       if (result == MOSQ_ERR_SUCCESS) continue;
       socket_open = false;
       if (session_up_) delay = options_.retry_min;  // a connection that worked: start the back-off again
       const bool tls_failed = result == MOSQ_ERR_TLS || !take_tls_error().empty();
       if (tls_failed && !session_up_) {
-        refuse_locked(tls_failure());
-        const std::string reason = refusal_;
         lock.unlock();
-        report(ConnectionEvent::refused, reason);
+        refuse(tls_failure());
         return;
       }
     }
@@ -148,11 +151,7 @@ void MqttPublisher::run(bool socket_open) {
     const int result = connect_async();
     socket_open = result == MOSQ_ERR_SUCCESS;
     if (result == MOSQ_ERR_TLS) {  // the broker's certificate is not trusted
-      std::unique_lock<std::mutex> lock(lock_);
-      refuse_locked(tls_failure());
-      const std::string reason = refusal_;
-      lock.unlock();
-      report(ConnectionEvent::refused, reason);
+      refuse(tls_failure());
       return;
     }
     if (!socket_open) delay = std::min(delay * 2, options_.retry_max);
@@ -197,12 +196,17 @@ std::string MqttPublisher::stall_locked() {
          " s (frozen or overloaded?)";
 }
 
-// Called with lock_ held: nothing more goes to the broker; what waits for it is dropped.
-void MqttPublisher::refuse_locked(const std::string& reason) {
-  refusal_ = reason;
-  dropped_ += queue_.size();
-  queue_.clear();
-  settled_.notify_all();
+// Nothing more goes to the broker; what waits for it is dropped. Reported once.
+void MqttPublisher::refuse(const std::string& reason) {
+  {
+    std::lock_guard<std::mutex> lock(lock_);
+    if (!refusal_.empty()) return;
+    refusal_ = reason;
+    dropped_ += queue_.size();
+    queue_.clear();
+    settled_.notify_all();
+  }
+  report(ConnectionEvent::refused, reason);
 }
 
 // Called with lock_ held. libmosquitto calls our callbacks holding none of the locks that
@@ -231,14 +235,16 @@ void MqttPublisher::hand_over_locked() {
   }
 }
 
-void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result) {
+void MqttPublisher::on_connect(struct mosquitto*, void* self, int result) {
   auto* publisher = static_cast<MqttPublisher*>(self);
   const std::string refusal = permanent_refusal(result, publisher->options_);
+  if (!refusal.empty()) {  // run() stops on it, never trying again
+    publisher->refuse(refusal + " (" + publisher->options_.address + ")");
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
-    if (!refusal.empty()) {
-      publisher->refuse_locked(refusal + " (" + publisher->options_.address + ")");
-    } else if (result == 0) {
+    if (result == 0) {
       publisher->take_tls_error();  // what came before this connection is no reason to give up
       publisher->session_up_ = true;
       publisher->connected_ = true;
@@ -250,11 +256,6 @@ void MqttPublisher::on_connect(struct mosquitto* client, void* self, int result)
     } else {
       publisher->outage_reported_ = true;
     }
-  }
-  if (!refusal.empty()) {
-    mosquitto_disconnect(client);  // libmosquitto's thread would otherwise retry for ever
-    publisher->report(ConnectionEvent::refused, refusal + " (" + publisher->options_.address + ")");
-    return;
   }
   publisher->report(result == 0 ? ConnectionEvent::up : ConnectionEvent::down,
                     result == 0 ? "connected to " + publisher->options_.address
@@ -350,8 +351,8 @@ PublisherCounters MqttPublisher::close(std::chrono::milliseconds timeout) {
     closing_ = true;
   }
   wake_.notify_all();
-  // Outside lock_: the network thread may be in one of our callbacks, waiting for it. It sends
-  // the DISCONNECT, if it can, on its way out.
+  // Outside lock_: the network thread may be in one of our callbacks, waiting for it. It writes
+  // the DISCONNECT on its way out.
   mosquitto_disconnect(client_);
   if (thread_.joinable()) thread_.join();
   mosquitto_destroy(client_);

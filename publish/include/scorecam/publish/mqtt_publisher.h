@@ -114,7 +114,7 @@ class MqttPublisher {
   int connect_async();
   void run(bool socket_open);
   void hand_over_locked();
-  void refuse_locked(const std::string& reason);
+  void refuse(const std::string& reason);
   std::string stall_locked();
   std::string take_tls_error();
   bool tls_error_pending();
