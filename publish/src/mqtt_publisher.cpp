@@ -99,7 +99,8 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
                                                   : describe(connected)));
   }
   if (connected == MOSQ_ERR_TLS) {  // the TLS files did not load, or the broker's certificate is not trusted
-    const std::string why = tls_failure();
+    const std::string logged = take_logged_error();
+    const std::string why = tls_failure(logged.empty() ? describe(connected) : logged);
     mosquitto_destroy(client_);
     throw PublishError(why);
   }
@@ -126,6 +127,9 @@ void MqttPublisher::run(bool socket_open) {
   for (;;) {
     if (socket_open) {
       const int result = mosquitto_loop(client_, kLoopTimeoutMs, 1);
+      // libmosquitto says EPROTO for a TLS failure that OpenSSL gave no reason for (a reset).
+      const bool tls_reset = result == MOSQ_ERR_ERRNO && errno == EPROTO;
+      const std::string why = result == MOSQ_ERR_SUCCESS ? "" : describe(result);  // before errno changes
       std::unique_lock<std::mutex> lock(lock_);
       if (closing_) {
         lock.unlock();
@@ -136,11 +140,17 @@ void MqttPublisher::run(bool socket_open) {
       if (result == MOSQ_ERR_SUCCESS) continue;
       socket_open = false;
       if (session_up_) delay = options_.retry_min;  // a connection that worked: start the back-off again
-      const bool tls_failed = result == MOSQ_ERR_TLS || !take_tls_error().empty();
-      if (tls_failed && !session_up_) {
+      const std::string logged = take_logged_error();
+      const bool tls_failed = result == MOSQ_ERR_TLS || tls_reset || !logged.empty();
+      if (!session_up_) {
+        const bool first_report = !outage_reported_;
+        outage_reported_ = true;
         lock.unlock();
-        refuse(tls_failure());
-        return;
+        if (tls_failed) {
+          refuse(tls_failure(logged.empty() ? why : logged));
+          return;
+        }
+        if (first_report) report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + why);
       }
     }
     {
@@ -151,7 +161,8 @@ void MqttPublisher::run(bool socket_open) {
     const int result = connect_async();
     socket_open = result == MOSQ_ERR_SUCCESS;
     if (result == MOSQ_ERR_TLS) {  // the broker's certificate is not trusted
-      refuse(tls_failure());
+      const std::string logged = take_logged_error();
+      refuse(tls_failure(logged.empty() ? describe(result) : logged));
       return;
     }
     if (!socket_open) delay = std::min(delay * 2, options_.retry_max);
@@ -245,7 +256,7 @@ void MqttPublisher::on_connect(struct mosquitto*, void* self, int result) {
   {
     std::lock_guard<std::mutex> lock(publisher->lock_);
     if (result == 0) {
-      publisher->take_tls_error();  // what came before this connection is no reason to give up
+      publisher->take_logged_error();  // what came before this connection is no reason to give up
       publisher->session_up_ = true;
       publisher->connected_ = true;
       publisher->outage_reported_ = false;
@@ -273,9 +284,9 @@ void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int result) {
       publisher->in_flight_.clear();
       publisher->settled_.notify_all();
     }
-    if (publisher->closing_ || !publisher->refusal_.empty() || publisher->outage_reported_) return;
-    // A TLS handshake refused before the broker accepted us: run() reports the refusal.
-    if (!publisher->session_up_ && publisher->tls_error_pending()) return;
+    // An attempt the broker never accepted is run()'s to report: it may be a TLS refusal.
+    if (publisher->closing_ || !publisher->refusal_.empty() || publisher->outage_reported_ || !publisher->session_up_)
+      return;
     publisher->outage_reported_ = true;
   }
   publisher->report(ConnectionEvent::down,
@@ -303,25 +314,19 @@ void MqttPublisher::on_log(struct mosquitto*, void* self, int level, const char*
   if (level != MOSQ_LOG_ERR) return;
   auto* publisher = static_cast<MqttPublisher*>(self);
   std::lock_guard<std::mutex> lock(publisher->log_lock_);
-  publisher->last_library_error_ = text;
-  if (std::strncmp(text, "OpenSSL Error", 13) == 0) publisher->tls_error_ = text;
+  publisher->logged_error_ = text;
 }
 
-// What OpenSSL said since the last successful connection (empty: nothing), and forgets it.
-std::string MqttPublisher::take_tls_error() {
+// What libmosquitto logged as an error (its TLS failures, with OpenSSL's reason) since the last
+// successful connection; empty: nothing. Forgets it.
+std::string MqttPublisher::take_logged_error() {
   std::lock_guard<std::mutex> lock(log_lock_);
-  return std::exchange(tls_error_, std::string());
+  return std::exchange(logged_error_, std::string());
 }
 
-bool MqttPublisher::tls_error_pending() {
-  std::lock_guard<std::mutex> lock(log_lock_);
-  return !tls_error_.empty();
-}
 
-std::string MqttPublisher::tls_failure() {
-  std::lock_guard<std::mutex> lock(log_lock_);
-  return "the TLS connection to the broker at " + options_.address +
-         " failed: " + (last_library_error_.empty() ? "no reason given" : last_library_error_) + kTlsHint;
+std::string MqttPublisher::tls_failure(const std::string& reason) const {
+  return "the TLS connection to the broker at " + options_.address + " failed: " + reason + kTlsHint;
 }
 
 void MqttPublisher::report(ConnectionEvent event, const std::string& detail) {

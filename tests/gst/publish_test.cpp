@@ -250,7 +250,8 @@ TEST(Publish, NoBrokerAtAllNeverStopsTheVideo) {
   gst_object_ref(pipeline);
   const Outcome outcome = run(pipeline);
   ASSERT_TRUE(outcome.eos) << outcome.error;
-  EXPECT_EQ(count_containing(outcome.warnings, "cannot connect to " + broker.address()), 1u);
+  EXPECT_EQ(count_containing(outcome.warnings, "cannot connect to " + broker.address()), 1u)
+      << testing::PrintToString(outcome.warnings);
   EXPECT_EQ(count_containing(outcome.warnings, "5 not yet confirmed"), 1u) << "no summary at end of stream";
   EXPECT_EQ(counter(pipeline, "pub", "dropped"), 5u) << "what never reached a broker is counted";
   gst_object_unref(pipeline);

@@ -195,7 +195,8 @@ TEST(MqttSecuredBroker, AClientCertificateIsSentToABrokerThatWantsOne) {
   const std::string reason = expect_refused(broker, options);
   EXPECT_NE(reason.find("the TLS connection to the broker at " + broker.address() + " failed"), std::string::npos)
       << reason;
-  EXPECT_NE(reason.find("certificate required"), std::string::npos) << "OpenSSL's reason: " << reason;
+  // OpenSSL's reason ("certificate required") when the broker's alert arrives before its reset.
+  EXPECT_NE(reason.find("cert-file and key-file"), std::string::npos) << reason;
 }
 
 TEST(MqttSecuredBroker, ABrokerCertificateFromAnotherCaIsRefused) {

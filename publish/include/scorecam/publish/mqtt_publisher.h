@@ -116,9 +116,8 @@ class MqttPublisher {
   void hand_over_locked();
   void refuse(const std::string& reason);
   std::string stall_locked();
-  std::string take_tls_error();
-  bool tls_error_pending();
-  std::string tls_failure();
+  std::string take_logged_error();
+  std::string tls_failure(const std::string& reason) const;
   void report(ConnectionEvent event, const std::string& detail);
   PublisherCounters counters_locked() const;
 
@@ -144,8 +143,7 @@ class MqttPublisher {
   uint64_t dropped_ = 0;
 
   std::mutex log_lock_;  // not lock_: the library logs from inside calls made under lock_
-  std::string last_library_error_;  // what libmosquitto logged last as an error (e.g. OpenSSL's reason)
-  std::string tls_error_;  // an OpenSSL error it logged since the last successful connection
+  std::string logged_error_;  // what libmosquitto logged as an error since the last successful connection
 };
 
 }  // namespace scorecam::publish
