@@ -99,8 +99,7 @@ MqttPublisher::MqttPublisher(MqttOptions options, ConnectionListener listener)
                                                   : describe(connected)));
   }
   if (connected == MOSQ_ERR_TLS) {  // the TLS files did not load, or the broker's certificate is not trusted
-    const std::string logged = take_logged_error();
-    const std::string why = tls_failure(logged.empty() ? describe(connected) : logged);
+    const std::string why = tls_failure(describe(connected));
     mosquitto_destroy(client_);
     throw PublishError(why);
   }
@@ -126,47 +125,56 @@ void MqttPublisher::run(bool socket_open) {
   std::chrono::seconds delay = options_.retry_min;
   for (;;) {
     if (socket_open) {
-      const int result = mosquitto_loop(client_, kLoopTimeoutMs, 1);
-      // libmosquitto says EPROTO for a TLS failure that OpenSSL gave no reason for (a reset).
-      const bool tls_reset = result == MOSQ_ERR_ERRNO && errno == EPROTO;
-      const std::string why = result == MOSQ_ERR_SUCCESS ? "" : describe(result);  // before errno changes
-      std::unique_lock<std::mutex> lock(lock_);
-      if (closing_) {
-        lock.unlock();
-        mosquitto_loop(client_, 0, 1);  // writes the DISCONNECT that close() queued
-        return;
-      }
-      if (!refusal_.empty()) return;
-      if (result == MOSQ_ERR_SUCCESS) continue;
+      const Turn turn = serve();
+      if (turn == Turn::stop) return;
+      if (turn == Turn::open) continue;
       socket_open = false;
-      if (session_up_) delay = options_.retry_min;  // a connection that worked: start the back-off again
-      const std::string logged = take_logged_error();
-      const bool tls_failed = result == MOSQ_ERR_TLS || tls_reset || !logged.empty();
-      if (!session_up_) {
-        const bool first_report = !outage_reported_;
-        outage_reported_ = true;
-        lock.unlock();
-        if (tls_failed) {
-          refuse(tls_failure(logged.empty() ? why : logged));
-          return;
-        }
-        if (first_report) report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + why);
-      }
+      // After a connection that worked the back-off starts again; after a failed attempt it grows.
+      delay = turn == Turn::lost ? options_.retry_min : std::min(delay * 2, options_.retry_max);
     }
-    {
-      std::unique_lock<std::mutex> lock(lock_);
-      if (wake_.wait_for(lock, delay, [this] { return closing_; })) return;
-      session_up_ = false;
-    }
+    if (!wait_to_retry(delay)) return;
     const int result = connect_async();
-    socket_open = result == MOSQ_ERR_SUCCESS;
     if (result == MOSQ_ERR_TLS) {  // the broker's certificate is not trusted
-      const std::string logged = take_logged_error();
-      refuse(tls_failure(logged.empty() ? describe(result) : logged));
+      refuse(tls_failure(describe(result)));
       return;
     }
+    socket_open = result == MOSQ_ERR_SUCCESS;
     if (!socket_open) delay = std::min(delay * 2, options_.retry_max);
   }
+}
+
+// One turn of the network loop on the open socket: reads, writes, keep-alive.
+MqttPublisher::Turn MqttPublisher::serve() {
+  const int result = mosquitto_loop(client_, kLoopTimeoutMs, 1);
+  // libmosquitto says EPROTO for a TLS failure that OpenSSL gave no reason for (a reset).
+  const bool tls_reset = result == MOSQ_ERR_ERRNO && errno == EPROTO;
+  const std::string why = result == MOSQ_ERR_SUCCESS ? "" : describe(result);  // before errno changes
+  std::unique_lock<std::mutex> lock(lock_);
+  if (closing_) {
+    lock.unlock();
+    mosquitto_loop(client_, 0, 1);  // writes the DISCONNECT that close() queued
+    return Turn::stop;
+  }
+  if (!refusal_.empty()) return Turn::stop;
+  if (result == MOSQ_ERR_SUCCESS) return Turn::open;
+  if (session_up_) return Turn::lost;  // on_disconnect reported it
+  // An attempt the broker never accepted.
+  const bool first_report = !std::exchange(outage_reported_, true);
+  lock.unlock();
+  if (result == MOSQ_ERR_TLS || tls_reset || error_logged()) {
+    refuse(tls_failure(why));
+    return Turn::stop;
+  }
+  if (first_report) report(ConnectionEvent::down, "cannot connect to " + options_.address + ": " + why);
+  return Turn::failed;
+}
+
+// False when the publisher closes meanwhile.
+bool MqttPublisher::wait_to_retry(std::chrono::seconds delay) {
+  std::unique_lock<std::mutex> lock(lock_);
+  if (wake_.wait_for(lock, delay, [this] { return closing_; })) return false;
+  session_up_ = false;
+  return true;
 }
 
 MqttPublisher::~MqttPublisher() {
@@ -325,8 +333,16 @@ std::string MqttPublisher::take_logged_error() {
 }
 
 
-std::string MqttPublisher::tls_failure(const std::string& reason) const {
-  return "the TLS connection to the broker at " + options_.address + " failed: " + reason + kTlsHint;
+bool MqttPublisher::error_logged() {
+  std::lock_guard<std::mutex> lock(log_lock_);
+  return !logged_error_.empty();
+}
+
+// The refusal of a failed TLS handshake, with the reason libmosquitto logged (OpenSSL's), else `fallback`.
+std::string MqttPublisher::tls_failure(const std::string& fallback) {
+  const std::string logged = take_logged_error();
+  return "the TLS connection to the broker at " + options_.address + " failed: " + (logged.empty() ? fallback : logged) +
+         kTlsHint;
 }
 
 void MqttPublisher::report(ConnectionEvent event, const std::string& detail) {

@@ -111,13 +111,18 @@ class MqttPublisher {
   static void on_publish(struct mosquitto*, void* self, int mid);
   static void on_log(struct mosquitto*, void* self, int level, const char* text);
 
+  enum class Turn { open, lost, failed, stop };  // the socket after a turn of the loop; stop: the thread ends
+
   int connect_async();
   void run(bool socket_open);
+  Turn serve();
+  bool wait_to_retry(std::chrono::seconds delay);
   void hand_over_locked();
   void refuse(const std::string& reason);
   std::string stall_locked();
   std::string take_logged_error();
-  std::string tls_failure(const std::string& reason) const;
+  std::string tls_failure(const std::string& fallback);
+  bool error_logged();
   void report(ConnectionEvent event, const std::string& detail);
   PublisherCounters counters_locked() const;
 
