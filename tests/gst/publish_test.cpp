@@ -463,10 +463,13 @@ TEST(Publish, ARefusedLoginStopsThePipelineWithAnErrorNamingTheReasonNotThePassw
   SecuredBroker secured;
   const std::string wrong = "wrong Passw0rd";
   const auto started = std::chrono::steady_clock::now();
+  scorecam_test::DebugLogCapture log("scorecampublish");
   // A live source of 10 s: the refusal must end it long before.
   const Outcome outcome = run(scorecam_test::parse("videotestsrc is-live=true num-buffers=300 ! scorecampublish " +
                                                    secured.properties(wrong) + " ! fakesink"));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "the refusal took long";
+  EXPECT_NE(log.text().find("as camera"), std::string::npos) << "the debug log was not captured:\n" << log.text();
+  EXPECT_EQ(log.text().find(wrong), std::string::npos) << "the password is in the debug log:\n" << log.text();
   EXPECT_FALSE(outcome.eos);
   EXPECT_NE(outcome.error.find("refused the login as user 'camera'"), std::string::npos) << outcome.error;
   EXPECT_NE(outcome.error.find("password-file"), std::string::npos) << "says what to check: " << outcome.error;
