@@ -92,7 +92,7 @@ struct Settings {
   guint retry_min = static_cast<guint>(publish::MqttOptions{}.retry_min.count());
   guint retry_max = static_cast<guint>(publish::MqttOptions{}.retry_max.count());
   std::string username;
-  std::string password_file;  // the path: the password itself is read at start, and kept no longer
+  std::string password_file;  // the path: the password itself is read at start, for the publisher only
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
