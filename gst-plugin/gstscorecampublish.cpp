@@ -12,9 +12,14 @@
  *     scorecampublish method=mqtt address=127.0.0.1:1883 ! fakesink
  * ]|
  *
- * The element is glue: the record, the file and the MQTT client (its queue, reconnection and
- * counters) live in scorecam_publish. A lost broker never holds up the video: messages wait in a
- * bounded queue (the oldest dropped and counted when it is full) while the client reconnects.
+ * To a secured broker: `username=camera password-file=/run/secrets/mqtt ca-file=/etc/ssl/broker-ca.crt`
+ * (the password from that file, or SCORECAM_MQTT_PASSWORD; it never appears in a property, a log
+ * or a message).
+ *
+ * The element is glue: the record, the file and the MQTT client (its queue, reconnection, login
+ * and counters) live in scorecam_publish. A lost broker never holds up the video: messages wait in
+ * a bounded queue (the oldest dropped and counted when it is full) while the client reconnects. A
+ * broker that refuses the login (or whose certificate is not trusted) is an error, not retried.
  */
 #include "gstscorecampublish.h"
 
@@ -31,6 +36,7 @@
 #include "scorecam/publish/error.h"
 #include "scorecam/publish/frame_record.h"
 #include "scorecam/publish/json_lines_writer.h"
+#include "scorecam/publish/mqtt_password.h"
 #include "scorecam/publish/mqtt_publisher.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_scorecam_publish_debug);
@@ -63,6 +69,11 @@ enum {
   PROP_MAX_QUEUE,
   PROP_RETRY_MIN,
   PROP_RETRY_MAX,
+  PROP_USERNAME,
+  PROP_PASSWORD_FILE,
+  PROP_CA_FILE,
+  PROP_CERT_FILE,
+  PROP_KEY_FILE,
   PROP_MAP_SIZE,
   PROP_FLUSH_TIMEOUT,
   PROP_PUBLISHED,
@@ -80,6 +91,11 @@ struct Settings {
   guint max_queue = static_cast<guint>(publish::MqttOptions{}.max_queue);
   guint retry_min = static_cast<guint>(publish::MqttOptions{}.retry_min.count());
   guint retry_max = static_cast<guint>(publish::MqttOptions{}.retry_max.count());
+  std::string username;
+  std::string password_file;  // the path: the password itself is read at start, for the publisher only
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   guint map_size = 0;
   double flush_timeout = 5.0;
 };
@@ -128,7 +144,7 @@ class ScoreCamPublishImpl {
   void stream_start(GstEvent* event);
   void end_of_stream();
   void open(const Settings& s);
-  void on_connection(bool connected, const std::string& detail);
+  void on_connection(publish::ConnectionEvent event, const std::string& detail);
   bool running();
   publish::PublisherCounters counters();
   void post_summary(const publish::PublisherCounters& counters, std::size_t unconfirmed);
@@ -173,6 +189,11 @@ void ScoreCamPublishImpl::set_property(guint id, const GValue* value, GParamSpec
       case PROP_MAX_QUEUE: s.max_queue = g_value_get_uint(value); break;
       case PROP_RETRY_MIN: s.retry_min = g_value_get_uint(value); break;
       case PROP_RETRY_MAX: s.retry_max = g_value_get_uint(value); break;
+      case PROP_USERNAME: s.username = text(); break;
+      case PROP_PASSWORD_FILE: s.password_file = text(); break;
+      case PROP_CA_FILE: s.ca_file = text(); break;
+      case PROP_CERT_FILE: s.cert_file = text(); break;
+      case PROP_KEY_FILE: s.key_file = text(); break;
       case PROP_MAP_SIZE: s.map_size = g_value_get_uint(value); break;
       case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_double(value); break;
       default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
@@ -197,6 +218,11 @@ void ScoreCamPublishImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     case PROP_MAX_QUEUE: g_value_set_uint(value, s.max_queue); break;
     case PROP_RETRY_MIN: g_value_set_uint(value, s.retry_min); break;
     case PROP_RETRY_MAX: g_value_set_uint(value, s.retry_max); break;
+    case PROP_USERNAME: g_value_set_string(value, s.username.c_str()); break;
+    case PROP_PASSWORD_FILE: g_value_set_string(value, s.password_file.c_str()); break;
+    case PROP_CA_FILE: g_value_set_string(value, s.ca_file.c_str()); break;
+    case PROP_CERT_FILE: g_value_set_string(value, s.cert_file.c_str()); break;
+    case PROP_KEY_FILE: g_value_set_string(value, s.key_file.c_str()); break;
     case PROP_MAP_SIZE: g_value_set_uint(value, s.map_size); break;
     case PROP_FLUSH_TIMEOUT: g_value_set_double(value, s.flush_timeout); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
@@ -232,9 +258,16 @@ void ScoreCamPublishImpl::open(const Settings& s) {
   options.max_queue = s.max_queue;
   options.retry_min = std::chrono::seconds(s.retry_min);
   options.retry_max = std::chrono::seconds(s.retry_max);
+  options.username = s.username;
+  // SCORECAM_MQTT_PASSWORD is for logging in: without a username it is not read.
+  if (!s.username.empty() || !s.password_file.empty()) options.password = publish::read_mqtt_password(s.password_file);
+  options.ca_file = s.ca_file;
+  options.cert_file = s.cert_file;
+  options.key_file = s.key_file;
   auto mqtt = std::make_unique<publish::MqttPublisher>(
-      options, [this](bool connected, const std::string& detail) { on_connection(connected, detail); });
-  GST_INFO_OBJECT(element_, "publishing to topic %s at %s", options.topic.c_str(), options.address.c_str());
+      options, [this](publish::ConnectionEvent event, const std::string& detail) { on_connection(event, detail); });
+  GST_INFO_OBJECT(element_, "publishing to topic %s at %s%s%s", options.topic.c_str(), options.address.c_str(),
+                  options.username.empty() ? "" : " as ", options.username.c_str());
   std::lock_guard<std::mutex> lock(sink_lock_);
   mqtt_ = std::move(mqtt);
 }
@@ -248,7 +281,8 @@ bool ScoreCamPublishImpl::start() {
       GST_ELEMENT_ERROR(element_, RESOURCE, OPEN_WRITE, ("%s", e.what()), ("file-path=%s", s.file_path.c_str()));
     } else {
       GST_ELEMENT_ERROR(element_, RESOURCE, SETTINGS, ("%s", e.what()),
-                        ("address=%s topic=%s", s.address.c_str(), effective_topic(s, element_).c_str()));
+                        ("address=%s topic=%s", publish::redacted_address(s.address).c_str(),
+                         effective_topic(s, element_).c_str()));
     }
     return false;
   }
@@ -260,18 +294,23 @@ bool ScoreCamPublishImpl::start() {
   return true;
 }
 
-// Called by the MQTT client's thread: once when the broker goes away (however long it stays
-// away), and each time it is back.
-void ScoreCamPublishImpl::on_connection(bool connected, const std::string& detail) {
-  if (connected) {
-    GST_INFO_OBJECT(element_, "%s", detail.c_str());
-    return;
+// Called by the MQTT client's thread: once when the broker goes away or stalls (however long it
+// stays away), each time it is back, and once if it refuses this client: then publish() fails the
+// stream, since retrying cannot help.
+void ScoreCamPublishImpl::on_connection(publish::ConnectionEvent event, const std::string& detail) {
+  switch (event) {
+    case publish::ConnectionEvent::up: GST_INFO_OBJECT(element_, "%s", detail.c_str()); break;
+    case publish::ConnectionEvent::down:
+      GST_ELEMENT_WARNING(element_, RESOURCE, WRITE,
+                          ("%s; the video goes on: results wait in a queue (max-queue, the oldest dropped beyond it) "
+                           "until the broker takes them again",
+                           detail.c_str()),
+                          (nullptr));
+      break;
+    case publish::ConnectionEvent::refused:
+      GST_ELEMENT_ERROR(element_, RESOURCE, NOT_AUTHORIZED, ("%s", detail.c_str()), (nullptr));
+      break;
   }
-  GST_ELEMENT_WARNING(element_, RESOURCE, WRITE,
-                      ("%s; the video goes on: results wait in a queue (max-queue, the oldest dropped beyond it) "
-                       "while the connection is retried",
-                       detail.c_str()),
-                      (nullptr));
 }
 
 void ScoreCamPublishImpl::post_summary(const publish::PublisherCounters& c, std::size_t unconfirmed) {
@@ -320,10 +359,7 @@ GstFlowReturn ScoreCamPublishImpl::publish(GstBuffer* buffer) {
   const publish::FrameRecord record{stream_id_, frames_++, scorecam_gst::seconds_of(GST_BUFFER_PTS(buffer)),
                                     explanation_of(buffer, map_size_)};
   const std::string line = publish::to_json_line(record);
-  if (mqtt_) {
-    mqtt_->publish(line);
-    return GST_FLOW_OK;
-  }
+  if (mqtt_) return mqtt_->publish(line) ? GST_FLOW_OK : GST_FLOW_ERROR;  // refused: the error is posted
   try {
     file_->write(line);
   } catch (const publish::PublishError& e) {
@@ -382,6 +418,27 @@ void install_properties(GObjectClass* klass) {
   install(PROP_RETRY_MAX, g_param_spec_uint("retry-max", "Retry max",
                                             "method=mqtt: longest wait between reconnections, in seconds", 1, 3600,
                                             defaults.retry_max, kReady));
+  install(PROP_USERNAME, g_param_spec_string("username", "Username",
+                                             "method=mqtt: the user to log in to the broker as (empty: anonymous); "
+                                             "the password comes from password-file or SCORECAM_MQTT_PASSWORD",
+                                             "", kReady));
+  install(PROP_PASSWORD_FILE,
+          g_param_spec_string("password-file", "Password file",
+                              "method=mqtt: a file whose first line is the password for username (empty: the "
+                              "environment variable SCORECAM_MQTT_PASSWORD, else no password); read at start",
+                              "", kReady));
+  install(PROP_CA_FILE, g_param_spec_string("ca-file", "CA file",
+                                            "method=mqtt: TLS: the PEM CA certificate that signed the broker's "
+                                            "certificate, which must name the host of address (empty: no TLS)",
+                                            "", kReady));
+  install(PROP_CERT_FILE, g_param_spec_string("cert-file", "Certificate file",
+                                              "method=mqtt with ca-file: the PEM client certificate, for brokers that "
+                                              "want one (with key-file)",
+                                              "", kReady));
+  install(PROP_KEY_FILE, g_param_spec_string("key-file", "Key file",
+                                             "method=mqtt with cert-file: the client certificate's PEM key, not "
+                                             "encrypted",
+                                             "", kReady));
   install(PROP_MAP_SIZE,
           g_param_spec_uint("map-size", "Map size",
                             "Include the saliency map shrunk so that its longer side is at most this, as integers "

@@ -1,12 +1,14 @@
 // scorecampublish behind scorecamoverlay: one JSON record per frame to a file or an MQTT broker
-// (mosquitto, run by the test on 127.0.0.1), the video untouched, and a broker that goes away and
-// comes back mid-stream without holding up a frame.
+// (mosquitto, run by the test on 127.0.0.1), the video untouched, a broker that goes away, freezes
+// and comes back mid-stream without holding up a frame, and a secured broker (login and TLS) that
+// gets every record or refuses with an error that names the reason and not the password.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gst/check/gstharness.h>
@@ -17,7 +19,10 @@
 #include "support/element_harness.h"
 #include "support/gst_util.h"
 #include "support/mosquitto.h"
+#include "support/scratch_directory.h"
+#include "support/test_certificates.h"
 #include "support/test_models.h"
+#include "support/wait.h"
 
 using scorecam_test::MosquittoBroker;
 using scorecam_test::MqttSubscriber;
@@ -58,14 +63,19 @@ struct Outcome {
   bool eos = false;
   std::string error;
   std::vector<std::string> warnings;
+  std::string details;  // the debug strings of the error and the warnings
 };
 
-std::string text_of(GstMessage* message) {
+// The message's text; its debug string appended to `details` when given.
+std::string text_of(GstMessage* message, std::string* details = nullptr) {
   GError* error = nullptr;
-  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) gst_message_parse_error(message, &error, nullptr);
-  else gst_message_parse_warning(message, &error, nullptr);
+  gchar* debug = nullptr;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) gst_message_parse_error(message, &error, &debug);
+  else gst_message_parse_warning(message, &error, &debug);
   std::string text = error->message;
+  if (details && debug) *details += std::string(debug) + "\n";
   g_clear_error(&error);
+  g_free(debug);
   return text;
 }
 
@@ -78,8 +88,8 @@ Outcome run(GstElement* pipeline) {
   const auto types = static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   while (GstMessage* message = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, types)) {
     const GstMessageType type = GST_MESSAGE_TYPE(message);
-    if (type == GST_MESSAGE_WARNING) outcome.warnings.push_back(text_of(message));
-    if (type == GST_MESSAGE_ERROR) outcome.error = text_of(message);
+    if (type == GST_MESSAGE_WARNING) outcome.warnings.push_back(text_of(message, &outcome.details));
+    if (type == GST_MESSAGE_ERROR) outcome.error = text_of(message, &outcome.details);
     outcome.eos = type == GST_MESSAGE_EOS;
     gst_message_unref(message);
     if (type != GST_MESSAGE_WARNING) break;
@@ -240,7 +250,8 @@ TEST(Publish, NoBrokerAtAllNeverStopsTheVideo) {
   gst_object_ref(pipeline);
   const Outcome outcome = run(pipeline);
   ASSERT_TRUE(outcome.eos) << outcome.error;
-  EXPECT_EQ(count_containing(outcome.warnings, "cannot connect to " + broker.address()), 1u);
+  EXPECT_EQ(count_containing(outcome.warnings, "cannot connect to " + broker.address()), 1u)
+      << testing::PrintToString(outcome.warnings);
   EXPECT_EQ(count_containing(outcome.warnings, "5 not yet confirmed"), 1u) << "no summary at end of stream";
   EXPECT_EQ(counter(pipeline, "pub", "dropped"), 5u) << "what never reached a broker is counted";
   gst_object_unref(pipeline);
@@ -376,6 +387,98 @@ TEST(Publish, ALongOutageWithASmallQueueKeepsTheNewestAndCountsTheRest) {
   EXPECT_EQ(static_cast<guint64>(missing), harness.counter("dropped")) << "every frame received or counted";
 }
 
+// A frozen broker keeps the connection open and answers nothing: the element says so once nothing
+// has been confirmed for 5 s, and the results queued meanwhile arrive once it is thawed.
+TEST(Publish, AFrozenBrokerIsWarnedAboutOnceAndGetsTheQueueWhenThawed) {
+  BrokerAndHarness setup("flush-timeout=10", 5);
+  MqttHarness& harness = *setup.harness;
+  setup.broker.freeze();
+  int frames = 5;
+  std::string warning;
+  const bool warned = scorecam_test::wait_until(
+      [&] {
+        harness.push_frames(frames, frames + 1);
+        ++frames;
+        const auto warnings = harness.remaining_warnings();
+        if (!warnings.empty()) warning = warnings.front();
+        return !warning.empty();
+      },
+      std::chrono::seconds(15), std::chrono::milliseconds(100));
+  ASSERT_TRUE(warned) << "no warning within 15 s of the broker freezing";
+  EXPECT_NE(warning.find("the broker at " + setup.broker.address() + " has confirmed nothing for"), std::string::npos)
+      << warning;
+  setup.broker.thaw();
+  harness.push_frames(frames, frames + 5);
+  frames += 5;
+  harness.end_of_stream();
+  EXPECT_TRUE(setup.subscriber.wait_for_distinct(kHarnessTopic, static_cast<std::size_t>(frames), std::chrono::seconds(20)))
+      << frames << " different results did not arrive within 20 s";
+  EXPECT_EQ(harness.counter("dropped"), 0u);
+  EXPECT_TRUE(harness.remaining_warnings().empty()) << "one warning per outage, not one per frame";
+}
+
+const std::string kPassword = "camera S3cret";
+
+// A broker that takes only the user camera, over TLS with certificates made for this test.
+struct SecuredBroker {
+  scorecam_test::TestCertificates certificates;
+  scorecam_test::ScratchDirectory directory;
+  MosquittoBroker broker{scorecam_test::BrokerSecurity{{{"camera", kPassword}},
+                                                       certificates.ca(),
+                                                       certificates.server_certificate(),
+                                                       certificates.server_key(),
+                                                       false}};
+
+  // The element's properties for this broker, with this password in its password file.
+  std::string properties(const std::string& password) {
+    std::ofstream(directory.file("password")) << password << "\n";
+    return "method=mqtt address=" + broker.address() + " username=camera password-file=" + directory.file("password") +
+           " ca-file=" + certificates.ca();
+  }
+};
+
+TEST(Publish, ABrokerWithALoginAndTlsGetsEveryRecord) {
+  SecuredBroker secured;
+  MqttSubscriber subscriber(secured.broker.port(), "#",
+                            {"camera", kPassword, secured.certificates.ca(), "", ""});
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s:\n" << secured.broker.log();
+  // The password from its file, then from the environment.
+  const std::string from_file = secured.properties(kPassword);
+  const std::string from_environment = "method=mqtt address=" + secured.broker.address() +
+                                       " username=camera ca-file=" + secured.certificates.ca();
+  setenv("SCORECAM_MQTT_PASSWORD", kPassword.c_str(), 1);
+  for (const auto& [name, properties] : {std::pair{"file", from_file}, std::pair{"environment", from_environment}}) {
+    const Outcome outcome = run(scorecam_test::parse(explained_frames(6) + "scorecampublish name=" + name + " " +
+                                                     properties + " ! fakesink"));
+    ASSERT_TRUE(outcome.eos) << outcome.error;
+    EXPECT_TRUE(outcome.warnings.empty()) << outcome.warnings.front();
+    const std::string topic = std::string("scorecam/") + name;
+    ASSERT_TRUE(subscriber.wait_for(topic, 6)) << "6 results did not arrive within 20 s on " << topic;
+    EXPECT_EQ(frames_of(parse_all(subscriber.messages(topic))), (std::set<int>{0, 1, 2, 3, 4, 5}));
+  }
+  unsetenv("SCORECAM_MQTT_PASSWORD");
+}
+
+TEST(Publish, ARefusedLoginStopsThePipelineWithAnErrorNamingTheReasonNotThePassword) {
+  SecuredBroker secured;
+  const std::string wrong = "wrong Passw0rd";
+  const auto started = std::chrono::steady_clock::now();
+  scorecam_test::DebugLogCapture log("scorecampublish");
+  // A live source of 10 s: the refusal must end it long before.
+  const Outcome outcome = run(scorecam_test::parse("videotestsrc is-live=true num-buffers=300 ! scorecampublish " +
+                                                   secured.properties(wrong) + " ! fakesink"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "the refusal took long";
+  EXPECT_NE(log.text().find("as camera"), std::string::npos) << "the debug log was not captured:\n" << log.text();
+  EXPECT_EQ(log.text().find(wrong), std::string::npos) << "the password is in the debug log:\n" << log.text();
+  EXPECT_FALSE(outcome.eos);
+  EXPECT_NE(outcome.error.find("refused the login as user 'camera'"), std::string::npos) << outcome.error;
+  EXPECT_NE(outcome.error.find("password-file"), std::string::npos) << "says what to check: " << outcome.error;
+  for (const std::string& text : {outcome.error, outcome.details})
+    EXPECT_EQ(text.find(wrong), std::string::npos) << "the password was echoed: " << text;
+  EXPECT_TRUE(outcome.warnings.empty() || outcome.warnings.front().find("lost the broker") == std::string::npos)
+      << "a refusal is not an outage: " << outcome.warnings.front();
+}
+
 TEST(Publish, TheTopicDefaultsToTheElementNameAndSettingsAreFixedWhileRunning) {
   TempDir dir;
   GstHarness* h = gst_harness_new_parse(("scorecampublish name=camera1 file-path=" + dir.file("a.jsonl")).c_str());
@@ -418,6 +521,15 @@ TEST(Publish, SettingsThatCannotWorkAreErrorsSayingWhatToFix) {
   EXPECT_NE(start_error("method=mqtt address=no-such-host.invalid:1883").find("no-such-host.invalid"),
             std::string::npos);
   EXPECT_NE(start_error("method=mqtt topic=scorecam/#").find("invalid MQTT topic"), std::string::npos);
+  const std::string no_ca = start_error("method=mqtt ca-file=/nonexistent/ca.crt");
+  EXPECT_NE(no_ca.find("'/nonexistent/ca.crt': No such file or directory"), std::string::npos) << no_ca;
+  const std::string no_password = start_error("method=mqtt username=camera password-file=/nonexistent/password");
+  EXPECT_NE(no_password.find("'/nonexistent/password'"), std::string::npos) << no_password;
+  const Outcome in_address = run(scorecam_test::parse(
+      "videotestsrc num-buffers=2 ! scorecampublish method=mqtt address=camera:S3cret@127.0.0.1:1883 ! fakesink"));
+  EXPECT_NE(in_address.error.find("credentials do not go in the address"), std::string::npos) << in_address.error;
+  for (const std::string& text : {in_address.error, in_address.details})
+    EXPECT_EQ(text.find("S3cret"), std::string::npos) << "the password was echoed: " << text;
 
   GError* error = nullptr;
   GstElement* pipeline = gst_parse_launch("videotestsrc ! scorecampublish method=kafka ! fakesink", &error);

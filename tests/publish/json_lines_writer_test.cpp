@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "scorecam/publish/error.h"
-#include "support/mosquitto.h"
+#include "support/scratch_directory.h"
 
 using scorecam::publish::JsonLinesWriter;
 using scorecam::publish::PublishError;

@@ -1,10 +1,9 @@
 // MqttPublisher against a mosquitto broker the test runs on 127.0.0.1: delivery, the bounded
-// queue, a broker that is late or restarts, and settings that can never work.
+// queue, a broker that is late, restarts or freezes, and settings that can never work. The
+// secured brokers: mqtt_secured_broker_test.cpp.
 #include "scorecam/publish/mqtt_publisher.h"
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -13,11 +12,14 @@
 #include <gtest/gtest.h>
 
 #include "scorecam/publish/error.h"
+#include "connection_log.h"
 #include "support/mosquitto.h"
+#include "support/wait.h"
 
 using scorecam::publish::MqttOptions;
 using scorecam::publish::MqttPublisher;
 using scorecam::publish::PublishError;
+using scorecam_test::ConnectionLog;
 using scorecam_test::MosquittoBroker;
 using scorecam_test::MqttSubscriber;
 using namespace std::chrono_literals;
@@ -33,35 +35,6 @@ MqttOptions options_for(const MosquittoBroker& broker) {
   options.retry_max = std::chrono::seconds(1);
   return options;
 }
-
-// What the publisher reported about its connection.
-class ConnectionLog {
- public:
-  scorecam::publish::ConnectionListener listener() {
-    return [this](bool connected, const std::string& detail) {
-      std::lock_guard<std::mutex> lock(lock_);
-      (connected ? ups_ : downs_).push_back(detail);
-      changed_.notify_all();
-    };
-  }
-  bool wait_downs(std::size_t count) {
-    std::unique_lock<std::mutex> lock(lock_);
-    return changed_.wait_for(lock, 10s, [&] { return downs_.size() >= count; });
-  }
-  bool wait_ups(std::size_t count) {
-    std::unique_lock<std::mutex> lock(lock_);
-    return changed_.wait_for(lock, 10s, [&] { return ups_.size() >= count; });
-  }
-  std::vector<std::string> downs() {
-    std::lock_guard<std::mutex> lock(lock_);
-    return downs_;
-  }
-
- private:
-  std::mutex lock_;
-  std::condition_variable changed_;
-  std::vector<std::string> ups_, downs_;
-};
 
 std::vector<std::string> numbered(int from, int to) {
   std::vector<std::string> messages;
@@ -187,6 +160,40 @@ TEST(MqttPublisher, ABrokerCrashMidStreamLeavesEveryMessageConfirmedOrDropped) {
   EXPECT_EQ(counters.dropped, 0u) << "the queue had room for the whole outage";
 }
 
+// A frozen broker keeps its connections open and answers nothing: only the keep-alive would notice,
+// after up to twice its 10 s. The publisher says so once nothing has been confirmed for stall_after.
+TEST(MqttPublisher, AFrozenBrokerIsReportedOnceAndConfirmsAgainWhenThawed) {
+  MosquittoBroker broker;
+  MqttSubscriber subscriber(broker.port(), kTopic);
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
+  ConnectionLog log;
+  MqttOptions options = options_for(broker);
+  options.stall_after = 1s;
+  MqttPublisher publisher(options, log.listener());
+  ASSERT_TRUE(log.wait_ups(1)) << "not connected within 10 s";
+  publish_all(publisher, numbered(0, 5));
+  ASSERT_EQ(publisher.flush(10s), 0u);
+
+  broker.freeze();
+  int sent = 5;
+  // The stall is noticed on publish, as for a camera's frames.
+  const bool reported =
+      scorecam_test::wait_until([&] { publisher.publish(std::to_string(sent++)); return !log.downs().empty(); }, 10s, 100ms);
+  ASSERT_TRUE(reported) << "a broker frozen for 10 s was not reported";
+  EXPECT_NE(log.downs().front().find("has confirmed nothing for"), std::string::npos) << log.downs().front();
+  EXPECT_NE(log.downs().front().find(broker.address()), std::string::npos) << log.downs().front();
+  publish_all(publisher, numbered(sent, sent + 5));
+  sent += 5;
+
+  broker.thaw();
+  ASSERT_TRUE(log.wait_ups(2)) << "the thawed broker was not reported back within 10 s";
+  EXPECT_EQ(publisher.flush(10s), 0u);
+  EXPECT_TRUE(subscriber.wait_for_distinct(kTopic, static_cast<std::size_t>(sent), 20s))
+      << sent << " different messages did not arrive within 20 s";
+  EXPECT_EQ(log.downs().size(), 1u) << "one warning per outage, not one per message";
+  EXPECT_EQ(publisher.close(0ms).dropped, 0u);
+}
+
 TEST(MqttPublisher, FlushGivesUpAfterItsTimeoutAndCloseCountsTheRestAsDropped) {
   MosquittoBroker broker(false);
   MqttPublisher publisher(options_for(broker));
@@ -217,6 +224,16 @@ TEST(MqttPublisher, SettingsThatCanNeverWorkAreErrorsNamingThem) {
                                     "no-such-host.invalid:1883"}) {
     options.address = address;
     expect_rejected(options, "'" + address + "'");
+  }
+  options.address = "camera:S3cret@127.0.0.1:1883";
+  try {
+    MqttPublisher publisher(options);
+    ADD_FAILURE() << "credentials in the address were accepted";
+  } catch (const PublishError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find("S3cret"), std::string::npos) << "the password was echoed: " << message;
+    EXPECT_NE(message.find("'***@127.0.0.1:1883'"), std::string::npos) << message;
+    EXPECT_NE(message.find("set username, and password-file"), std::string::npos) << message;
   }
   options.address = "127.0.0.1:1883";
   options.topic = "scorecam/#";

@@ -84,6 +84,11 @@ class ChildProcess {
   bool started() const { return pid_ > 0; }
   const std::string& error() const { return error_; }
 
+  // Sends `signal` to its process group, if it still runs (SIGSTOP: frozen, SIGCONT: thawed).
+  void signal(int signal) {
+    if (running()) kill(-pid_, signal);
+  }
+
   bool running() {
     if (started() && !exited_ && waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
     return started() && !exited_;
@@ -94,6 +99,13 @@ class ChildProcess {
   int stop(int signal = SIGINT, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     if (!started()) return -1;
     if (running()) kill(-pid_, signal);
+    return wait(timeout);
+  }
+
+  // Waits up to `timeout` for it to exit by itself: its exit status; -1 if a signal ended it, or if
+  // it had not exited by then (it is killed).
+  int wait(std::chrono::milliseconds timeout) {
+    if (!started()) return -1;
     if (!wait_until([this] { return !running(); }, timeout, std::chrono::milliseconds(10))) {
       kill(-pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);

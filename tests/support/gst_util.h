@@ -1,9 +1,10 @@
 // Helpers shared by the gst tests: scratch directories, reading a file, running a pipeline,
-// capturing GLib warnings.
+// capturing GLib warnings and GStreamer's debug log.
 #pragma once
 
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +108,37 @@ class WarningCapture {
   }
   std::vector<std::pair<const char*, guint>> handlers_;
   std::vector<std::string> warnings_;
+};
+
+// Everything GStreamer's debug log says while it lives, `category` at every level up to LOG
+// (what GST_DEBUG=category:7 would print): for checking what a log never holds.
+class DebugLogCapture {
+ public:
+  explicit DebugLogCapture(std::string category) : category_(std::move(category)) {
+    gst_debug_set_threshold_for_name(category_.c_str(), GST_LEVEL_LOG);
+    gst_debug_add_log_function(&DebugLogCapture::on_log, this, nullptr);
+  }
+  ~DebugLogCapture() {
+    gst_debug_remove_log_function_by_data(this);
+    gst_debug_unset_threshold_for_name(category_.c_str());
+  }
+  DebugLogCapture(const DebugLogCapture&) = delete;
+  DebugLogCapture& operator=(const DebugLogCapture&) = delete;
+  std::string text() {
+    std::lock_guard<std::mutex> lock(lock_);
+    return text_;
+  }
+
+ private:
+  static void on_log(GstDebugCategory*, GstDebugLevel, const gchar*, const gchar*, gint, GObject*,
+                     GstDebugMessage* message, gpointer data) {
+    auto* self = static_cast<DebugLogCapture*>(data);
+    std::lock_guard<std::mutex> lock(self->lock_);
+    self->text_ += std::string(gst_debug_message_get(message)) + "\n";
+  }
+  std::string category_;
+  std::mutex lock_;
+  std::string text_;
 };
 
 }  // namespace scorecam_test

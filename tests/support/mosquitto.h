@@ -1,5 +1,6 @@
-// An MQTT broker (mosquitto) run by the test on 127.0.0.1 on a port of its own, stoppable and
-// restartable on the same port, and a subscriber that collects what arrives per topic. No GStreamer.
+// An MQTT broker (mosquitto) run by the test on 127.0.0.1 on a port of its own, stoppable,
+// restartable on the same port and freezable, optionally with logins and TLS, and a subscriber that
+// collects what arrives per topic. No GStreamer.
 #pragma once
 
 #include <arpa/inet.h>
@@ -16,40 +17,23 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/scratch_directory.h"
 #include "support/wait.h"
 
 namespace scorecam_test {
 
 constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
-
-// A fresh directory under $TMPDIR, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "scorecam-mqtt-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a scratch directory");
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline int connect_to_local_port(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -75,18 +59,40 @@ inline int free_local_port() {
   return ntohs(address.sin_port);
 }
 
-// mosquitto with a listener on 127.0.0.1:port only and anonymous access. Persistence keeps a
-// subscriber's session (its subscription and the QoS 1 messages queued for it) across stop() with
-// SIGTERM and start(), as a broker restarted by its service manager would.
+// What a broker asks of its clients. With users, it takes only them (a password file made with
+// mosquitto_passwd, `allow_anonymous false`); with a certificate and key, its listener is TLS only.
+struct BrokerSecurity {
+  std::vector<std::pair<std::string, std::string>> users;  // user, password
+  std::string ca_file, certificate_file, key_file;
+  bool require_client_certificate = false;  // signed by ca_file
+};
+
+// mosquitto with a listener on 127.0.0.1:port only, anonymous access unless `security` says
+// otherwise. Persistence keeps a subscriber's session (its subscription and the QoS 1 messages
+// queued for it) across stop() with SIGTERM and start(), as a broker restarted by its service
+// manager would.
 class MosquittoBroker {
  public:
-  explicit MosquittoBroker(bool start_now = true) : port_(free_local_port()) {
-    std::ofstream(directory_.file("mosquitto.conf"))
-        << "listener " << port_ << " 127.0.0.1\n"
-        << "allow_anonymous true\n"
-        << "persistence true\n"
-        << "persistence_location " << directory_.file("") << "\n"
-        << "user " << getpwuid(getuid())->pw_name << "\n";
+  explicit MosquittoBroker(bool start_now = true) : MosquittoBroker(BrokerSecurity{}, start_now) {}
+  explicit MosquittoBroker(const BrokerSecurity& security, bool start_now = true) : port_(free_local_port()) {
+    std::ofstream config(directory_.file("mosquitto.conf"));
+    config << "listener " << port_ << " 127.0.0.1\n"
+           << "persistence true\n"
+           << "persistence_location " << directory_.file("") << "\n"
+           << "user " << getpwuid(getuid())->pw_name << "\n";
+    if (security.users.empty()) {
+      config << "allow_anonymous true\n";
+    } else {
+      config << "allow_anonymous false\n"
+             << "password_file " << write_password_file(security.users) << "\n";
+    }
+    if (!security.certificate_file.empty()) {
+      config << "certfile " << security.certificate_file << "\n"
+             << "keyfile " << security.key_file << "\n"
+             << "cafile " << security.ca_file << "\n"
+             << "require_certificate " << (security.require_client_certificate ? "true" : "false") << "\n";
+    }
+    config.close();
     if (start_now) start();
   }
   ~MosquittoBroker() { stop(SIGKILL); }
@@ -95,10 +101,7 @@ class MosquittoBroker {
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string log() const {
-    std::ifstream in(directory_.file("mosquitto.log"));
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string log() const { return read(directory_.file("mosquitto.log")); }
 
   // Starts it and waits until it accepts connections (throws after 10 s).
   void start() {
@@ -122,21 +125,60 @@ class MosquittoBroker {
     process_.reset();
   }
 
+  // Frozen, its connections stay open but nothing is answered (a hung or overloaded broker), until thawed.
+  void freeze() {
+    if (process_) process_->signal(SIGSTOP);
+  }
+  void thaw() {
+    if (process_) process_->signal(SIGCONT);
+  }
+
  private:
+  // mosquitto takes only hashed passwords: mosquitto_passwd makes them.
+  std::string write_password_file(const std::vector<std::pair<std::string, std::string>>& users) {
+    const std::string path = directory_.file("passwords");
+    bool first = true;
+    for (const auto& [user, password] : users) {
+      std::vector<std::string> command{"mosquitto_passwd", "-b", path, user, password};
+      if (first) command.insert(command.begin() + 1, "-c");
+      first = false;
+      ChildProcess process(command, directory_.file("mosquitto_passwd.log"));
+      if (process.wait(std::chrono::seconds(30)) != 0)
+        throw std::runtime_error("mosquitto_passwd failed: " + process.error() + "\n" + read(directory_.file("mosquitto_passwd.log")));
+    }
+    return path;
+  }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   ScratchDirectory directory_;
   int port_;
   std::unique_ptr<ChildProcess> process_;
+};
+
+// How a subscriber logs in to a secured broker: a user, and TLS with the CA that signed the
+// broker's certificate (and a client certificate where the broker wants one).
+struct SubscriberLogin {
+  std::string username, password;
+  std::string ca_file, certificate_file, key_file;
 };
 
 // Subscribes to `filter` at QoS 1 with a persistent session (so that messages published while it
 // reconnects after a broker restart wait for it) and collects the payloads per topic.
 class MqttSubscriber {
  public:
-  MqttSubscriber(int port, std::string filter = "#") : filter_(std::move(filter)) {
+  MqttSubscriber(int port, std::string filter = "#", const SubscriberLogin& login = {}) : filter_(std::move(filter)) {
     mosquitto_lib_init();
     static int count = 0;
     const std::string id = "scorecam-test-" + std::to_string(getpid()) + "-" + std::to_string(++count);
     client_ = mosquitto_new(id.c_str(), false, this);
+    if (!login.username.empty()) mosquitto_username_pw_set(client_, login.username.c_str(), login.password.c_str());
+    const auto optional = [](const std::string& path) { return path.empty() ? nullptr : path.c_str(); };
+    if (!login.ca_file.empty())
+      mosquitto_tls_set(client_, login.ca_file.c_str(), nullptr, optional(login.certificate_file),
+                        optional(login.key_file), nullptr);
     mosquitto_connect_callback_set(client_, &MqttSubscriber::on_connect);
     mosquitto_subscribe_callback_set(client_, &MqttSubscriber::on_subscribe);
     mosquitto_message_callback_set(client_, &MqttSubscriber::on_message);
