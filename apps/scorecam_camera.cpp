@@ -176,13 +176,22 @@ class SegmentNames {
   }
 
   // The partial video name of the next segment.
-  std::string next_partial_video() {
-    char number[16];
-    std::snprintf(number, sizeof number, "%06ld", next_++);
-    return scorecam::app::partial_name(directory_ + "/" + prefix_ + "-" + number + ".mp4");
+  std::string next_partial_video() { return partial_video(next_++); }
+
+  // A name handed out last that was never written to (the muxer names a file before it has a
+  // frame for it, also when a connection fails): its number is the next one's again, so that the
+  // numbers of the recordings have no gaps.
+  void give_back(const std::string& partial) {
+    if (next_ > 1 && partial == partial_video(next_ - 1)) --next_;
   }
 
  private:
+  std::string partial_video(long number) const {
+    char digits[16];
+    std::snprintf(digits, sizeof digits, "%06ld", number);
+    return scorecam::app::partial_name(directory_ + "/" + prefix_ + "-" + digits + ".mp4");
+  }
+
   std::string directory_, prefix_;
   long next_ = 1;
 };
@@ -486,8 +495,12 @@ class Connection {
   // stops; such a file stays empty, and it is no recording.
   void remove_unopened() {
     std::lock_guard<std::mutex> lock(named_mutex_);
-    for (const auto& name : named_)
-      if (std::find(opened_.begin(), opened_.end(), name) == opened_.end()) std::remove(name.c_str());
+    // Newest first, so that every number given back is the last one handed out.
+    for (auto name = named_.rbegin(); name != named_.rend(); ++name) {
+      if (std::find(opened_.begin(), opened_.end(), *name) != opened_.end()) continue;
+      std::remove(name->c_str());
+      names_.give_back(*name);
+    }
   }
 
   const Options& options_;

@@ -271,6 +271,41 @@ TEST(Camera, ACameraThatSendsNothingIsReconnected) {
   EXPECT_TRUE(std::filesystem::is_empty(out.path())) << log;
 }
 
+// Connection attempts that reach the camera but get no frame (it is still booting) record
+// nothing, and take no segment number: the first recording is segment 1, and the numbers go on
+// without a gap.
+TEST(Camera, FailedAttemptsLeaveNoGapInTheSegmentNumbers) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  auto server = std::make_unique<LocalRtspServer>(
+      "( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+      "identity sleep-time=4000000 ! jpegenc ! rtpjpegpay name=pay0 )");
+  ASSERT_TRUE(server->ok());
+  const int port = server->port();
+  TempDir out, logs;
+  CameraProcess camera({"--tcp", "--segment-seconds", "1", "--stall-seconds", "1", "--retry-min", "0.2",
+                        "--retry-max", "0.2", "--encoder", encoder() + " tune=zerolatency", server->url(), out.path(),
+                        "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
+                       logs.file("camera.log"));
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30s))
+      << "not 2 reconnections within 30 s:\n" << camera.log();
+  server.reset();
+  server = std::make_unique<LocalRtspServer>(camera_stream(), port);
+  ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
+  ASSERT_TRUE(wait_for(camera, [&] {
+    for (int connection = 2; connection < 40; ++connection)
+      if (finished_segments_of(out.path(), connection) >= 2) return true;
+    return false;
+  }, 60s)) << "not 2 finished segments within 60 s of the camera's return:\n" << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+  const auto all = segments(out.path());
+  ASSERT_GE(all.size(), 2u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "segment-%06zu.mp4", i + 1);
+    EXPECT_EQ(std::filesystem::path(all[i].video).filename(), name) << camera.log();
+  }
+}
+
 TEST(Camera, ExplainsHowToCallIt) {
   const std::vector<std::pair<std::string, std::string>> mistakes = {
       {"", "usage: scorecam-camera"},
