@@ -209,14 +209,17 @@ std::string final_name(const std::string& partial_video, const std::string& exte
 // and the muxer have it, so it is here before the segment that holds the frame is finished.
 class PendingResults {
  public:
-  // A frame entering the element, by its running time; called by the streaming thread.
+  // A frame entering the element, by its running time; called by the streaming thread. One without
+  // a time cannot be placed in a segment (nor muxed).
   void add_frame(GstClockTime running_time) {
+    if (!GST_CLOCK_TIME_IS_VALID(running_time)) return;
     std::lock_guard<std::mutex> lock(frames_mutex_);
     frames_.push_back(running_time);
   }
 
   // The element's result for the frame at `result.running_time`.
   void add_result(const scorecam_gst::ResultMessage& result) {
+    if (!GST_CLOCK_TIME_IS_VALID(result.running_time)) return;
     auto record = scorecam::app::frame_record(result, 0);
     // The source frame's time on the same running-time axis as the frames, for timing it from the
     // segment's start too.
