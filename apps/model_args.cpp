@@ -75,8 +75,14 @@ void parse_size(const std::string& text, int& height, int& width) {
   const auto x = text.find('x');
   const auto first = to_integer(text.substr(0, x));
   const auto second = x == std::string::npos ? first : to_integer(text.substr(x + 1));
-  if (!first || !second || *first < 2 || *second < 2 || *first > INT_MAX || *second > INT_MAX)
-    throw UsageError("--size needs HEIGHTxWIDTH, e.g. 224x224, not '" + text + "'");
+  // The least a model input can be, as a sidecar's "input_size" (model_config.cpp).
+  const Range sides = Range::at_least(2);
+  const auto fits = [&](const std::optional<long long>& side) {
+    return side && sides.holds(static_cast<double>(*side)) && *side <= INT_MAX;
+  };
+  if (!fits(first) || !fits(second))
+    throw UsageError("--size needs HEIGHTxWIDTH (or one number for both), each an integer" + sides.text() +
+                     ", e.g. 224x224, not '" + text + "'");
   height = static_cast<int>(*first);
   width = static_cast<int>(*second);
 }

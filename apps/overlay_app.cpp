@@ -1,6 +1,8 @@
 #include "overlay_app.h"
 
 #include <cstdio>
+#include <sstream>
+#include <string>
 
 #include "url_credentials.h"
 
@@ -36,14 +38,56 @@ GstElement* launch(const std::string& description, const char* program) {
   return pipeline;
 }
 
+namespace {
+
+// " from -1 to 2147483647" for the numeric properties, ": one of jet, turbo, ..." for the
+// enumerations, empty for the others.
+std::string range_of(GParamSpec* spec) {
+  const auto range = [](auto low, auto high) {
+    std::ostringstream text;
+    text << " from " << low << " to " << high;
+    return text.str();
+  };
+  if (G_IS_PARAM_SPEC_INT(spec)) return range(G_PARAM_SPEC_INT(spec)->minimum, G_PARAM_SPEC_INT(spec)->maximum);
+  if (G_IS_PARAM_SPEC_UINT(spec)) return range(G_PARAM_SPEC_UINT(spec)->minimum, G_PARAM_SPEC_UINT(spec)->maximum);
+  if (G_IS_PARAM_SPEC_INT64(spec)) return range(G_PARAM_SPEC_INT64(spec)->minimum, G_PARAM_SPEC_INT64(spec)->maximum);
+  if (G_IS_PARAM_SPEC_UINT64(spec))
+    return range(G_PARAM_SPEC_UINT64(spec)->minimum, G_PARAM_SPEC_UINT64(spec)->maximum);
+  if (G_IS_PARAM_SPEC_DOUBLE(spec))
+    return range(G_PARAM_SPEC_DOUBLE(spec)->minimum, G_PARAM_SPEC_DOUBLE(spec)->maximum);
+  if (G_IS_PARAM_SPEC_ENUM(spec)) {
+    const GEnumClass* values = G_PARAM_SPEC_ENUM(spec)->enum_class;
+    std::string names;
+    for (guint i = 0; i < values->n_values; ++i) names += (i ? ", " : ": one of ") + std::string(values->values[i].value_nick);
+    return names;
+  }
+  return "";
+}
+
+}  // namespace
+
+// GObject would take an out-of-range or unreadable value with a warning and keep the old one
+// (target-class=-2 ran as -1): each value is checked against the property's own spec instead.
 bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program) {
   for (const auto& [name, value] : properties) {
-    if (!g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), name.c_str())) {
+    GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), name.c_str());
+    if (!spec) {
       std::fprintf(stderr, "%s: '%s' is not a scorecamoverlay property (see gst-inspect-1.0 scorecamoverlay)\n",
                    program, name.c_str());
       return false;
     }
-    gst_util_set_object_arg(G_OBJECT(overlay), name.c_str(), value.c_str());
+    GValue converted = G_VALUE_INIT;
+    g_value_init(&converted, spec->value_type);
+    const bool readable = gst_value_deserialize_with_pspec(&converted, value.c_str(), spec);
+    if (!readable || g_param_value_validate(spec, &converted)) {
+      std::fprintf(stderr, "%s: %s=%s: %s needs a value of type %s%s (see gst-inspect-1.0 scorecamoverlay)\n",
+                   program, name.c_str(), value.c_str(), name.c_str(), g_type_name(spec->value_type),
+                   range_of(spec).c_str());
+      g_value_unset(&converted);
+      return false;
+    }
+    g_object_set_property(G_OBJECT(overlay), name.c_str(), &converted);
+    g_value_unset(&converted);
   }
   return true;
 }
@@ -79,11 +123,13 @@ std::optional<scorecam_gst::ResultMessage> frame_result(GstMessage* message, Gst
   return scorecam_gst::read_result_message(gst_message_get_structure(message));
 }
 
-std::string partial_name(const std::string& path) {
+std::string tagged_name(const std::string& path, const std::string& tag) {
   const size_t slash = path.find_last_of('/');
   const size_t dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + ".partial";
-  return path.substr(0, dot) + ".partial" + path.substr(dot);
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + "." + tag;
+  return path.substr(0, dot) + "." + tag + path.substr(dot);
 }
+
+std::string partial_name(const std::string& path) { return tagged_name(path, "partial"); }
 
 }  // namespace scorecam::app

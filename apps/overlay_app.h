@@ -41,8 +41,10 @@ publish::FrameRecord frame_record(const scorecam_gst::ResultMessage& result, gui
 // The result in the element's per-frame message, posted by `overlay`; none for any other message.
 std::optional<scorecam_gst::ResultMessage> frame_result(GstMessage* message, GstElement* overlay);
 
-// OUTPUT.mp4 -> OUTPUT.partial.mp4: where a file is written until it is finished (the extension
-// stays last, for tools that go by it).
+// OUTPUT.mp4, "incomplete" -> OUTPUT.incomplete.mp4: the extension stays last, for tools that go by it.
+std::string tagged_name(const std::string& path, const std::string& tag);
+
+// OUTPUT.mp4 -> OUTPUT.partial.mp4: where a file is written until it is finished.
 std::string partial_name(const std::string& path);
 
 }  // namespace scorecam::app

@@ -29,6 +29,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -184,13 +185,22 @@ class SegmentNames {
   }
 
   // The partial video name of the next segment.
-  std::string next_partial_video() {
-    char number[16];
-    std::snprintf(number, sizeof number, "%06ld", next_++);
-    return scorecam::app::partial_name(directory_ + "/" + prefix_ + "-" + number + ".mp4");
+  std::string next_partial_video() { return partial_video(next_++); }
+
+  // A name handed out last that was never written to (the muxer names a file before it has a
+  // frame for it, also when a connection fails): its number is the next one's again, so that the
+  // numbers of the recordings have no gaps.
+  void give_back(const std::string& partial) {
+    if (next_ > 1 && partial == partial_video(next_ - 1)) --next_;
   }
 
  private:
+  std::string partial_video(long number) const {
+    char digits[16];
+    std::snprintf(digits, sizeof digits, "%06ld", number);
+    return scorecam::app::partial_name(directory_ + "/" + prefix_ + "-" + digits + ".mp4");
+  }
+
   std::string directory_, prefix_;
   long next_ = 1;
 };
@@ -200,29 +210,56 @@ std::string final_name(const std::string& partial_video, const std::string& exte
   return partial_video.substr(0, partial_video.size() - std::string(".partial.mp4").size()) + extension;
 }
 
-// The frames' results of one connection, held until the segment they fall in is finished: a
-// frame's result is posted when the element is done with it, before the encoder and the muxer
-// have it, so it belongs to the segment whose running-time range holds the frame's.
+// The frames of one connection and their results, held until the segment they fall in is
+// finished. Every frame that reaches the element gets a record in its segment, numbered as the
+// segment's MP4 decodes it and timed from that file's start, whether the element explained it or
+// not (async mode: the first frames pass before the first heatmap): so record N is frame N of the
+// MP4 beside it. A frame's result is posted when the element is done with it, before the encoder
+// and the muxer have it, so it is here before the segment that holds the frame is finished.
 class PendingResults {
  public:
-  void add(guint64 running_time, scorecam::publish::FrameRecord record) {
-    records_.emplace_back(running_time, std::move(record));
+  // A frame entering the element, by its running time; called by the streaming thread. One without
+  // a time cannot be placed in a segment (nor muxed).
+  void add_frame(GstClockTime running_time) {
+    if (!GST_CLOCK_TIME_IS_VALID(running_time)) return;
+    std::lock_guard<std::mutex> lock(frames_mutex_);
+    frames_.push_back(running_time);
   }
 
-  // Writes, as RESULTS.partial.jsonl then renamed, the results before `end` (all of them when
-  // `end` is none), numbering the frames of the segment from 0. Returns how many, or -1.
-  long write_until(GstClockTime end, const std::string& results, int connection) {
+  // The element's result for the frame at `result.running_time`.
+  void add_result(const scorecam_gst::ResultMessage& result) {
+    if (!GST_CLOCK_TIME_IS_VALID(result.running_time)) return;
+    auto record = scorecam::app::frame_record(result, 0);
+    // The source frame's time on the same running-time axis as the frames, for timing it from the
+    // segment's start too.
+    const auto pts = scorecam_gst::seconds_of(result.timestamp), running = scorecam_gst::seconds_of(result.running_time);
+    auto& source = record.explanation->source_pts;
+    source = source && pts && running ? std::optional<double>(*source + *running - *pts) : std::nullopt;
+    results_[result.running_time] = std::move(record);
+  }
+
+  // Writes, as RESULTS.partial.jsonl then renamed, the records of the frames from `start` (the
+  // running time of the segment's first frame) until `end` (all when none), and forgets them.
+  // Returns how many, or -1.
+  long write_until(GstClockTime start, GstClockTime end, const std::string& results, int connection) {
     const std::string partial = scorecam::app::partial_name(results);
+    const auto ends_before = [&](GstClockTime time) { return !GST_CLOCK_TIME_IS_VALID(end) || time < end; };
     long frames = 0;
     try {
       scorecam::publish::JsonLinesWriter out(partial);
-      while (!records_.empty() && (!GST_CLOCK_TIME_IS_VALID(end) || records_.front().first < end)) {
-        auto& record = records_.front().second;
+      for (GstClockTime time; next_frame(ends_before, time);) {
+        const auto result = results_.find(time);
+        scorecam::publish::FrameRecord record;
+        if (result != results_.end()) record = std::move(result->second);
+        if (time < start) continue;  // before the segment's first keyframe: in no file
         record.frame = frames++;
+        record.pts = static_cast<double>(time - start) / GST_SECOND;
+        if (record.explanation && record.explanation->source_pts)
+          *record.explanation->source_pts -= static_cast<double>(start) / GST_SECOND;
         record.connection = connection;
         out.write(scorecam::publish::to_json_line(record));
-        records_.pop_front();
       }
+      results_.erase(results_.begin(), GST_CLOCK_TIME_IS_VALID(end) ? results_.lower_bound(end) : results_.end());
     } catch (const scorecam::publish::PublishError& e) {
       log("%s", e.what());
       return -1;
@@ -235,7 +272,19 @@ class PendingResults {
   }
 
  private:
-  std::deque<std::pair<guint64, scorecam::publish::FrameRecord>> records_;
+  // Takes the oldest frame if `wanted` holds for its running time.
+  template <typename Wanted>
+  bool next_frame(const Wanted& wanted, GstClockTime& time) {
+    std::lock_guard<std::mutex> lock(frames_mutex_);
+    if (frames_.empty() || !wanted(frames_.front())) return false;
+    time = frames_.front();
+    frames_.pop_front();
+    return true;
+  }
+
+  std::mutex frames_mutex_;
+  std::deque<GstClockTime> frames_;
+  std::map<GstClockTime, scorecam::publish::FrameRecord> results_;
 };
 
 enum class Outcome { kStopped, kLost, kFailed };
@@ -317,11 +366,21 @@ class Connection {
   using Clock = std::chrono::steady_clock;
 
   // Every frame that reaches the element counts as the camera alive, heatmap or not (in async
-  // mode the first ones pass before the model has explained any). Called by the streaming thread.
-  static GstPadProbeReturn on_frame(GstPad*, GstPadProbeInfo*, gpointer data) {
+  // mode the first ones pass before the model has explained any), and has a record. Called by the
+  // streaming thread.
+  static GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
     auto* self = static_cast<Connection*>(data);
     self->last_frame_ns_ = Clock::now().time_since_epoch().count();
     ++self->frames_;
+    GstEvent* event = self->segments_ ? gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0) : nullptr;
+    if (event) {
+      const GstSegment* segment = nullptr;
+      gst_event_parse_segment(event, &segment);
+      // As the element times its results (its base transform's segment is this one).
+      self->results_.add_frame(
+          gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info))));
+      gst_event_unref(event);
+    }
     return GST_PAD_PROBE_OK;
   }
 
@@ -391,7 +450,7 @@ class Connection {
       return;
     }
     if (const auto result = scorecam::app::frame_result(message, overlay_)) {
-      results_.add(result->running_time, scorecam::app::frame_record(*result, 0));
+      if (segments_) results_.add_result(*result);  // records are kept only for a recording
     } else if (gst_structure_has_name(s, "splitmuxsink-fragment-opened")) {
       ++open_segments_;
       opened_.push_back(gst_structure_get_string(s, "location"));
@@ -400,6 +459,7 @@ class Connection {
       guint64 start = GST_CLOCK_TIME_NONE;
       gst_structure_get_uint64(s, "running-time", &start);
       if (!closed_.empty()) publish(std::exchange(closed_, ""), start);
+      segment_start_ = start;
     } else if (gst_structure_has_name(s, "splitmuxsink-fragment-closed")) {
       --open_segments_;
       closed_ = gst_structure_get_string(s, "location");
@@ -409,7 +469,7 @@ class Connection {
   // A finished segment: its results are written, then both files get their final names.
   void publish(const std::string& partial_video, GstClockTime end) {
     const std::string video = final_name(partial_video, ".mp4");
-    const long frames = results_.write_until(end, final_name(partial_video, ".jsonl"), number_);
+    const long frames = results_.write_until(segment_start_, end, final_name(partial_video, ".jsonl"), number_);
     if (frames < 0) {
       publish_failed_ = true;
     } else if (std::rename(partial_video.c_str(), video.c_str()) != 0) {
@@ -450,8 +510,12 @@ class Connection {
   // stops; such a file stays empty, and it is no recording.
   void remove_unopened() {
     std::lock_guard<std::mutex> lock(named_mutex_);
-    for (const auto& name : named_)
-      if (std::find(opened_.begin(), opened_.end(), name) == opened_.end()) std::remove(name.c_str());
+    // Newest first, so that every number given back is the last one handed out.
+    for (auto name = named_.rbegin(); name != named_.rend(); ++name) {
+      if (std::find(opened_.begin(), opened_.end(), *name) != opened_.end()) continue;
+      std::remove(name->c_str());
+      names_.give_back(*name);
+    }
   }
 
   const Options& options_;
@@ -472,6 +536,7 @@ class Connection {
   std::vector<std::string> named_;   // every file name handed to the muxer
   std::vector<std::string> opened_;  // those it wrote a segment into
   std::string closed_;               // the segment closed last, until the next one's start is known
+  GstClockTime segment_start_ = 0;   // the running time of the first frame of the segment opened last
   bool recording_ended_ = false, publish_failed_ = false;
 };
 

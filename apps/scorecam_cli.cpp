@@ -12,6 +12,7 @@
 #include "scorecam/maps.h"
 #include "scorecam/npy.h"
 #include "scorecam/overlay.h"
+#include "scorecam/target_class.h"
 
 namespace {
 
@@ -101,7 +102,7 @@ int run(const cli::CommandLine& args) {
   overlay.colormap = parse_colormap(args.text("colormap", "jet"));
   overlay.alpha = args.number("alpha", 0.5, cli::Range::from_to(0, 1));
   const auto model = cli::load_model(args, "scorecam");
-  FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", -1),
+  FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", kPredictedClass, cli::Range::at_least(kPredictedClass)),
                            cli::method_options(args));
 
   int failures = 0;

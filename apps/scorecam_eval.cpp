@@ -16,6 +16,7 @@
 
 #include "eval_plots.h"
 #include "model_args.h"
+#include "output_paths.h"
 #include "precision_eval.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/error.h"
@@ -41,14 +42,15 @@ predicted class and measures, with the model itself:
   Deletion and Insertion AUC (--steps steps, default 20: pixels removed from X, or added to the
   mean image, in order of saliency),
   with --boxes (JSON {"image.png": [x0, y0, x1, y1], ...} in the image's pixels, one box for every
-  image): the energy-based pointing game (share of the map inside the box) and the pointing game;
+  image, each within its image with x0 < x1 and y0 < y1, else an error naming it): the energy-based pointing game (share of the map inside the box) and the pointing game;
   the sanity check (on the first --sanity-images images, default 8; 0: off): the model's weighted
   layers re-initialized one after another from the top, and the rank correlation of each method's
   map with its map on the trained model (a faithful map changes);
   wall time per image.
 Prints a Markdown table; --json writes every per-image figure; --plots DIR writes curves.png
 (mean deletion and insertion curves) and maps.png (a grid of the first --grid-images images,
-default 6, by method). --limit takes the first N images only. Progress goes to stderr.
+default 6, by method); both paths are checked for writing before the first image. --limit takes
+the first N images only (N at least 1). Progress goes to stderr.
 
 With --precisions, only this: for the first of --methods (default scorecam), the maps of the model
 loaded at each precision (--precision's values but fp32, which is the reference) against fp32's on
@@ -123,9 +125,9 @@ MethodOptions method_options(const cli::CommandLine& args, Method method) {
   return options;
 }
 
-std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model) {
+// `limit`: the first images only; 0: all.
+std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model, int limit) {
   auto paths = list_images(args.positional().at(0));
-  const int limit = args.integer("limit", 0);
   if (limit > 0 && static_cast<size_t>(limit) < paths.size()) paths.resize(limit);
   const auto boxes = args.has("boxes") ? read_boxes(args.text("boxes")) : std::map<std::string, Box>{};
   const auto& config = model.config();
@@ -143,6 +145,13 @@ std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model) {
     if (args.has("boxes")) {
       const auto box = boxes.find(sample.name);
       if (box == boxes.end()) throw Error("no box for image '" + sample.name + "' in '" + args.text("boxes") + "'");
+      const Box& b = box->second;
+      if (const auto problem = box_problem(b, sample.image.cols, sample.image.rows)) {
+        std::ostringstream text;
+        text << "box [" << b.x0 << ", " << b.y0 << ", " << b.x1 << ", " << b.y1 << "] of image '" << sample.name
+             << "' in '" << args.text("boxes") << "' " << *problem;
+        throw Error(text.str());
+      }
       const double sx = static_cast<double>(config.input_width) / sample.image.cols;
       const double sy = static_cast<double>(config.input_height) / sample.image.rows;
       sample.box = Box{box->second.x0 * sx, box->second.y0 * sy, box->second.x1 * sx, box->second.y1 * sy};
@@ -346,9 +355,14 @@ int run(const cli::CommandLine& args) {
   if (args.positional().size() != 1) throw cli::UsageError("give one IMAGE_DIR");
   const auto methods = parse_methods(args.text("methods", "scorecam,sscam,iscam,gradcam,gradcampp"));
   const int steps = args.integer("steps", 20, cli::Range::at_least(1));
+  const int limit = args.integer("limit", 0, cli::Range::at_least(1));
+  const int wanted_sanity_images = args.integer("sanity-images", 8, cli::Range::at_least(0));
+  const int grid_images = args.integer("grid-images", 6, cli::Range::at_least(0));
+  if (args.has("json")) cli::check_writable_file("json", args.text("json"));
+  if (args.has("plots")) cli::check_writable_folder("plots", args.text("plots"));
   const auto score_cam = cli::score_cam_options(args);
   const auto model = cli::load_model(args, "scorecam-eval");
-  const auto samples = load_samples(args, *model);
+  const auto samples = load_samples(args, *model, limit);
   if (args.has("precisions")) {
     std::vector<torch::Tensor> inputs;
     std::vector<std::optional<Box>> boxes;
@@ -366,7 +380,7 @@ int run(const cli::CommandLine& args) {
     eval::print_precision_table(rows, samples.size(), method_name(methods.front()));
     return 0;
   }
-  const int sanity_images = std::min<int>(args.integer("sanity-images", 8), static_cast<int>(samples.size()));
+  const int sanity_images = std::min<int>(wanted_sanity_images, static_cast<int>(samples.size()));
 
   std::vector<std::unique_ptr<CamMethod>> cams;
   for (Method m : methods) {
@@ -389,7 +403,7 @@ int run(const cli::CommandLine& args) {
   print_tables(methods, summaries, samples.size(), steps, layers, sanity, sanity_images);
   if (args.has("json")) write_json(args.text("json"), methods, samples, scores, summaries, layers, sanity, *model);
   if (args.has("plots"))
-    write_plots(args.text("plots"), *model, methods, samples, scores, summaries, args.integer("grid-images", 6));
+    write_plots(args.text("plots"), *model, methods, samples, scores, summaries, grid_images);
   return 0;
 }
 

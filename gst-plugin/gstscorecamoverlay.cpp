@@ -53,6 +53,16 @@ scorecam_gst::Classification classification_in(const scorecam::FrameResult& resu
   return {true, best.class_id, best.label, static_cast<double>(best.probability)};
 }
 
+// model-location is empty: set so by hand, or by default where there is no bundled model.
+std::string no_model_message() {
+  const std::string bundled = scorecam::bundled_model_path();
+  if (bundled.empty())
+    return "no model: set model-location to a TorchScript classifier (.pt); the bundled "
+           "models/fashion_scenes.pt is neither installed nor in the source tree";
+  return "model-location is empty: set it to a TorchScript classifier (.pt), or leave it unset for the bundled "
+         "model " + bundled;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -157,9 +167,7 @@ bool ScoreCamOverlayImpl::start() {
   const Settings s = settings_.copy();
   const ModelSettings& m = s.model;
   try {
-    if (m.model_location.empty())
-      throw scorecam::Error("no model: set model-location to a TorchScript classifier (.pt); the bundled "
-                            "models/fashion_scenes.pt is neither installed nor in the source tree");
+    if (m.model_location.empty()) throw scorecam::Error(no_model_message());
     scorecam::ModelOptions options;
     options.config_path = m.config_location;
     options.labels_path = m.labels_location;

@@ -3,7 +3,8 @@
 # (one JSON record per frame, docs/element.md "Publishing results"), with progress on stderr.
 # Videos: mp4 mkv mov avi webm m4v ts.
 # Outputs appear under their names only when a video is done (NAME.partial.* until then), so a
-# re-run skips the videos whose outputs exist and redoes the rest. Ends with a summary that lists
+# re-run skips the videos whose outputs exist and redoes the rest. A video that decodes to fewer
+# frames than its container declares, or with decoder errors, is a failure, retried by a re-run. Ends with a summary that lists
 # each failed video and why; the exit status is 0 only when every video succeeded.
 #
 # Usage: pipelines/folder_to_folder.sh [--shard I/N] IN_DIR OUT_DIR [PROPERTY=VALUE ...]
@@ -70,8 +71,9 @@ for i in "${!videos[@]}"; do
   status=0
   { "$annotate" --encoder "$encoder" "$video" "$out_dir/$name.mp4" "$out_dir/$name.jsonl" "$@" 2>&1 1>&3 |
       tee "$log" >&2; status=${PIPESTATUS[0]}; } 3>&1 || true
-  # Ctrl-C: scorecam-annotate has finished the current file; stop rather than start the next.
-  [ "$status" -ne 130 ] || die "interrupted: $video is incomplete (its .partial files are kept)"
+  # Ctrl-C or SIGTERM (scancel, preemption): scorecam-annotate has finished the current file; stop
+  # rather than start the next.
+  [ "$status" -ne 130 ] && [ "$status" -ne 143 ] || die "interrupted: $video is incomplete (its .partial files are kept)"
   if [ "$status" -ne 0 ]; then
     reason=$(grep "scorecam-annotate: " "$log" | tail -n 1 | sed 's/^.*scorecam-annotate: //')
     reason=${reason#"$video: "}

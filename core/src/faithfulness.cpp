@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <sstream>
 
 #include "layer_capture.h"
 #include "scorecam/error.h"
@@ -85,6 +86,18 @@ Curve saliency_curve(Model& model, const torch::Tensor& input, const torch::Tens
     curve.probabilities.insert(curve.probabilities.end(), p.begin(), p.end());
   }
   return curve;
+}
+
+std::optional<std::string> box_problem(const Box& box, double width, double height) {
+  // Written so that a NaN edge fails too.
+  if (!(box.x0 < box.x1 && box.y0 < box.y1)) return std::string("has no area: it needs x0 < x1 and y0 < y1");
+  if (!(box.x0 >= 0 && box.y0 >= 0 && box.x1 <= width && box.y1 <= height)) {
+    std::ostringstream text;
+    text << "does not lie within the image's " << width << " x " << height << " pixels: it needs 0 <= x0 < x1 <= "
+         << width << " and 0 <= y0 < y1 <= " << height;
+    return text.str();
+  }
+  return std::nullopt;
 }
 
 double energy_in_box(const torch::Tensor& map, const Box& box) {

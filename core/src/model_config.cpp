@@ -1,11 +1,12 @@
 #include "scorecam/model_config.h"
 
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "scorecam/error.h"
+#include "utf8_text.h"
 
 namespace scorecam {
 namespace {
@@ -40,11 +41,10 @@ void check(const ModelConfig& config, const std::string& path) {
 }  // namespace
 
 ModelConfig load_model_config(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw Error("cannot open model config '" + path + "'");
+  const std::string text = detail::read_utf8_file(path, "model config");
   ModelConfig config;
   try {
-    const json doc = json::parse(file);
+    const json doc = json::parse(text);
     if (!doc.is_object()) throw Error("config '" + path + "' must hold a JSON object");
     if (doc.contains("input_size")) {
       const json& size = doc.at("input_size");
@@ -84,8 +84,7 @@ std::string default_config_path(const std::string& model_path) {
 }
 
 std::vector<std::string> load_labels(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw Error("cannot open labels file '" + path + "'");
+  std::istringstream file(detail::read_utf8_file(path, "labels file"));
   std::vector<std::string> labels;
   for (std::string line; std::getline(file, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -11,6 +11,7 @@
 #include "scorecam/bundled_model.h"
 #include "scorecam/error.h"
 #include "scorecam/model.h"
+#include "scorecam/model_config.h"
 #include "scorecam/score_cam.h"
 #include "support/error_message.h"
 #include "support/test_data.h"
@@ -193,6 +194,31 @@ TEST(Model, LabelCountMustMatchClasses) {
   options.labels_path = temp_file("labels.txt", "one\ntwo\n");
   EXPECT_NE(error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); }).find("5 classes but 2 labels"),
             std::string::npos);
+}
+
+// Labels and sidecars are UTF-8: a Latin-1 "Caf\xE9" is refused naming the file, the line and the
+// byte, through Model::load as the element and the programs load; UTF-8 "Café" is kept as it is.
+TEST(Model, LabelsAndSidecarsMustBeUtf8) {
+  ModelOptions options;
+  options.labels_path = temp_file("latin1_labels.txt", "shirt\nCaf\xE9\nshoe\nbag\nhat\n");
+  auto message = error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); });
+  EXPECT_NE(message.find("labels file '" + options.labels_path + "' is not UTF-8: line 2, byte 4 (0xE9)"),
+            std::string::npos) << message;
+
+  options.labels_path.clear();
+  options.config_path = temp_file("latin1_sidecar.json", "{\"input_size\": [32, 32],\n \"labels\": [\"Caf\xE9\"]}");
+  message = error_of([&] { Model::load(test_model("tiny_rgb.pt"), options); });
+  EXPECT_NE(message.find("model config '" + options.config_path + "' is not UTF-8: line 2, byte 17"),
+            std::string::npos) << message;
+
+  // Forms UTF-8 forbids: overlong, a surrogate, beyond U+10FFFF, a sequence cut short at the end.
+  for (const std::string bad : {"\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+    const std::string path = temp_file("bad_utf8.txt", "a\nb\nc" + bad);
+    EXPECT_NE(error_of([&] { load_labels(path); }).find("line 3, byte 2"), std::string::npos) << path;
+  }
+
+  const auto labels = load_labels(temp_file("utf8_labels.txt", "shirt\r\nCaf\xC3\xA9\n\xE2\x82\xAC\n\xF0\x9F\x91\x9F\n"));
+  EXPECT_EQ(labels, (std::vector<std::string>{"shirt", "Caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x91\x9F"}));
 }
 
 TEST(Model, CudaOrHalfPrecisionWithoutCudaIsAnError) {

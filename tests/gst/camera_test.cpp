@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -195,6 +196,69 @@ TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes)
   }
 }
 
+// The presentation times of the frames a video file decodes to, in seconds, in order.
+std::vector<double> decoded_times(const std::string& file) {
+  GstElement* pipeline = scorecam_test::parse("filesrc name=src ! decodebin ! fakesink name=sink");
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  g_object_set(src, "location", file.c_str(), nullptr);
+  gst_object_unref(src);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  std::vector<double> times;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER,
+                    [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+                      static_cast<std::vector<double>*>(data)->push_back(
+                          static_cast<double>(GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info))) / GST_SECOND);
+                      return GST_PAD_PROBE_OK;
+                    },
+                    &times, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  const auto result = scorecam_test::run_to_eos(pipeline);
+  EXPECT_TRUE(result.ok) << file << ": " << result.error;
+  gst_object_unref(pipeline);
+  return times;
+}
+
+// Async mode, as the runner is meant for: the first frames of a connection pass before the first
+// heatmap. Record N of a segment is still frame N of the MP4 beside it, timed from that file's
+// start, and a frame without a heatmap has a record that says so.
+TEST(Camera, RecordNIsFrameNOfItsSegmentsVideo) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir out, logs;
+  CameraProcess camera({"--tcp", "--segment-seconds", "1", "--encoder", encoder() + " tune=zerolatency",
+                        server.url(), out.path(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("camera.log"));
+  ASSERT_TRUE(wait_for(camera, [&] { return finished_segments_of(out.path(), 1) >= 3; }, 60s))
+      << "not 3 finished segments within 60 s:\n" << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+  int explained = 0, segments_checked = 0;
+  for (const auto& segment : segments(out.path())) {
+    if (segment.partial) continue;
+    const auto lines = records(segment.results);
+    const auto times = decoded_times(segment.video);
+    ASSERT_FALSE(times.empty()) << segment.video;
+    EXPECT_NEAR(times.front(), 0.0, 1e-3) << segment.video << " does not start at 0";
+    ASSERT_EQ(lines.size(), times.size()) << segment.results << ": one record per frame of " << segment.video;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i].at("frame"), i) << segment.results;
+      EXPECT_NEAR(lines[i].at("pts").get<double>(), times[i], 2e-3) << segment.results << " record " << i;
+      if (!lines[i].at("explained").get<bool>()) {
+        EXPECT_FALSE(lines[i].contains("class_id")) << lines[i].dump();
+        continue;
+      }
+      ++explained;
+      // The map comes from this frame or an earlier one, on the same clock.
+      EXPECT_LE(lines[i].at("source_pts").get<double>(), lines[i].at("pts").get<double>() + 1e-6) << lines[i].dump();
+    }
+    ++segments_checked;
+  }
+  EXPECT_GE(segments_checked, 3);
+  EXPECT_GT(explained, 0);
+}
+
 // A camera that takes the connection but sends no frame (here: its stream is too slow even to
 // describe) is given up after --stall-seconds and tried again; nothing is recorded.
 TEST(Camera, ACameraThatSendsNothingIsReconnected) {
@@ -213,6 +277,41 @@ TEST(Camera, ACameraThatSendsNothingIsReconnected) {
             std::string::npos) << log;
   EXPECT_EQ(log.find("frames are coming in"), std::string::npos) << log;
   EXPECT_TRUE(std::filesystem::is_empty(out.path())) << log;
+}
+
+// Connection attempts that reach the camera but get no frame (it is still booting) record
+// nothing, and take no segment number: the first recording is segment 1, and the numbers go on
+// without a gap.
+TEST(Camera, FailedAttemptsLeaveNoGapInTheSegmentNumbers) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  auto server = std::make_unique<LocalRtspServer>(
+      "( videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! "
+      "identity sleep-time=4000000 ! jpegenc ! rtpjpegpay name=pay0 )");
+  ASSERT_TRUE(server->ok());
+  const int port = server->port();
+  TempDir out, logs;
+  CameraProcess camera({"--tcp", "--segment-seconds", "1", "--stall-seconds", "1", "--retry-min", "0.2",
+                        "--retry-max", "0.2", "--encoder", encoder() + " tune=zerolatency", server->url(), out.path(),
+                        "model-location=" + test_model("tiny_rgb.pt"), "async=false"},
+                       logs.file("camera.log"));
+  ASSERT_TRUE(wait_for(camera, [&] { return camera.log().find("(reconnection 2)") != std::string::npos; }, 30s))
+      << "not 2 reconnections within 30 s:\n" << camera.log();
+  server.reset();
+  server = std::make_unique<LocalRtspServer>(camera_stream(), port);
+  ASSERT_TRUE(server->ok()) << "port " << port << " could not be bound again";
+  ASSERT_TRUE(wait_for(camera, [&] {
+    for (int connection = 2; connection < 40; ++connection)
+      if (finished_segments_of(out.path(), connection) >= 2) return true;
+    return false;
+  }, 60s)) << "not 2 finished segments within 60 s of the camera's return:\n" << camera.log();
+  EXPECT_EQ(camera.interrupt(), 0) << camera.log();
+  const auto all = segments(out.path());
+  ASSERT_GE(all.size(), 2u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "segment-%06zu.mp4", i + 1);
+    EXPECT_EQ(std::filesystem::path(all[i].video).filename(), name) << camera.log();
+  }
 }
 
 TEST(Camera, ExplainsHowToCallIt) {

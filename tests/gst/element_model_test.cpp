@@ -63,7 +63,21 @@ TEST(BadModel, MissingFile) {
   expect_failure({{"model-location", "/nonexistent/dir/model.pt"}}, "/nonexistent/dir/model.pt");
 }
 
-TEST(BadModel, EmptyLocation) { expect_failure({{"model-location", ""}}, "model-location"); }
+// Set empty by hand where the bundled model is there to default to: the message says so, not
+// that there is no bundled model.
+TEST(BadModel, EmptyLocation) {
+  expect_failure({{"model-location", ""}}, "model-location is empty");
+  expect_failure({{"model-location", ""}}, "leave it unset for the bundled model");
+}
+
+// A Latin-1 labels file: refused at start, naming the file and the line, where it once became
+// "label": "" in every record with GStreamer's warnings at every frame.
+TEST(BadModel, LabelsThatAreNotUtf8) {
+  TempDir dir;
+  std::ofstream(dir.file("labels.txt"), std::ios::binary) << "shirt\nCaf\xE9\nshoe\nbag\nhat\n";
+  expect_failure(tiny({{"labels-location", dir.file("labels.txt")}}),
+                 "labels file '" + dir.file("labels.txt") + "' is not UTF-8: line 2");
+}
 
 TEST(BadModel, NotTorchScript) {
   TempDir dir;

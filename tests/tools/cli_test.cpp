@@ -117,6 +117,8 @@ TEST(Cli, EveryMethodWritesAMap) {
 
 TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
   const std::string model = " --model " + test_model("tiny_rgb.pt");
+  const std::string latin1_labels = (fresh_dir("latin1") / "labels.txt").string();
+  std::ofstream(latin1_labels, std::ios::binary) << "shirt\nCaf\xE9\nshoe\nbag\nhat\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {model + " --layer nope --out /tmp x.png", "unknown layer 'nope'"},
       {model + " --max-channels many --out /tmp x.png", "--max-channels needs an integer"},
@@ -126,6 +128,10 @@ TEST(Cli, BadArgumentsExitNonZeroWithAMessage) {
       {model + " --method sscam --samples -2 --out /tmp x.png", "samples must be 0 (the method's default) or positive"},
       {model + " --frobnicate", "unknown option --frobnicate"},
       {" --model /nonexistent.pt --out /tmp x.png", "does not exist"},
+      {model + " --class -2 --out /tmp x.png", "--class needs an integer of at least -1, not '-2'"},
+      {model + " --size 1x1 --out /tmp x.png", "--size needs HEIGHTxWIDTH (or one number for both), each an integer "
+                                               "of at least 2, e.g. 224x224, not '1x1'"},
+      {model + " --labels " + latin1_labels + " --out /tmp x.png", "labels file '" + latin1_labels + "' is not UTF-8: line 2"},
   };
   for (const auto& [arguments, message] : cases) {
     const auto r = run(std::string(SCORECAM_CLI) + arguments);
@@ -271,6 +277,50 @@ TEST(Eval, BadInputGetsAClearMessage) {
     EXPECT_EQ(r.exit_code, 2) << command;
     EXPECT_NE(r.output.find(message), std::string::npos) << command << "\n" << r.output;
   }
+}
+
+// Boxes that are not an object's box, counts out of range and output paths that cannot be written
+// are refused before the first image is measured: no figures from them, no hour lost.
+TEST(Eval, BoxesOptionsAndOutputsAreCheckedBeforeTheFirstImage) {
+  const auto dir = fresh_dir("eval_checks");
+  std::filesystem::create_directories(dir / "images");
+  cv::Mat image(48, 60, CV_8UC3, cv::Scalar(10, 20, 30));
+  cv::imwrite((dir / "images" / "a.png").string(), image);
+  std::ofstream(dir / "not_a_folder") << "a file";
+  const std::string eval = std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " --steps 2 ";
+  const std::string images = " " + (dir / "images").string();
+  int files = 0;  // a file for each box, as the cases are all written before the first runs
+  const auto boxes = [&](const std::string& box) {
+    const auto path = dir / ("boxes" + std::to_string(++files) + ".json");
+    std::ofstream(path) << R"({"a.png": )" << box << "}";
+    return "--boxes " + path.string() + images;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {eval + boxes("[40, 30, 10, 8]"), "box [40, 30, 10, 8] of image 'a.png' in '" + (dir / "boxes1.json").string() +
+                                            "' has no area: it needs x0 < x1 and y0 < y1"},
+      {eval + boxes("[10, 10, 10, 20]"), "box [10, 10, 10, 20] of image 'a.png'"},
+      {eval + boxes("[100, 100, 120, 120]"), "box [100, 100, 120, 120] of image 'a.png' in '" +
+                                                 (dir / "boxes3.json").string() +
+                                                 "' does not lie within the image's 60 x 48 pixels"},
+      {eval + boxes("[-5, 0, 20, 20]"), "0 <= x0 < x1 <= 60 and 0 <= y0 < y1 <= 48"},
+      {eval + "--limit -1" + images, "--limit needs an integer of at least 1, not '-1'"},
+      {eval + "--sanity-images -1" + images, "--sanity-images needs an integer of at least 0, not '-1'"},
+      {eval + "--grid-images -1" + images, "--grid-images needs an integer of at least 0, not '-1'"},
+      {eval + "--json /nonexistent/folder/out.json" + images, "--json: cannot write '/nonexistent/folder/out.json'"},
+      {eval + "--plots " + (dir / "not_a_folder" / "plots").string() + images,
+       "--plots: cannot write '" + (dir / "not_a_folder" / "plots").string() + "'"},
+  };
+  for (const auto& [command, message] : cases) {
+    const auto r = run(command);
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.output.find(message), std::string::npos) << command << "\n" << r.output;
+    EXPECT_EQ(r.output.find("[1/1]"), std::string::npos) << "measured an image first: " << command << "\n" << r.output;
+  }
+  // A box along the image's edges is one, and the checked path gets the figures.
+  const auto r = run(eval + "--methods scorecam --sanity-images 0 --json " + (dir / "out.json").string() + " " +
+                     boxes("[0, 0, 60, 48]"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(nlohmann::json::parse(std::ifstream(dir / "out.json"))["images"].empty());
 }
 
 TEST(ReuseEval, StaticFramesKeepFullFidelityWithFewerPasses) {

@@ -13,6 +13,7 @@
 //   with copies of the model whose layers are re-initialized from the top (randomized_copy).
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,11 @@ Curve saliency_curve(Model& model, const torch::Tensor& input, const torch::Tens
 struct Box {
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // pixel edges: x0 <= x < x1
 };
+
+// What is wrong with `box` as an object's box in an image of width x height pixels: no area
+// (x0 >= x1 or y0 >= y1) or not within the image; nothing when it is fine. Box measures on a box
+// that is not one are figures that look like results but are not.
+std::optional<std::string> box_problem(const Box& box, double width, double height);
 
 // Share of the map's sum inside the box (0 for an all-zero map); map [H, W], box in its pixels.
 double energy_in_box(const torch::Tensor& map, const Box& box);
