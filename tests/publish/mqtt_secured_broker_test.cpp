@@ -20,9 +20,7 @@
 #include "support/test_certificates.h"
 #include "support/wait.h"
 
-using scorecam::publish::MqttOptions;
-using scorecam::publish::MqttPublisher;
-using scorecam::publish::PublishError;
+using namespace scorecam::publish;
 using scorecam_test::BrokerSecurity;
 using scorecam_test::ConnectionLog;
 using scorecam_test::MosquittoBroker;
@@ -253,20 +251,20 @@ TEST(MqttSecuredBroker, ACaFileThatIsNoCertificateIsAnErrorAtStart) {
 TEST(MqttPassword, ComesFromTheFirstLineOfTheFileElseTheEnvironment) {
   scorecam_test::ScratchDirectory directory;
   std::ofstream(directory.file("password")) << kPassword << "\r\nsecond line\n";
-  EXPECT_EQ(scorecam::publish::read_mqtt_password(directory.file("password")), kPassword);
+  EXPECT_EQ(read_mqtt_password(directory.file("password")), kPassword);
 
-  setenv(scorecam::publish::kMqttPasswordVariable, "from the environment", 1);
-  EXPECT_EQ(scorecam::publish::read_mqtt_password(""), "from the environment");
-  EXPECT_EQ(scorecam::publish::read_mqtt_password(directory.file("password")), kPassword) << "the file comes first";
-  unsetenv(scorecam::publish::kMqttPasswordVariable);
-  EXPECT_EQ(scorecam::publish::read_mqtt_password(""), "");
+  setenv(kMqttPasswordVariable, "from the environment", 1);
+  EXPECT_EQ(read_mqtt_password(""), "from the environment");
+  EXPECT_EQ(read_mqtt_password(directory.file("password")), kPassword) << "the file comes first";
+  unsetenv(kMqttPasswordVariable);
+  EXPECT_EQ(read_mqtt_password(""), "");
 }
 
 TEST(MqttPassword, AMissingOrEmptyFileIsAnErrorNamingIt) {
   scorecam_test::ScratchDirectory directory;
   const auto error_of = [](const std::string& path) {
     try {
-      scorecam::publish::read_mqtt_password(path);
+      read_mqtt_password(path);
     } catch (const PublishError& e) {
       return std::string(e.what());
     }
