@@ -22,7 +22,7 @@ const char* kUsage = R"(usage: scorecam [--model M.pt] [--config M.json] [--labe
                 [--class C] [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N]
                 [--noise-sigma S] [--score-mode probability|logit-softmax|cic] [--batch-size B]
                 [--max-channels N] [--selection all|std|mean|random] [--seed S]
-                [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16] [--size HxW]
+                [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16|int8|auto] [--size HxW]
                 [--colormap jet|turbo|inferno|viridis|magma|hot] [--alpha A] [--json]
                 --out DIR IMAGE...
        scorecam [--model M.pt] [--config M.json] --list-layers

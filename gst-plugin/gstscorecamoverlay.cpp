@@ -274,6 +274,7 @@ void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& hea
 
 
 GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
+  const auto arrived = std::chrono::steady_clock::now();
   const auto running = stream();
   if (!running || running->failed() || !run_.model_view) return GST_FLOW_ERROR;
   const Settings s = settings_.copy();
@@ -288,6 +289,8 @@ GstFlowReturn ScoreCamOverlayImpl::transform(GstVideoFrame* frame) {
   if (!heat) return GST_FLOW_OK;  // async: nothing finished yet, the frame leaves untouched
   draw(frame, heat, s.draw);
   attach(buffer, *heat, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), s.draw.post_messages);
+  // A frame budget covers the whole frame, the drawing as well.
+  running->frame_finished(std::chrono::steady_clock::now() - arrived);
   return GST_FLOW_OK;
 }
 

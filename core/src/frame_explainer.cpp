@@ -96,7 +96,8 @@ void FrameExplainer::rescore_within_budget(const torch::Tensor& input, const Fir
   const auto slice = next_channels(share);
   result.forward_passes += method_->score_channels(input, pass, slice, scores_);
   scores_.scores.sum().item<float>();  // waits for the device, for an honest timing
-  budget_->observe(slice.numel(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  budget_->observe(first_pass_seconds, slice.numel(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   result.refreshed = slice.numel() > 0;
   result.refresh_period = share > 0 ? static_cast<int>((count + share - 1) / share) : 1;
 }
@@ -152,7 +153,12 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
   }
   ++frames_since_refresh_;
   result.map = smoothed(method_->combine(pass.activations, method_->weigh(pass, scores_), result.empty));
+  frame_finished(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return result;
+}
+
+void FrameExplainer::frame_finished(double seconds) {
+  if (budget_) budget_->observe_frame(seconds);
 }
 
 }  // namespace scorecam

@@ -60,6 +60,12 @@ void StreamExplainer::flush() {
   restart_reuse_ = true;
 }
 
+void StreamExplainer::frame_finished(std::chrono::nanoseconds took) {
+  if (worker_) return;
+  std::lock_guard<std::mutex> engine(engine_lock_);
+  if (explainer_) explainer_->frame_finished(std::chrono::duration<double>(took).count());
+}
+
 void StreamExplainer::restart_reuse() {
   std::lock_guard<std::mutex> lock(state_lock_);
   restart_reuse_ = true;
@@ -140,6 +146,7 @@ std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, 
   heat->caption = caption_text(heat->result, heat->target_label);
   heat->source_timestamp = timestamp;
   const auto elapsed = std::chrono::steady_clock::now() - start;
+  explainer_->frame_finished(std::chrono::duration<double>(elapsed).count());
 
   std::chrono::nanoseconds grown_latency{0};
   bool first_invalid = false, first_over_budget = false;

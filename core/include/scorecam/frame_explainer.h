@@ -64,6 +64,9 @@ class FrameExplainer {
                  MethodOptions method = {});
 
   FrameResult process(const ImageView& frame);
+  // What the last frame took in all, as a caller that also did more with it measured it (the
+  // frame budget leaves that time out of what the next frames score); process() reports its own.
+  void frame_finished(double seconds);
   // Forget all reused state, e.g. after a seek or a flush.
   void reset();
   // Seconds the costliest frame of the configured mode is expected to take, from a few timed

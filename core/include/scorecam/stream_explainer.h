@@ -58,6 +58,9 @@ class StreamExplainer {
 
   // Applies from the next explanation. A target class the model lacks falls back to -1, with a warning.
   void reconfigure(const ExplainerSettings& settings);
+  // Sync: what the frame of the last submit() took in all, drawing included (see
+  // FrameExplainer::frame_finished). Async frames do not wait for the model: the worker's own time counts.
+  void frame_finished(std::chrono::nanoseconds took);
   // A seek: the waiting frame, the newest heatmap, work in flight and reused scores are all stale.
   void flush();
   // A gap in the stream: reused scores say nothing about the next frame.
