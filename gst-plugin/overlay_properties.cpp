@@ -160,7 +160,9 @@ void install_properties(GObjectClass* klass) {
   install(PROP_DEVICE, g_param_spec_string("device", "Device", "Torch device: cpu, cuda or cuda:N",
                                            defaults.model.device.c_str(), kReady));
   install(PROP_PRECISION,
-          g_param_spec_enum("precision", "Precision", "Numeric precision of the model (fp16 and bf16 need CUDA)",
+          g_param_spec_enum("precision", "Precision",
+                            "Precision of the masked passes: fp16 needs CUDA, bf16 CUDA or a CPU with AVX512-BF16 "
+                            "or AMX, int8 the model's int8 copy (CPU); auto: the fastest copy that agrees with fp32",
                             precision_get_type(), static_cast<gint>(defaults.model.precision), kReady));
   install(PROP_ASYNC,
           g_param_spec_boolean("async", "Asynchronous",
