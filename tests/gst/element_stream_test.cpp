@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gst/check/gstharness.h>
@@ -46,6 +47,39 @@ TEST(Stream, LatencyIsTheMeasuredProcessingTimeInSyncModeAndZeroInAsync) {
   }
   Harness h(make_overlay(tiny({{"async", "true"}})));
   EXPECT_EQ(gst_harness_query_latency(h.get()), 0u);
+}
+
+// frame-budget-ms: the latency query answers the budget, and every frame's meta and bus message
+// say in how many frames all channels are rescored: 1 with room for all, every channel's frame of
+// its own under a budget no channel fits in (one channel a frame, the least).
+TEST(Stream, AFrameBudgetIsTheLatencyAndSetsTheRefreshPeriod) {
+  auto periods = [](const std::string& budget_ms) {
+    Harness h(make_overlay(tiny({{"frame-budget-ms", budget_ms}, {"post-messages", "true"}})));
+    const GstClockTime latency = gst_harness_query_latency(h.get());
+    EXPECT_NEAR(static_cast<double>(latency), std::stod(budget_ms) * GST_MSECOND, 1e3) << budget_ms << " ms";
+    GstBus* bus = gst_bus_new();
+    gst_element_set_bus(h.element(), bus);
+    h.set_caps(caps_for("RGB", 64, 48));
+    std::vector<std::pair<int, int>> meta_and_message;
+    for (int i = 0; i < 4; ++i) {
+      GstBuffer* out = h.push_pull(make_frame("RGB", 64, 48, 0));
+      const GstScoreCamMeta* meta = out ? gst_buffer_get_scorecam_meta(out) : nullptr;
+      GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+      gint posted = -1;
+      if (message) gst_structure_get_int(gst_message_get_structure(message), "refresh-period", &posted);
+      meta_and_message.emplace_back(meta ? meta->refresh_period : -1, posted);
+      if (message) gst_message_unref(message);
+      if (out) gst_buffer_unref(out);
+    }
+    gst_element_set_bus(h.element(), nullptr);
+    gst_object_unref(bus);
+    return meta_and_message;
+  };
+  const auto roomy = periods("100000");
+  EXPECT_EQ(roomy.back(), std::make_pair(1, 1));  // the first frame, unmeasured, scores a few
+  const auto tight = periods("0.01");
+  EXPECT_GT(tight.back().first, 1);
+  EXPECT_EQ(tight.back().second, tight.back().first);
 }
 
 // After a flush or a discontinuity the reused scores are forgotten: the next frame is a full refresh.
