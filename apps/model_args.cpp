@@ -24,13 +24,13 @@ std::string model_path(const CommandLine& args) {
   return bundled;
 }
 
-ModelOptions model_options(const CommandLine& args) {
+ModelOptions model_options(const CommandLine& args, Precision default_precision) {
   ModelOptions options;
   options.config_path = args.text("config");
   options.labels_path = args.text("labels");
   options.target_layer = args.text("layer");
   options.device = args.text("device", "cpu");
-  options.precision = args.text("precision", "fp32");
+  options.precision = args.text("precision", precision_name(default_precision));
   if (args.has("size")) parse_size(args.text("size"), options.input_height, options.input_width);
   options.parallel_passes = args.integer("parallel-passes", 0, Range::at_least(0));
   options.channels_last = args.has("channels-last");
@@ -38,8 +38,8 @@ ModelOptions model_options(const CommandLine& args) {
   return options;
 }
 
-std::unique_ptr<Model> load_model(const CommandLine& args, const char* program) {
-  auto model = Model::load(model_path(args), model_options(args));
+std::unique_ptr<Model> load_model(const CommandLine& args, const char* program, Precision default_precision) {
+  auto model = Model::load(model_path(args), model_options(args, default_precision));
   if (!model->frozen()) std::cerr << program << ": note: forward passes: " << model->inference_path() << "\n";
   return model;
 }

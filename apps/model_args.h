@@ -18,9 +18,11 @@ std::set<std::string> with_model_options(std::initializer_list<std::string> own)
 // --model, or the bundled model when absent; throws Error when neither exists.
 std::string model_path(const CommandLine& args);
 // Also --parallel-passes, --channels-last and --cuda-graphs, where the program's syntax takes them.
-ModelOptions model_options(const CommandLine& args);
+// Without --precision, `default_precision`: the measuring programs keep fp32, the library's default.
+ModelOptions model_options(const CommandLine& args, Precision default_precision = Precision::Float32);
 // Loads the model the options name; says on stderr when a pass cannot run on a frozen copy.
-std::unique_ptr<Model> load_model(const CommandLine& args, const char* program);
+std::unique_ptr<Model> load_model(const CommandLine& args, const char* program,
+                                  Precision default_precision = Precision::Float32);
 ScoreCamOptions score_cam_options(const CommandLine& args);
 // --method, --samples, --noise-sigma.
 MethodOptions method_options(const CommandLine& args);

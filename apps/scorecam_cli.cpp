@@ -22,7 +22,7 @@ const char* kUsage = R"(usage: scorecam [--model M.pt] [--config M.json] [--labe
                 [--class C] [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N]
                 [--noise-sigma S] [--score-mode probability|logit-softmax|cic] [--batch-size B]
                 [--max-channels N] [--selection all|std|mean|random] [--seed S]
-                [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16|int8|auto] [--size HxW]
+                [--device cpu|cuda|cuda:N] [--precision auto|fp32|fp16|bf16|int8] [--size HxW]
                 [--colormap jet|turbo|inferno|viridis|magma|hot] [--alpha A] [--json]
                 --out DIR IMAGE...
        scorecam [--model M.pt] [--config M.json] --list-layers
@@ -32,7 +32,8 @@ DIR/NAME.npy (the float32 map in [0, 1] at the image's height and width), and pr
 classes. --json prints one machine-readable summary instead. Without --model, the bundled model.
 --method: Score-CAM (default), SS-CAM and IS-CAM (each mask scored on --samples inputs, default 35
 and 10; SS-CAM adds Gaussian noise of std --noise-sigma, default 2, to each mask), Grad-CAM and
-Grad-CAM++ (one forward and one backward pass).
+Grad-CAM++ (one forward and one backward pass). --precision of the masked passes: auto (default)
+keeps the fastest copy of the model whose scores agree with fp32's (docs/element.md, "Precision").
 )";
 
 struct ImageResult {
@@ -101,7 +102,7 @@ int run(const cli::CommandLine& args) {
   OverlayOptions overlay;
   overlay.colormap = parse_colormap(args.text("colormap", "jet"));
   overlay.alpha = args.number("alpha", 0.5, cli::Range::from_to(0, 1));
-  const auto model = cli::load_model(args, "scorecam");
+  const auto model = cli::load_model(args, "scorecam", kUserDefaultPrecision);
   FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", kPredictedClass, cli::Range::at_least(kPredictedClass)),
                            cli::method_options(args));
 

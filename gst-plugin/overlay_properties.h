@@ -57,7 +57,7 @@ struct ModelSettings {
   std::string labels_location;
   std::string target_layer;
   std::string device = scorecam::ModelOptions{}.device;
-  scorecam::Precision precision = scorecam::Precision::Float32;
+  scorecam::Precision precision = scorecam::kUserDefaultPrecision;
   bool async = false;
   bool share_model = true;
   int parallel_passes = scorecam::ModelOptions{}.parallel_passes;

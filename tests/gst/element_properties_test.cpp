@@ -12,6 +12,7 @@
 
 #include "gstscorecammeta.h"
 #include "scorecam/bundled_model.h"
+#include "scorecam/device.h"
 #include "scorecam/cam_method.h"
 #include "scorecam/device.h"
 #include "scorecam/enum_names.h"
@@ -81,6 +82,10 @@ TEST(Properties, StartAtTheirDefaults) {
   gboolean qos = TRUE;
   g_object_get(element, "qos", &qos, nullptr);
   EXPECT_FALSE(qos);  // the element drops no frame unless asked to
+  GParamSpec* precision = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "precision");
+  ASSERT_NE(precision, nullptr);
+  const gint auto_value = static_cast<gint>(scorecam::Precision::Auto);
+  EXPECT_EQ(G_PARAM_SPEC_ENUM(precision)->default_value, auto_value);  // the fastest copy that agrees with fp32
   gst_object_unref(element);
 }
 

@@ -41,7 +41,7 @@ GstPadProbeReturn record_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer dat
 std::string branch(const std::string& pattern, int index, const std::string& properties) {
   return "videotestsrc pattern=" + pattern + " num-buffers=5 ! video/x-raw,format=RGB,width=64,height=48 ! "
          "scorecamoverlay name=overlay" + std::to_string(index) + " model-location=" + test_model("tiny_rgb.pt") +
-         " batch-size=4 " + properties + " ! fakesink ";
+         " batch-size=4 precision=fp32 " + properties + " ! fakesink ";  // fp32: maps compared bit for bit
 }
 
 // Runs the branches in one pipeline and returns what each overlay put on its buffers.
