@@ -49,6 +49,8 @@ struct Property {
 struct Syntax {
   std::set<std::string> options;  // --NAME VALUE
   std::set<std::string> flags;    // --NAME
+  // --NAME VALUE that may stand several times, each value kept (CommandLine::all): one camera each.
+  std::set<std::string> repeatable;
   // Whether words may be PROPERTY=VALUE pairs. The first `fixed_positionals` words are positional
   // whatever they hold; after them a word with '=' is a property, and so is every word once there
   // are `max_positionals`. Without properties every word is positional, up to `max_positionals`.
@@ -61,11 +63,14 @@ class CommandLine {
  public:
   // Throws UsageError for an unknown option (any word starting with '-' that is not an option's
   // value), an option without its value, a word that is not PROPERTY=VALUE where only such a
-  // pair can stand, and a positional word too many. An option given twice keeps its last value.
+  // pair can stand, and a positional word too many. An option given twice keeps its last value,
+  // unless it is repeatable.
   CommandLine(int argc, char* const* argv, const Syntax& syntax);
 
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string text(const std::string& name, const std::string& fallback = "") const;
+  // Every value of a repeatable option, in the order given; empty when it is absent.
+  std::vector<std::string> all(const std::string& name) const;
   // The option's value as a number within `range` (and, for integers, within the type), or
   // UsageError "--NAME needs an integer of at least 1, not 'x'"; `fallback` when it is absent.
   template <typename Integer>
@@ -84,6 +89,7 @@ class CommandLine {
   long long checked_integer(const std::string& name, long long low, long long high, const Range& range) const;
 
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> repeated_;
   std::vector<std::string> positional_;
   std::vector<Property> properties_;
 };
