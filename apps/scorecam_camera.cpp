@@ -132,14 +132,11 @@ int run(const Options& options) {
   if (failed) return 1;
   const std::string served = server ? server->sink_description() : "";
   const bool several = options.cameras.size() > 1;
-  std::vector<CameraEnd> ends(options.cameras.size(), CameraEnd::kEnded);
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < options.cameras.size(); ++i)
-    threads.emplace_back([&, i] {
-      const CameraSpec& camera = options.cameras[i];
-      ends[i] = scorecam::camera::run_camera(options.runner, camera, served);
-      if (ends[i] == CameraEnd::kEnded && several && !scorecam::camera::stop_requested())
-        log(camera.who(), "ended; the other cameras go on");
+  for (const CameraSpec& camera : options.cameras)
+    threads.emplace_back([&options, &served, several, spec = &camera] {
+      const CameraEnd end = scorecam::camera::run_camera(options.runner, *spec, served);
+      if (end == CameraEnd::kEnded && several) log(spec->who(), "ended; the other cameras go on while any is left");
     });
   for (auto& thread : threads) thread.join();
   // A stop asked for is a clean end, whatever some camera met before it.
