@@ -49,14 +49,15 @@ struct Property {
 struct Syntax {
   std::set<std::string> options;  // --NAME VALUE
   std::set<std::string> flags;    // --NAME
-  // --NAME VALUE that may stand several times, each value kept (CommandLine::all): one camera each.
-  std::set<std::string> repeatable;
   // Whether words may be PROPERTY=VALUE pairs. The first `fixed_positionals` words are positional
   // whatever they hold; after them a word with '=' is a property, and so is every word once there
   // are `max_positionals`. Without properties every word is positional, up to `max_positionals`.
   bool properties = false;
   std::size_t fixed_positionals = 0;
   std::size_t max_positionals = std::numeric_limits<std::size_t>::max();
+  // --NAME VALUE that may stand several times, each value kept (CommandLine::all): one camera
+  // each. Last, so that the programs' brace-initialized syntaxes keep their meaning.
+  std::set<std::string> repeatable;
 };
 
 class CommandLine {
