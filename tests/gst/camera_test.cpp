@@ -566,9 +566,9 @@ TEST(Camera, OneCamerasOutageLeavesTheOthersRecording) {
 
   const std::string log = runner.log();
   EXPECT_EQ(log.find("camera b: connection 1 lost"), std::string::npos) << log;
-  EXPECT_NE(log.find("camera a: connection 1: connecting to rtsp://127.0.0.1:"),
-            std::string::npos) << log;
-  for (const std::string camera : {"a", "b"}) EXPECT_NE(log.find("camera " + camera + ": stopped: "), std::string::npos) << log;
+  EXPECT_NE(log.find("camera a: connection 1: connecting to rtsp://127.0.0.1:"), std::string::npos) << log;
+  for (const std::string camera : {"a", "b"})
+    EXPECT_NE(log.find("camera " + camera + ": stopped: "), std::string::npos) << log;
   EXPECT_EQ(finished_segments_of(a, 1), a_before);
   // b's segment in progress at SIGTERM was finished too, and all of b's came through one connection.
   EXPECT_GT(finished_segments_of(b, 1), b_in_progress);
@@ -593,6 +593,40 @@ TEST(Camera, CamerasComeFromAFileWithTheirOwnProperties) {
   expect_every_segment_plays(out.file("door"));
   for (const auto& segment : segments(out.file("door")))
     for (const auto& record : records(segment.results)) EXPECT_TRUE(record.at("explained").get<bool>()) << record.dump();
+}
+
+// An error that is not the camera's (here camera "broken"'s model cannot be loaded) ends that
+// camera only, logged with its name and the element's message, and is not retried; the other goes
+// on recording, and Ctrl-C still ends the runner with status 0. Once every camera has ended, the
+// runner exits with status 1.
+TEST(Camera, AnErrorThatIsNotTheCamerasEndsThatCameraOnly) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir out, logs;
+  std::ofstream(logs.file("cameras.txt")) << "broken " << server.url() << " model-location=/nonexistent/model.pt\n"
+                                          << "working " << server.url() << "\n";
+  CameraProcess runner({"--tcp", "--segment-seconds", "1", "--encoder", encoder() + " tune=zerolatency", "--cameras",
+                        logs.file("cameras.txt"), out.path(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("runner.log"));
+  ASSERT_TRUE(wait_for(runner, [&] {
+    return finished_segments_of(out.file("working"), 1) >= 2 && logged(runner, "camera broken: ended");
+  }, 60s)) << "camera working did not record on while camera broken ended, within 60 s:\n" << runner.log();
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
+  const std::string log = runner.log();
+  EXPECT_NE(log.find("camera broken: connection 1 failed: "), std::string::npos) << log;
+  EXPECT_NE(log.find("/nonexistent/model.pt"), std::string::npos) << log;
+  EXPECT_EQ(log.find("camera broken: connection 1 lost"), std::string::npos) << log;  // not retried
+  EXPECT_EQ(log.find("camera working: connection 1 lost"), std::string::npos) << log;
+  expect_every_segment_plays(out.file("working"));
+
+  const auto [status, output] = run_command(kCamera + " --tcp --camera a=" + server.url() + " --camera b=" +
+                                            server.url() + " " + out.path() +
+                                            " model-location=/nonexistent/model.pt 2>&1");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("camera a: connection 1 failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("camera b: connection 1 failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("every camera has ended"), std::string::npos) << output;
 }
 
 // A camera list it cannot take stops the runner before anything starts: status 2, and a message
