@@ -53,9 +53,10 @@ CommandLine::CommandLine(int argc, char* const* argv, const Syntax& syntax) {
       const std::string name = word.rfind("--", 0) == 0 ? word.substr(2) : "";
       if (name == "help" || syntax.flags.count(name)) {
         values_[name] = "";
-      } else if (syntax.options.count(name)) {
+      } else if (syntax.options.count(name) || syntax.repeatable.count(name)) {
         if (i + 1 >= argc) throw UsageError("option " + word + " needs a value");
         values_[name] = argv[++i];
+        if (syntax.repeatable.count(name)) repeated_[name].push_back(values_[name]);
       } else {
         throw UsageError("unknown option " + word);
       }
@@ -78,6 +79,11 @@ CommandLine::CommandLine(int argc, char* const* argv, const Syntax& syntax) {
 std::string CommandLine::text(const std::string& name, const std::string& fallback) const {
   const auto it = values_.find(name);
   return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::string> CommandLine::all(const std::string& name) const {
+  const auto it = repeated_.find(name);
+  return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 long long CommandLine::checked_integer(const std::string& name, long long low, long long high,

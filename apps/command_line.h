@@ -55,17 +55,23 @@ struct Syntax {
   bool properties = false;
   std::size_t fixed_positionals = 0;
   std::size_t max_positionals = std::numeric_limits<std::size_t>::max();
+  // --NAME VALUE that may stand several times, each value kept (CommandLine::all): one camera
+  // each. Last, so that the programs' brace-initialized syntaxes keep their meaning.
+  std::set<std::string> repeatable;
 };
 
 class CommandLine {
  public:
   // Throws UsageError for an unknown option (any word starting with '-' that is not an option's
   // value), an option without its value, a word that is not PROPERTY=VALUE where only such a
-  // pair can stand, and a positional word too many. An option given twice keeps its last value.
+  // pair can stand, and a positional word too many. An option given twice keeps its last value,
+  // unless it is repeatable.
   CommandLine(int argc, char* const* argv, const Syntax& syntax);
 
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string text(const std::string& name, const std::string& fallback = "") const;
+  // Every value of a repeatable option, in the order given; empty when it is absent.
+  std::vector<std::string> all(const std::string& name) const;
   // The option's value as a number within `range` (and, for integers, within the type), or
   // UsageError "--NAME needs an integer of at least 1, not 'x'"; `fallback` when it is absent.
   template <typename Integer>
@@ -84,6 +90,7 @@ class CommandLine {
   long long checked_integer(const std::string& name, long long low, long long high, const Range& range) const;
 
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> repeated_;
   std::vector<std::string> positional_;
   std::vector<Property> properties_;
 };

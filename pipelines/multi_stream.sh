@@ -14,8 +14,9 @@
 #   PROPERTY=VALUE  scorecamoverlay properties for every stream, e.g. async=true max-channels=64
 # Example: pipelines/multi_stream.sh out/ rtsp://10.0.0.5/main rtsp://10.0.0.6/main async=true
 #
-# For a camera that must be recorded through reconnections, in segments, use rtsp_camera.sh per
-# camera instead: one pipeline here ends when any of its sources fails.
+# For cameras that must be recorded through reconnections, in segments, use
+# scorecam-camera --camera NAME=URL --camera ... OUT_DIR instead (one process, one shared model,
+# each camera on its own): one pipeline here ends when any of its sources fails.
 
 source "$(dirname "$0")/common.sh"
 mqtt=""

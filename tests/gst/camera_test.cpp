@@ -1,6 +1,7 @@
 // scorecam-camera against an RTSP server the test starts on 127.0.0.1, stops mid-stream (a camera
 // that reboots) and starts again on the same port: recording resumes, and every segment it closed
-// decodes, with one JSON line per frame it holds. The camera's password never shows in what it
+// decodes, with one JSON line per frame it holds. With several cameras in one runner (--camera),
+// one camera's outage leaves the others recording. The camera's password never shows in what it
 // writes; what it serves (--serve) listens on loopback unless told otherwise, and lets in only the
 // user it is given, over TLS when asked.
 #include <signal.h>
@@ -57,6 +58,7 @@ class CameraProcess {
   std::string log() const { return read_file(log_); }
   bool running() { return process_.running(); }
   int interrupt() { return process_.stop(SIGINT); }  // Ctrl-C: its exit status (-1 if not within 30 s)
+  int terminate() { return process_.stop(SIGTERM); }  // docker stop, systemd: the same
 
  private:
   static std::vector<std::string> with_program(std::vector<std::string> args) {
@@ -83,6 +85,7 @@ struct Segment {
 
 std::vector<Segment> segments(const std::string& directory) {
   std::vector<Segment> found;
+  if (!std::filesystem::is_directory(directory)) return found;  // a camera's folder, not made yet
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     const std::string path = entry.path().string();
     if (entry.path().extension() != ".mp4") continue;
@@ -506,6 +509,161 @@ TEST(Camera, AnElementErrorIsNotRetried) {
   EXPECT_NE(output.find("connection 1 failed"), std::string::npos) << output;
   EXPECT_NE(output.find("/nonexistent/model.pt"), std::string::npos) << output;
   EXPECT_EQ(output.find("reconnecting"), std::string::npos) << output;
+}
+
+// Every segment in `directory` is finished, and decodes to as many frames as its results have records.
+void expect_every_segment_plays(const std::string& directory) {
+  const auto all = segments(directory);
+  EXPECT_FALSE(all.empty()) << "no segment in " << directory;
+  for (const auto& segment : all) {
+    EXPECT_FALSE(segment.partial) << segment.video;
+    ASSERT_TRUE(std::filesystem::exists(segment.results)) << segment.video;
+    const int frames = count_frames(segment.video);
+    EXPECT_GT(frames, 0) << segment.video;
+    EXPECT_EQ(static_cast<int>(records(segment.results).size()), frames) << segment.video;
+  }
+}
+
+bool logged(CameraProcess& runner, const std::string& line) { return runner.log().find(line) != std::string::npos; }
+
+// Two cameras in one runner (--camera a=... --camera b=...), each recorded into OUTPUT_DIR/NAME/:
+// camera a's server goes away (a reboot), and camera b goes on closing segments on its first
+// connection while a reconnects; a comes back and records again. SIGTERM finishes both cameras'
+// segments in progress and ends the runner with status 0; every segment of both plays.
+TEST(Camera, OneCamerasOutageLeavesTheOthersRecording) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  auto camera_a = std::make_unique<LocalRtspServer>(camera_stream());
+  LocalRtspServer camera_b(camera_stream());
+  ASSERT_TRUE(camera_a->ok() && camera_b.ok());
+  const int port_a = camera_a->port();
+  TempDir out, logs;
+  const std::string a = out.file("a"), b = out.file("b");
+  CameraProcess runner({"--tcp", "--segment-seconds", "1", "--retry-min", "0.2", "--retry-max", "0.5",
+                        "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", "--camera",
+                        "a=" + camera_a->url(), "--camera", "b=" + camera_b.url(), out.path(),
+                        "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("runner.log"));
+  ASSERT_TRUE(wait_for(runner, [&] { return finished_segments_of(a, 1) >= 1 && finished_segments_of(b, 1) >= 1; },
+                       60s)) << "not a finished segment of each camera within 60 s:\n" << runner.log();
+
+  camera_a.reset();  // camera a reboots
+  ASSERT_TRUE(wait_for(runner, [&] { return logged(runner, "camera a: connection 1 lost"); }, 30s))
+      << "camera a's loss not noticed within 30 s:\n" << runner.log();
+  for (const auto& segment : segments(a)) EXPECT_FALSE(segment.partial) << segment.video;
+  const int a_before = finished_segments_of(a, 1), b_before = finished_segments_of(b, 1);
+  // While a is away and reconnecting, b goes on recording: 3 more segments of about a second each.
+  ASSERT_TRUE(wait_for(runner, [&] {
+    return finished_segments_of(b, 1) >= b_before + 3 && logged(runner, "camera a: connection 3 lost");
+  }, 30s)) << "camera b did not finish 3 segments while camera a reconnected (" << finished_segments_of(b, 1) - b_before
+           << " within 30 s):\n" << runner.log();
+
+  camera_a = std::make_unique<LocalRtspServer>(camera_stream(), port_a);
+  ASSERT_TRUE(camera_a->ok()) << "port " << port_a << " could not be bound again";
+  ASSERT_TRUE(wait_for(runner, [&] { return a_reconnection_finished(a, 1); }, 60s))
+      << "camera a recorded nothing within 60 s of its return:\n" << runner.log();
+  const int b_in_progress = finished_segments_of(b, 1);
+  EXPECT_EQ(runner.terminate(), 0) << runner.log();
+
+  const std::string log = runner.log();
+  EXPECT_EQ(log.find("camera b: connection 1 lost"), std::string::npos) << log;
+  EXPECT_NE(log.find("camera a: connection 1: connecting to rtsp://127.0.0.1:"), std::string::npos) << log;
+  for (const std::string camera : {"a", "b"})
+    EXPECT_NE(log.find("camera " + camera + ": stopped: "), std::string::npos) << log;
+  EXPECT_EQ(finished_segments_of(a, 1), a_before);
+  // b's segment in progress at SIGTERM was finished too, and all of b's came through one connection.
+  EXPECT_GT(finished_segments_of(b, 1), b_in_progress);
+  EXPECT_EQ(static_cast<size_t>(finished_segments_of(b, 1)), segments(b).size());
+  expect_every_segment_plays(a);
+  expect_every_segment_plays(b);
+}
+
+// --cameras FILE: one camera a line with its own properties (here sync mode: every record explained).
+TEST(Camera, CamerasComeFromAFileWithTheirOwnProperties) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir out, logs;
+  std::ofstream(logs.file("cameras.txt")) << "# the door\n\n  door " << server.url() << " async=false\n";
+  CameraProcess runner({"--tcp", "--segment-seconds", "1", "--encoder", encoder() + " tune=zerolatency", "--cameras",
+                        logs.file("cameras.txt"), out.path(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("runner.log"));
+  ASSERT_TRUE(wait_for(runner, [&] { return finished_segments_of(out.file("door"), 1) >= 1; }, 60s))
+      << "no finished segment within 60 s:\n" << runner.log();
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
+  expect_every_segment_plays(out.file("door"));
+  for (const auto& segment : segments(out.file("door")))
+    for (const auto& record : records(segment.results)) EXPECT_TRUE(record.at("explained").get<bool>()) << record.dump();
+}
+
+// An error that is not the camera's (here camera "broken"'s model cannot be loaded) ends that
+// camera only, logged with its name and the element's message, and is not retried; the other goes
+// on recording, and Ctrl-C still ends the runner with status 0. Once every camera has ended, the
+// runner exits with status 1.
+TEST(Camera, AnErrorThatIsNotTheCamerasEndsThatCameraOnly) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer server(camera_stream());
+  ASSERT_TRUE(server.ok());
+  TempDir out, logs;
+  std::ofstream(logs.file("cameras.txt")) << "broken " << server.url() << " model-location=/nonexistent/model.pt\n"
+                                          << "working " << server.url() << "\n";
+  CameraProcess runner({"--tcp", "--segment-seconds", "1", "--encoder", encoder() + " tune=zerolatency", "--cameras",
+                        logs.file("cameras.txt"), out.path(), "model-location=" + test_model("tiny_rgb.pt")},
+                       logs.file("runner.log"));
+  ASSERT_TRUE(wait_for(runner, [&] {
+    return finished_segments_of(out.file("working"), 1) >= 2 && logged(runner, "camera broken: ended");
+  }, 60s)) << "camera working did not record on while camera broken ended, within 60 s:\n" << runner.log();
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
+  const std::string log = runner.log();
+  EXPECT_NE(log.find("camera broken: connection 1 failed: "), std::string::npos) << log;
+  EXPECT_NE(log.find("/nonexistent/model.pt"), std::string::npos) << log;
+  EXPECT_EQ(log.find("camera broken: connection 1 lost"), std::string::npos) << log;  // not retried
+  EXPECT_EQ(log.find("camera working: connection 1 lost"), std::string::npos) << log;
+  expect_every_segment_plays(out.file("working"));
+
+  const auto [status, output] = run_command(kCamera + " --tcp --camera a=" + server.url() + " --camera b=" +
+                                            server.url() + " " + out.path() +
+                                            " model-location=/nonexistent/model.pt 2>&1");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << output;
+  EXPECT_NE(output.find("camera a: connection 1 failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("camera b: connection 1 failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("every camera has ended"), std::string::npos) << output;
+}
+
+// A camera list it cannot take stops the runner before anything starts: status 2, and a message
+// that names the camera (and never its password).
+TEST(Camera, RefusesCamerasItCannotTellApartOrReach) {
+  TempDir out, lists;
+  const auto list = [&](const std::string& name, const std::string& text) {
+    std::ofstream(lists.file(name)) << text;
+    return lists.file(name);
+  };
+  const std::string twice = list("twice.txt", "# two cameras\nfront rtsp://127.0.0.1:1/x\nfront rtsp://127.0.0.1:2/x\n");
+  const std::string no_value = list("no_value.txt", "back rtsp://127.0.0.1:1/x colormap\n");
+  const std::string unknown = list("unknown.txt", "back rtsp://127.0.0.1:1/x no-such-property=1\n");
+  const std::string empty = list("empty.txt", "# nothing yet\n");
+  const std::string dir = " " + out.path();
+  const std::vector<std::pair<std::string, std::string>> mistakes = {
+      {" --camera a=rtsp://127.0.0.1:1/x --camera a=rtsp://127.0.0.1:2/x" + dir, "--camera a: two cameras are named 'a'"},
+      {" --camera a.b=rtsp://127.0.0.1:1/x" + dir, "--camera a.b: 'a.b' is not a camera name"},
+      {" --camera =rtsp://127.0.0.1:1/x" + dir, "--camera takes NAME=URL, not '=rtsp://127.0.0.1:1/x'"},
+      {" --camera a=http://127.0.0.1/x" + dir, "--camera a: 'http://127.0.0.1/x' is not an rtsp:// URL"},
+      {" --camera rtsp://admin:Hidden@127.0.0.1/x" + dir, "--camera takes NAME=URL, not 'rtsp://admin:***@127.0.0.1/x'"},
+      {" --camera a=rtsp://127.0.0.1:1/x rtsp://127.0.0.1:2/y" + dir,
+       "give the camera's URL, or --camera and --cameras, not both"},
+      {" --camera a=rtsp://127.0.0.1:1/x --serve 0" + dir, "--serve re-serves the one camera of the URL form"},
+      {" --camera a=rtsp://127.0.0.1:1/x --cameras " + twice + dir, twice + ":3: two cameras are named 'front'"},
+      {" --cameras " + no_value + dir, no_value + ":1: 'colormap' is not PROPERTY=VALUE"},
+      {" --cameras " + empty + dir, "--cameras " + empty + " names no camera"},
+      {" --cameras /nonexistent/cameras.txt" + dir, "cannot read --cameras /nonexistent/cameras.txt"},
+      {" --camera a=rtsp://127.0.0.1:1/x --cameras " + unknown + dir,
+       "scorecam-camera: camera back: 'no-such-property' is not a scorecamoverlay property"}};
+  for (const auto& [args, message] : mistakes) {
+    const auto [status, output] = run_command(kCamera + args + " 2>&1");
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << args << ": " << output;
+    EXPECT_NE(output.find(message), std::string::npos) << args << ": " << output;
+    EXPECT_EQ(output.find("Hidden"), std::string::npos) << args << ": " << output;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(out.path()));  // nothing was started, nor any folder made
 }
 
 }  // namespace

@@ -71,6 +71,20 @@ TEST(CommandLine, AValueMayStartWithADashAndTheLastOneCounts) {
   EXPECT_EQ(args.text("out"), "second");
 }
 
+// A repeatable option keeps every value, in order (scorecam-camera's --camera); one option given
+// once is a list of one, and an absent one an empty list.
+TEST(CommandLine, ARepeatableOptionKeepsEveryValue) {
+  Syntax syntax{{"out"}, {}};
+  syntax.repeatable = {"camera"};
+  const auto args = parse({"--camera", "a=rtsp://x/1", "--out", "dir", "--camera", "b=rtsp://x/2"}, syntax);
+  EXPECT_EQ(args.all("camera"), (std::vector<std::string>{"a=rtsp://x/1", "b=rtsp://x/2"}));
+  EXPECT_TRUE(args.has("camera"));
+  EXPECT_EQ(args.all("out"), std::vector<std::string>{});  // not repeatable: text() has its value
+  EXPECT_EQ(parse({"--camera", "c=rtsp://x/3"}, syntax).all("camera"), std::vector<std::string>{"c=rtsp://x/3"});
+  EXPECT_TRUE(parse({}, syntax).all("camera").empty());
+  EXPECT_EQ(usage_error([&] { parse({"--camera"}, syntax); }), "option --camera needs a value");
+}
+
 TEST(CommandLine, EveryProgramTakesHelp) { EXPECT_TRUE(parse({"--help"}).has("help")); }
 
 TEST(CommandLine, UnknownOptionsAreNamed) {
