@@ -37,12 +37,16 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::string write_image(const std::filesystem::path& dir, int width, int height) {
+// Random pixels: a model's classes are all about equally likely on them.
+void write_noise_image(const std::filesystem::path& path, int width, int height) {
   cv::Mat image(height, width, CV_8UC3);
   cv::randu(image, 0, 255);
-  const auto path = (dir / "scene.png").string();
-  cv::imwrite(path, image);
-  return path;
+  cv::imwrite(path.string(), image);
+}
+
+std::string write_image(const std::filesystem::path& dir, int width, int height) {
+  write_noise_image(dir / "scene.png", width, height);
+  return (dir / "scene.png").string();
 }
 
 TEST(Cli, WritesOverlayAndMapAtTheImageSize) {
@@ -223,9 +227,7 @@ TEST(Eval, MeasuresEveryMethodAndWritesTheFiguresAndPictures) {
   std::filesystem::create_directories(dir / "images");
   nlohmann::json boxes;
   for (const char* name : {"a.png", "b.png", "c.jpg"}) {
-    cv::Mat image(48, 60, CV_8UC3);
-    cv::randu(image, 0, 255);
-    cv::imwrite((dir / "images" / name).string(), image);
+    write_noise_image(dir / "images" / name, 60, 48);
     boxes[name] = {10, 8, 40, 30};
   }
   std::ofstream(dir / "boxes.json") << boxes.dump();
@@ -330,9 +332,7 @@ TEST(Eval, DiscriminationExplainsEachLabelledClass) {
   std::filesystem::create_directories(dir / "images");
   nlohmann::json boxes;
   for (const char* name : {"a.png", "b.png", "c.png"}) {
-    cv::Mat image(48, 60, CV_8UC3);
-    cv::randu(image, 0, 255);
-    cv::imwrite((dir / "images" / name).string(), image);
+    write_noise_image(dir / "images" / name, 60, 48);
     // A class by its label and one by its number, side by side.
     boxes[name] = {{{"box", {2, 4, 28, 40}}, {"class", "beta"}}, {{"box", {30, 4, 58, 40}}, {"class", 3}}};
   }
