@@ -16,20 +16,20 @@ Spread spread_of(const std::vector<double>& values) {
   Spread s;
   if (values.empty()) return s;
   for (double v : values) s.mean += v / values.size();
-  for (double v : values) s.std += (v - s.mean) * (v - s.mean) / values.size();
-  s.std = std::sqrt(s.std);
+  for (double v : values) s.deviation += (v - s.mean) * (v - s.mean) / values.size();
+  s.deviation = std::sqrt(s.deviation);
   return s;
 }
 
 std::string spread_text(const Spread& s, double scale, int decimals) {
   char text[48];
-  std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, s.mean * scale, decimals, s.std * scale);
+  std::snprintf(text, sizeof text, "%.*f ± %.*f", decimals, s.mean * scale, decimals, s.deviation * scale);
   return text;
 }
 
 nlohmann::json spread_json(const std::optional<Spread>& s) {
   if (!s) return nullptr;
-  return {{"mean", s->mean}, {"std", s->std}};
+  return {{"mean", s->mean}, {"std", s->deviation}};
 }
 
 // Mean Pearson correlation over the pairs of asked classes' weights; none without weights.

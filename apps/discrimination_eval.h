@@ -45,7 +45,7 @@ struct ImageDiscrimination {
 
 // Mean and standard deviation (population) over images.
 struct Spread {
-  double mean = 0, std = 0;
+  double mean = 0, deviation = 0;
 };
 
 struct DiscriminationSummary {
