@@ -14,7 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "discrimination_eval.h"
+#include "eval_boxes.h"
 #include "eval_plots.h"
+#include "eval_progress.h"
 #include "model_args.h"
 #include "output_paths.h"
 #include "precision_eval.h"
@@ -35,6 +38,7 @@ const char* kUsage = R"(usage: scorecam-eval [--model M.pt] [--config M.json] [-
                      [--boxes BOXES.json] [--steps N] [--sanity-images N] [--limit N]
                      [--json OUT.json] [--plots DIR] [--grid-images N] IMAGE_DIR
        scorecam-eval ... --precisions bf16,int8,auto IMAGE_DIR
+       scorecam-eval ... --discrimination --boxes LABELLED.json IMAGE_DIR
 
 For every image of IMAGE_DIR (.png, .jpg, .jpeg, .bmp) and every method, explains the model's
 predicted class and measures, with the model itself:
@@ -57,6 +61,17 @@ loaded at each precision (--precision's values but fp32, which is the reference)
 every image, for fp32's predicted class: mean and least Pearson correlation, top-1 agreement (the
 first pass is fp32 at every precision, so it is 100 % by construction), mean energy in the box
 with --boxes, ms per image, and what the masked passes ran on.
+
+With --discrimination, only this: every image has two or more boxes of different classes
+(--boxes JSON {"image.png": [{"box": [x0, y0, x1, y1], "class": "Sneaker"}, ...], ...}, a class
+being one of the model's labels or a class number; boxes of different classes must not overlap).
+Each method explains each class of each image in turn; the table gives the share of maps whose
+energy inside the asked class's boxes beats that inside each other class's, the energy in the
+asked and in the other boxes (mean and standard deviation over images), and how much the
+channel weights change with the class (Pearson correlation of two classes' weights on the same
+image). --json writes every map's figures, --plots DIR writes discrimination.png (the first
+--grid-images images by method and asked class, boxes green for the first class, magenta for
+the second).
 )";
 
 struct Sample {
@@ -64,6 +79,7 @@ struct Sample {
   cv::Mat image;  // BGR, as read
   torch::Tensor input;
   std::optional<Box> box;  // in the model input's pixels
+  std::vector<LabelledBox> labelled;  // --discrimination: in the image's pixels
   int target_class = -1;
   float probability = 0;
 };
@@ -92,24 +108,6 @@ std::vector<fs::path> list_images(const std::string& folder) {
   return images;
 }
 
-std::map<std::string, Box> read_boxes(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read boxes file '" + path + "'");
-  nlohmann::json boxes;
-  try {
-    in >> boxes;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("boxes file '" + path + "' is not valid JSON: " + e.what());
-  }
-  std::map<std::string, Box> result;
-  for (const auto& [name, box] : boxes.items()) {
-    if (!box.is_array() || box.size() != 4 || !std::all_of(box.begin(), box.end(), [](const auto& v) { return v.is_number(); }))
-      throw Error("box of '" + name + "' in '" + path + "' is not [x0, y0, x1, y1]");
-    result[name] = {box[0].get<double>(), box[1].get<double>(), box[2].get<double>(), box[3].get<double>()};
-  }
-  return result;
-}
-
 std::vector<Method> parse_methods(const std::string& list) {
   std::vector<Method> methods;
   std::stringstream names(list);
@@ -125,12 +123,12 @@ MethodOptions method_options(const cli::CommandLine& args, Method method) {
   return options;
 }
 
-// `limit`: the first images only; 0: all.
+// `limit`: the first images only; 0: all. With --boxes, each image's one box, or with
+// --discrimination its labelled boxes, all checked before the first image is measured.
 std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model, int limit) {
   auto paths = list_images(args.positional().at(0));
   if (limit > 0 && static_cast<size_t>(limit) < paths.size()) paths.resize(limit);
-  const auto boxes = args.has("boxes") ? read_boxes(args.text("boxes")) : std::map<std::string, Box>{};
-  const auto& config = model.config();
+  const auto boxes = args.has("boxes") ? std::optional<eval::BoxesFile>(args.text("boxes")) : std::nullopt;
   std::vector<Sample> samples;
   for (const auto& path : paths) {
     Sample sample;
@@ -142,19 +140,11 @@ std::vector<Sample> load_samples(const cli::CommandLine& args, Model& model, int
     const auto probabilities = torch::softmax(model.forward(sample.input).logits[0], 0);
     sample.target_class = static_cast<int>(probabilities.argmax().item<int64_t>());
     sample.probability = probabilities[sample.target_class].item<float>();
-    if (args.has("boxes")) {
-      const auto box = boxes.find(sample.name);
-      if (box == boxes.end()) throw Error("no box for image '" + sample.name + "' in '" + args.text("boxes") + "'");
-      const Box& b = box->second;
-      if (const auto problem = box_problem(b, sample.image.cols, sample.image.rows)) {
-        std::ostringstream text;
-        text << "box [" << b.x0 << ", " << b.y0 << ", " << b.x1 << ", " << b.y1 << "] of image '" << sample.name
-             << "' in '" << args.text("boxes") << "' " << *problem;
-        throw Error(text.str());
-      }
-      const double sx = static_cast<double>(config.input_width) / sample.image.cols;
-      const double sy = static_cast<double>(config.input_height) / sample.image.rows;
-      sample.box = Box{box->second.x0 * sx, box->second.y0 * sy, box->second.x1 * sx, box->second.y1 * sy};
+    const int width = sample.image.cols, height = sample.image.rows;
+    if (boxes && args.has("discrimination")) {
+      sample.labelled = boxes->labelled_boxes(sample.name, width, height, model);
+    } else if (boxes) {
+      sample.box = eval::to_model_pixels(boxes->box(sample.name, width, height), width, height, model);
     }
     samples.push_back(std::move(sample));
   }
@@ -282,6 +272,17 @@ void print_tables(const std::vector<Method>& methods, const std::vector<Summary>
   }
 }
 
+void write_json_file(const std::string& path, const nlohmann::json& out) {
+  std::ofstream file(path);
+  file << out.dump(1) << '\n';
+  if (!file) throw Error("cannot write '" + path + "'");
+}
+
+void write_picture(const std::string& folder, const std::string& name, const cv::Mat& picture) {
+  const std::string path = (fs::path(folder) / name).string();
+  if (!cv::imwrite(path, picture)) throw Error("cannot write '" + path + "'");
+}
+
 nlohmann::json curve_json(const Curve& curve) { return {{"probabilities", curve.probabilities}, {"auc", curve.area()}}; }
 
 void write_json(const std::string& path, const std::vector<Method>& methods, const std::vector<Sample>& samples,
@@ -317,9 +318,7 @@ void write_json(const std::string& path, const std::vector<Method>& methods, con
     for (size_t m = 0; m < methods.size(); ++m) row[method_name(methods[m])] = sanity[d][m];
     out["sanity_check"].push_back(row);
   }
-  std::ofstream file(path);
-  file << out.dump(1) << '\n';
-  if (!file) throw Error("cannot write '" + path + "'");
+  write_json_file(path, out);
 }
 
 void write_plots(const std::string& folder, Model& model, const std::vector<Method>& methods,
@@ -344,11 +343,42 @@ void write_plots(const std::string& folder, Model& model, const std::vector<Meth
     }
     rows.push_back(row);
   }
-  for (const auto& [name, picture] : {std::pair<std::string, cv::Mat>{"curves.png", eval::plot_curves(deletion, insertion)},
-                                      {"maps.png", eval::map_grid(names, rows)}}) {
-    const std::string path = (fs::path(folder) / name).string();
-    if (!cv::imwrite(path, picture)) throw Error("cannot write '" + path + "'");
+  write_picture(folder, "curves.png", eval::plot_curves(deletion, insertion));
+  write_picture(folder, "maps.png", eval::map_grid(names, rows));
+}
+
+// --discrimination: each method's map for each labelled class of every image, instead of the
+// measures above.
+int run_discrimination(const cli::CommandLine& args, Model& model, const std::vector<Method>& methods,
+                       const std::vector<Sample>& samples, int grid_images) {
+  std::vector<eval::LabelledImage> images;
+  for (const Sample& sample : samples) {
+    eval::LabelledImage image{sample.name, sample.image, sample.input, {}, sample.labelled};
+    for (const auto& b : sample.labelled)
+      image.boxes.push_back({eval::to_model_pixels(b.box, sample.image.cols, sample.image.rows, model), b.class_id});
+    images.push_back(std::move(image));
   }
+  const auto score_cam = cli::score_cam_options(args);
+  std::vector<std::string> names;
+  std::vector<std::vector<eval::ImageDiscrimination>> results;
+  std::vector<eval::DiscriminationSummary> summaries;
+  for (Method m : methods) {
+    const auto cam = make_method(model, method_options(args, m), score_cam);
+    names.push_back(method_name(m));
+    results.push_back(eval::measure_discrimination(*cam, images));
+    summaries.push_back(eval::summarize_discrimination(results.back()));
+  }
+  const std::string mode = score_mode_name(score_cam.score_mode);
+  eval::print_discrimination_table(names, summaries, images.size(), mode);
+  if (args.has("json"))
+    write_json_file(args.text("json"), {{"discrimination", eval::discrimination_json(names, images, results, summaries,
+                                                                                      model, mode)}});
+  if (args.has("plots")) {
+    fs::create_directories(args.text("plots"));
+    write_picture(args.text("plots"), "discrimination.png",
+                  eval::discrimination_grid(names, images, results, model, grid_images));
+  }
+  return 0;
 }
 
 int run(const cli::CommandLine& args) {
@@ -360,9 +390,14 @@ int run(const cli::CommandLine& args) {
   const int grid_images = args.integer("grid-images", 6, cli::Range::at_least(0));
   if (args.has("json")) cli::check_writable_file("json", args.text("json"));
   if (args.has("plots")) cli::check_writable_folder("plots", args.text("plots"));
+  if (args.has("discrimination") && !args.has("boxes"))
+    throw cli::UsageError("--discrimination needs --boxes: the labelled boxes of every image");
+  if (args.has("discrimination") && args.has("precisions"))
+    throw cli::UsageError("give --discrimination or --precisions, not both");
   const auto score_cam = cli::score_cam_options(args);
   const auto model = cli::load_model(args, "scorecam-eval");
   const auto samples = load_samples(args, *model, limit);
+  if (args.has("discrimination")) return run_discrimination(args, *model, methods, samples, grid_images);
   if (args.has("precisions")) {
     std::vector<torch::Tensor> inputs;
     std::vector<std::optional<Box>> boxes;
@@ -387,14 +422,14 @@ int run(const cli::CommandLine& args) {
     cams.push_back(make_method(*model, method_options(args, m), score_cam));
   }
   std::vector<std::vector<Scores>> scores(methods.size());
-  const bool tty = isatty(STDERR_FILENO);
-  for (size_t i = 0; i < samples.size(); ++i) {
-    if (tty || i % 25 == 0 || i + 1 == samples.size())
-      std::fprintf(stderr, tty ? "\r[%zu/%zu] %s   " : "[%zu/%zu] %s\n", i + 1, samples.size(), samples[i].name.c_str());
-    for (size_t m = 0; m < methods.size(); ++m)
-      scores[m].push_back(score(*cams[m], *model, samples[i], steps, score_cam.batch_size));
+  {
+    eval::Progress progress;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      progress.image(i, samples.size(), samples[i].name);
+      for (size_t m = 0; m < methods.size(); ++m)
+        scores[m].push_back(score(*cams[m], *model, samples[i], steps, score_cam.batch_size));
+    }
   }
-  if (tty) std::fputc('\n', stderr);
   std::vector<Summary> summaries;
   for (const auto& per_method : scores) summaries.push_back(summarize(per_method));
   const auto layers = sanity_images > 0 ? weighted_layers_from_top(cli::model_path(args)) : std::vector<std::string>{};
@@ -413,6 +448,7 @@ int main(int argc, char** argv) {
   namespace cli = scorecam::cli;
   const cli::Syntax syntax{
       cli::with_model_options({"methods", "boxes", "steps", "sanity-images", "json", "plots", "grid-images", "limit",
-                               "precisions"})};
+                               "precisions"}),
+      {"discrimination"}};
   return cli::main_with_errors({"scorecam-eval", kUsage, syntax}, argc, argv, run);
 }

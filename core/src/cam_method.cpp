@@ -41,7 +41,9 @@ Explanation CamMethod::explain(const torch::Tensor& input, int target_class) {
   Explanation result;
   result.target_class = pass.target_class;
   result.probabilities = torch::softmax(pass.logits[0].to(torch::kFloat), 0).to(torch::kCPU);
-  result.map = combine(pass.activations, weigh(pass, scores), result.empty).to(torch::kCPU);
+  const auto weights = weigh(pass, scores);
+  result.map = combine(pass.activations, weights, result.empty).to(torch::kCPU);
+  result.weights = weights.to(torch::kCPU, torch::kFloat);
   result.channels_evaluated = masked_passes;
   return result;
 }

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cmath>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "layer_capture.h"
@@ -115,6 +117,63 @@ bool peak_in_box(const torch::Tensor& map, const Box& box) {
   const int64_t y = peak / m.size(1), x = peak % m.size(1);
   const auto [x0, y0, x1, y1] = pixel_bounds(box, m.size(0), m.size(1));
   return x >= x0 && x < x1 && y >= y0 && y < y1;
+}
+
+torch::Tensor box_mask(const Box& box, int64_t height, int64_t width) {
+  auto mask = torch::zeros({height, width}, torch::kBool);
+  const auto [x0, y0, x1, y1] = pixel_bounds(box, height, width);
+  if (x1 > x0 && y1 > y0) mask.slice(0, y0, y1).slice(1, x0, x1).fill_(true);
+  return mask;
+}
+
+std::optional<std::string> labelled_boxes_problem(const std::vector<LabelledBox>& boxes) {
+  if (boxes.size() < 2) return "has " + std::to_string(boxes.size()) + " box; class discrimination needs two or more";
+  std::set<int> classes;
+  for (const auto& b : boxes) {
+    if (b.class_id < 0) return "has a box without a class";
+    classes.insert(b.class_id);
+  }
+  if (classes.size() < 2) return std::string("has boxes of one class only; class discrimination needs two or more");
+  const auto overlap = [](const Box& a, const Box& b) {
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  };
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      if (boxes[i].class_id != boxes[j].class_id && overlap(boxes[i].box, boxes[j].box))
+        return "has overlapping boxes of different classes (boxes " + std::to_string(i + 1) + " and " +
+               std::to_string(j + 1) + ", classes " + std::to_string(boxes[i].class_id) + " and " +
+               std::to_string(boxes[j].class_id) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+ClassDiscrimination class_discrimination(const torch::Tensor& map, const std::vector<LabelledBox>& boxes,
+                                         int asked_class) {
+  if (const auto problem = labelled_boxes_problem(boxes)) throw Error("class discrimination: the image " + *problem);
+  const auto m = map.to(torch::kCPU, torch::kDouble);
+  // One mask per class: boxes of one class count once where they overlap each other.
+  std::map<int, torch::Tensor> masks;
+  for (const auto& b : boxes) {
+    const auto mask = box_mask(b.box, m.size(0), m.size(1));
+    auto& of_class = masks[b.class_id];
+    of_class = of_class.defined() ? of_class.logical_or(mask) : mask;
+  }
+  if (!masks.count(asked_class))
+    throw Error("class discrimination: no box of the asked class " + std::to_string(asked_class));
+  ClassDiscrimination result;
+  const double total = m.sum().item<double>();
+  if (total <= 0) return result;
+  const auto share = [&](const torch::Tensor& mask) { return (m * mask).sum().item<double>() / total; };
+  result.asked_energy = share(masks[asked_class]);
+  result.asked_wins = true;
+  for (const auto& [class_id, mask] : masks) {
+    if (class_id == asked_class) continue;
+    const double energy = share(mask);
+    result.other_energy += energy;  // the classes' boxes do not overlap: their shares add up
+    if (energy >= result.asked_energy) result.asked_wins = false;
+  }
+  return result;
 }
 
 double map_correlation(const torch::Tensor& a, const torch::Tensor& b) {

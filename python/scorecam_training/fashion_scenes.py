@@ -4,12 +4,15 @@ A scene is one Fashion-MNIST article, tinted with a random colour, placed at a r
 scale and aspect ratio on an RGB canvas covered with synthetic clutter (gradients, stripes,
 blobs, strokes, noise). The clutter contains no article pixels at all, so the only evidence of
 the class is the article itself, and a saliency map of a correct classifier should point at it.
+Two-article scenes put two articles of different classes side by side, one in each half, for
+measuring whether a map follows the class it is asked for (scorecam-eval --discrimination).
 
 Everything is drawn from a numpy Generator, so a seed fixes every scene exactly.
 
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --selftest        # determinism, boxes
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --preview out.png # 4x4 test scenes
   PYTHONPATH=python /usr/bin/python3 -m scorecam_training.fashion_scenes --write DIR --count 300  # for scorecam-eval
+  ... --write DIR --count 200 --articles 2   # two articles of different classes: scorecam-eval --discrimination
 """
 import argparse
 import colorsys
@@ -30,6 +33,8 @@ ARTICLE_SIZE_RANGE = (28, 56)   # article height in pixels on a 96x96 scene
 # apart, so a strong stretch turns one look-alike into another; make_sample_video.py pre-widens
 # its articles for the 4:3 squash instead.
 ASPECT_RANGE = (0.9, 1.1)
+# Article height on a two-article scene: each lies within its half, 48 pixels wide, stretch included.
+PAIR_ARTICLE_SIZE_RANGE = (28, 43)
 BACKGROUND_VALUES = (0.0, 0.6)  # HSV value of the background gradient's colours
 TINT_VALUES = (0.6, 1.0)        # HSV value of article tints
 TINT_SATURATIONS = (0.0, 1.0)   # HSV saturation of article tints
@@ -182,6 +187,41 @@ def make_scene(rng, image28, size=SCENE_SIZE, size_range=ARTICLE_SIZE_RANGE, asp
     return to_uint8(canvas), box
 
 
+def make_pair_scene(rng, pair28, size=SCENE_SIZE, size_range=PAIR_ARTICLE_SIZE_RANGE, aspect_range=ASPECT_RANGE):
+    """Two articles side by side on one cluttered scene, each placed at random within its own half
+    (left, then right), so that their boxes never overlap: returns (image [size, size, 3] uint8
+    RGB, [box of the left article, box of the right one])."""
+    canvas = make_clutter(rng, size, size)
+    half = size // 2
+    boxes = []
+    for side, image28 in enumerate(pair28):
+        height = int(rng.integers(size_range[0], size_range[1] + 1))
+        width = min(half, int(round(height * rng.uniform(*aspect_range))))
+        x = side * half + int(rng.integers(0, half - width + 1))
+        y = int(rng.integers(0, size - height + 1))
+        tint = pick_tint(rng, canvas[y:y + height, x:x + width])
+        boxes.append(place_article(canvas, image28, x, y, width, height, tint))
+    add_noise(rng, canvas)
+    return to_uint8(canvas), boxes
+
+
+def make_pair_dataset(split, n, seed, size=SCENE_SIZE):
+    """n two-article scenes from the articles of split, the two of each scene of different classes;
+    returns (images [n, size, size, 3] uint8, labels [n, 2] int64, boxes [n, 2, 4] int64), left
+    article first. The left articles are drawn without replacement while they last."""
+    rng = np.random.default_rng(seed)
+    articles, article_labels = load_fashion_mnist(split)
+    firsts = rng.choice(len(articles), size=n, replace=n > len(articles))
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    labels = np.empty((n, 2), dtype=np.int64)
+    boxes = np.empty((n, 2, 4), dtype=np.int64)
+    for i, first in enumerate(firsts):
+        second = rng.choice(np.flatnonzero(article_labels != article_labels[first]))
+        images[i], boxes[i] = make_pair_scene(rng, (articles[first], articles[second]), size=size)
+        labels[i] = (article_labels[first], article_labels[second])
+    return images, labels, boxes
+
+
 def make_dataset(split, n, seed, size=SCENE_SIZE, size_range=ARTICLE_SIZE_RANGE):
     """n scenes from the articles of split; returns (images [n, size, size, 3] uint8,
     labels [n] int64, boxes [n, 4] int64). Articles are drawn without replacement while they last."""
@@ -225,6 +265,17 @@ def selftest():
         assert not lit[:, :x0].any() and not lit[:, x1:].any(), "article pixels left or right of the box"
         assert lit[y0].any() and lit[y1 - 1].any() and lit[:, x0].any() and lit[:, x1 - 1].any(), \
             "box is not tight"
+
+    # Two-article scenes: the same seed, the same scenes; two classes; each box within its half.
+    pairs = make_pair_dataset("test", 32, seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip(pairs, make_pair_dataset("test", 32, seed=7))), \
+        "same seed gave different two-article scenes"
+    images, labels, boxes = pairs
+    assert images.shape == (32, SCENE_SIZE, SCENE_SIZE, 3) and labels.shape == (32, 2) and boxes.shape == (32, 2, 4)
+    assert (labels[:, 0] != labels[:, 1]).all(), "a two-article scene with one class"
+    half = SCENE_SIZE // 2
+    assert (boxes[:, :, 2:] > boxes[:, :, :2]).all() and (boxes >= 0).all() and (boxes <= SCENE_SIZE).all()
+    assert (boxes[:, 0, 2] <= half).all() and (boxes[:, 1, 0] >= half).all(), "an article outside its half"
     print("fashion_scenes selftest: ok")
 
 
@@ -239,19 +290,33 @@ def preview(path, seed=0):
     print(path, [LABELS[label] for label in labels])
 
 
-def write_folder(folder, count, seed, split="test"):
-    """count scenes as scene_NNNN.png, their boxes as boxes.json ({"scene_0000.png": [x0, y0, x1, y1]},
-    the format scorecam-eval reads) and the articles' true labels as labels.json."""
-    images, labels, boxes = make_dataset(split, count, seed)
+def write_folder(folder, count, seed, split="test", articles=1):
+    """count scenes as scene_NNNN.png, their boxes as boxes.json and the articles' true labels as
+    labels.json, in the formats scorecam-eval reads. One article per scene: {"scene_0000.png":
+    [x0, y0, x1, y1]} and {"scene_0000.png": "Sneaker"}. Two (scorecam-eval --discrimination):
+    {"scene_0000.png": [{"box": [x0, y0, x1, y1], "class": "Sneaker"}, {...}]} and
+    {"scene_0000.png": ["Sneaker", "Bag"]}, left article first."""
+    if articles == 1:
+        images, labels, boxes = make_dataset(split, count, seed)
+    else:
+        images, labels, boxes = make_pair_dataset(split, count, seed)
     os.makedirs(folder, exist_ok=True)
     names = [f"scene_{i:04d}.png" for i in range(count)]
     for name, image in zip(names, images):
         Image.fromarray(image).save(os.path.join(folder, name))
+    if articles == 1:
+        box_entries = {name: [int(v) for v in box] for name, box in zip(names, boxes)}
+        label_entries = {name: LABELS[label] for name, label in zip(names, labels)}
+    else:
+        box_entries = {name: [{"box": [int(v) for v in box], "class": LABELS[label]} for box, label in zip(bs, ls)]
+                       for name, bs, ls in zip(names, boxes, labels)}
+        label_entries = {name: [LABELS[label] for label in ls] for name, ls in zip(names, labels)}
     with open(os.path.join(folder, "boxes.json"), "w") as f:
-        json.dump({name: [int(v) for v in box] for name, box in zip(names, boxes)}, f, indent=0)
+        json.dump(box_entries, f, indent=0)
     with open(os.path.join(folder, "labels.json"), "w") as f:
-        json.dump({name: LABELS[label] for name, label in zip(names, labels)}, f, indent=0)
-    print(f"{count} {split}-split scenes (seed {seed}) in {folder}, with boxes.json and labels.json")
+        json.dump(label_entries, f, indent=0)
+    print(f"{count} {split}-split scenes of {articles} article(s) (seed {seed}) in {folder}, "
+          "with boxes.json and labels.json")
 
 
 def main():
@@ -261,6 +326,8 @@ def main():
     parser.add_argument("--write", metavar="DIR", help="write --count test-split scenes and their boxes to DIR")
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--articles", type=int, choices=(1, 2), default=1,
+                        help="articles per --write scene: 2 puts two of different classes side by side")
     args = parser.parse_args()
     if not (args.selftest or args.preview or args.write):
         parser.error("nothing to do: give --selftest, --preview or --write")
@@ -269,7 +336,7 @@ def main():
     if args.preview:
         preview(args.preview)
     if args.write:
-        write_folder(args.write, args.count, args.seed)
+        write_folder(args.write, args.count, args.seed, articles=args.articles)
     return 0
 
 

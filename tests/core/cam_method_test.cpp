@@ -187,6 +187,23 @@ TEST(Methods, CostWhatTheyPromise) {
   }
 }
 
+// The weights an explanation keeps are those its map was made of: one per channel, and combined
+// over the first pass's activations they give the map again.
+TEST(Methods, ExplanationsKeepTheirChannelWeights) {
+  const auto model = Model::load(test_model("tiny_rgb.pt"));
+  const auto input = load_npy(test_model("tiny_rgb_input.npy"));
+  for (Method method : {Method::ScoreCam, Method::SsCam, Method::IsCam, Method::GradCam, Method::GradCamPlusPlus}) {
+    const auto cam = make_method(*model, MethodOptions{method, 2}, ScoreCamOptions{});
+    const auto explanation = cam->explain(input, 1);
+    ASSERT_TRUE(explanation.weights.defined()) << method_name(method);
+    EXPECT_EQ(explanation.weights.numel(), model->activation_shape()[0]) << method_name(method);
+    bool empty = false;
+    const auto again = cam->combine(cam->first_pass(input, 1).activations,
+                                    explanation.weights.to(model->device(), torch::kFloat), empty);
+    EXPECT_LE(max_abs_difference(again.to(torch::kCPU), explanation.map), 1e-5f) << method_name(method);
+  }
+}
+
 // SS-CAM without noise and IS-CAM with one step are Score-CAM: the variants change only the inputs.
 TEST(Methods, VariantsReduceToScoreCam) {
   const auto model = Model::load(test_model("tiny_rgb.pt"));

@@ -37,12 +37,16 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::string write_image(const std::filesystem::path& dir, int width, int height) {
+// Random pixels: a model's classes are all about equally likely on them.
+void write_noise_image(const std::filesystem::path& path, int width, int height) {
   cv::Mat image(height, width, CV_8UC3);
   cv::randu(image, 0, 255);
-  const auto path = (dir / "scene.png").string();
-  cv::imwrite(path, image);
-  return path;
+  cv::imwrite(path.string(), image);
+}
+
+std::string write_image(const std::filesystem::path& dir, int width, int height) {
+  write_noise_image(dir / "scene.png", width, height);
+  return (dir / "scene.png").string();
 }
 
 TEST(Cli, WritesOverlayAndMapAtTheImageSize) {
@@ -223,9 +227,7 @@ TEST(Eval, MeasuresEveryMethodAndWritesTheFiguresAndPictures) {
   std::filesystem::create_directories(dir / "images");
   nlohmann::json boxes;
   for (const char* name : {"a.png", "b.png", "c.jpg"}) {
-    cv::Mat image(48, 60, CV_8UC3);
-    cv::randu(image, 0, 255);
-    cv::imwrite((dir / "images" / name).string(), image);
+    write_noise_image(dir / "images" / name, 60, 48);
     boxes[name] = {10, 8, 40, 30};
   }
   std::ofstream(dir / "boxes.json") << boxes.dump();
@@ -321,6 +323,115 @@ TEST(Eval, BoxesOptionsAndOutputsAreCheckedBeforeTheFirstImage) {
                      boxes("[0, 0, 60, 48]"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(nlohmann::json::parse(std::ifstream(dir / "out.json"))["images"].empty());
+}
+
+// Two objects of different classes per image: every method explains each class, and the table,
+// the JSON and the picture hold one map per image, method and asked class.
+TEST(Eval, DiscriminationExplainsEachLabelledClass) {
+  const auto dir = fresh_dir("eval_discrimination");
+  std::filesystem::create_directories(dir / "images");
+  nlohmann::json boxes;
+  for (const char* name : {"a.png", "b.png", "c.png"}) {
+    write_noise_image(dir / "images" / name, 60, 48);
+    // A class by its label and one by its number, side by side.
+    boxes[name] = {{{"box", {2, 4, 28, 40}}, {"class", "beta"}}, {{"box", {30, 4, 58, 40}}, {"class", 3}}};
+  }
+  std::ofstream(dir / "boxes.json") << boxes.dump();
+  const auto r = run(std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") +
+                     " --discrimination --methods scorecam,gradcam,gradcampp --boxes " + (dir / "boxes.json").string() +
+                     " --json " + (dir / "out.json").string() + " --plots " + (dir / "plots").string() + " " +
+                     (dir / "images").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* text : {"Class discrimination: 3 images, each of their classes asked in turn (6 maps per method)",
+                           "score mode probability", "| method | asked class wins %", "| scorecam |", "| gradcam |",
+                           "| gradcampp |"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  EXPECT_EQ(r.output.find("Average Drop"), std::string::npos) << "ran the other measures too\n" << r.output;
+  const auto out = nlohmann::json::parse(std::ifstream(dir / "out.json"))["discrimination"];
+  EXPECT_EQ(out["score_mode"], "probability");
+  ASSERT_EQ(out["images"].size(), 3u);
+  for (const auto& image : out["images"]) {
+    ASSERT_EQ(image["boxes"].size(), 2u);
+    EXPECT_EQ(image["boxes"][0]["label"], "beta");
+    EXPECT_EQ(image["boxes"][1]["class_id"], 3);
+    ASSERT_EQ(image["methods"].size(), 3u);
+    for (const auto& [method, figures] : image["methods"].items()) {
+      ASSERT_EQ(figures["asked"].size(), 2u) << method;
+      EXPECT_EQ(figures["asked"][0]["class_id"], 1) << method;
+      EXPECT_EQ(figures["asked"][1]["label"], "delta") << method;
+      for (const auto& asked : figures["asked"]) {
+        const double in = asked["energy_in_asked_box"], other = asked["energy_in_other_boxes"];
+        EXPECT_GE(in, 0.0) << method;
+        EXPECT_LE(in + other, 1.0 + 1e-9) << method;
+        EXPECT_EQ(asked["asked_wins"].get<bool>(), in > other) << method;  // two classes: wins is in > other
+      }
+      EXPECT_TRUE(figures["weight_correlation"].is_number()) << method;
+    }
+  }
+  for (const char* method : {"scorecam", "gradcam", "gradcampp"}) {
+    const auto& summary = out["summary"][method];
+    EXPECT_EQ(summary["maps"], 6) << method;
+    EXPECT_GE(summary["asked_wins_percent"].get<double>(), 0.0) << method;
+    EXPECT_GE(summary["energy_in_asked_box"]["std"].get<double>(), 0.0) << method;
+  }
+  const cv::Mat picture = cv::imread((dir / "plots" / "discrimination.png").string());
+  ASSERT_FALSE(picture.empty());
+  EXPECT_EQ(picture.cols, 160 * (1 + 3 * 2));  // the image, then each method for each asked class
+}
+
+// A boxes file that cannot measure class discrimination is refused, naming the image, the box
+// and what is wrong, before any image is measured.
+TEST(Eval, DiscriminationRefusesBoxesItCannotMeasure) {
+  const auto dir = fresh_dir("eval_discrimination_bad");
+  std::filesystem::create_directories(dir / "images");
+  cv::imwrite((dir / "images" / "a.png").string(), cv::Mat(48, 60, CV_8UC3, cv::Scalar(10, 20, 30)));
+  const std::string eval = std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " --discrimination ";
+  const std::string images = " " + (dir / "images").string();
+  int files = 0;
+  std::vector<std::string> paths;
+  const auto boxes = [&](const std::string& entry) {
+    const auto path = dir / ("boxes" + std::to_string(++files) + ".json");
+    std::ofstream(path) << R"({"a.png": )" << entry << "}";
+    paths.push_back(path.string());
+    return "--boxes " + path.string() + images;
+  };
+  const std::string left = R"({"box": [0, 0, 30, 40], "class": "alpha"})";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {eval + boxes(R"([{"box": [0, 0, 30, 40], "class": "alpha"}, {"box": [20, 0, 50, 40], "class": "beta"}])"),
+       "image 'a.png' in '" + dir.string() + "/boxes1.json' has overlapping boxes of different classes (boxes 1 and 2"},
+      {eval + boxes("[" + left + "]"), "image 'a.png' in '" + dir.string() +
+                                           "/boxes2.json' has 1 box; class discrimination needs two or more"},
+      {eval + boxes("[10, 10, 20, 20]"), "has 1 box; class discrimination needs two or more"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 60, 40], "class": "Sneaker"}])"),
+       "box 2 of image 'a.png' in '" + dir.string() +
+           "/boxes4.json' has class 'Sneaker', which the model does not have (its classes: alpha, beta, gamma, delta, "
+           "epsilon)"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 60, 40], "class": 9}])"),
+       "box 2 of image 'a.png' in '" + dir.string() + "/boxes5.json' has class 9, which the model does not have"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 70, 40], "class": "beta"}])"),
+       "box 2 [30, 0, 70, 40] of image 'a.png' in '" + dir.string() +
+           "/boxes6.json' does not lie within the image's 60 x 48 pixels"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 60, 40]}])"), "has a box without a class"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 60], "class": "beta"}])"),
+       R"(box 2 of 'a.png' in ')" + dir.string() + R"(/boxes8.json' is not {"box": [x0, y0, x1, y1], "class": LABEL or NUMBER})"},
+      {eval + boxes("[" + left + R"(, {"box": [30, 0, 60, 40], "class": "alpha"}])"),
+       "has boxes of one class only; class discrimination needs two or more"},
+      {eval + images, "--discrimination needs --boxes"},
+  };
+  for (const auto& [command, message] : cases) {
+    const auto r = run(command);
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_NE(r.output.find(message), std::string::npos) << command << "\n" << r.output;
+    EXPECT_EQ(r.output.find("[1/1]"), std::string::npos) << "measured an image first: " << command << "\n" << r.output;
+  }
+  // Labelled boxes are for --discrimination: the one-box measures refuse two of them.
+  const auto r = run(std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " --boxes " +
+                     dir.string() + "/boxes4.json" + images);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("image 'a.png' in '" + dir.string() + "/boxes4.json' has 2 boxes; the box measures take "
+                          "one box per image"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(ReuseEval, StaticFramesKeepFullFidelityWithFewerPasses) {

@@ -45,6 +45,9 @@ struct Explanation {
   torch::Tensor map;            // [H, W] float32 in [0, 1], CPU, the model's input size
   bool empty = false;           // no positive evidence: the map is all zeros
   int channels_evaluated = 0;   // masked forward passes made for this explanation (Score-CAM family)
+  // [K] float32, CPU: the channel weights the map was made of, so that measures can ask how much
+  // they depend on the class (scorecam-eval --discrimination).
+  torch::Tensor weights;
 };
 
 // What every explanation starts from: one pass over the input.

@@ -9,6 +9,8 @@
 //   (lower is better for deletion, higher for insertion). A removed pixel is 0 in normalized
 //   space: the mean colour, what Score-CAM's masks leave too.
 // - Pointing game and its energy-based form (Score-CAM paper, Sec. 5.2) against an object box.
+// - Class discrimination: with objects of several classes in one image, the energy of the map
+//   made for one class in that class's box against the others' boxes.
 // - Rank correlation of two maps, for the model-randomization sanity check (Adebayo et al. 2018),
 //   with copies of the model whose layers are re-initialized from the top (randomized_copy).
 #include <algorithm>
@@ -57,6 +59,35 @@ std::optional<std::string> box_problem(const Box& box, double width, double heig
 double energy_in_box(const torch::Tensor& map, const Box& box);
 // Whether the map's maximum (the first, in row order) lies inside the box.
 bool peak_in_box(const torch::Tensor& map, const Box& box);
+
+// The pixels of a map of height x width that `box` covers, [height, width] bool, with the same
+// rounding to whole pixels as energy_in_box.
+torch::Tensor box_mask(const Box& box, int64_t height, int64_t width);
+
+// Class discrimination: whether a map made for one class puts its energy on that class's object
+// rather than on another class's object in the same image.
+struct LabelledBox {
+  Box box;
+  int class_id = -1;
+};
+
+// What is wrong with `boxes` as the objects of one image for class discrimination, or nothing:
+// fewer than two boxes, fewer than two classes, a class below 0, or boxes of different classes
+// that overlap (a pixel of both would count for the asked class and the other at once).
+std::optional<std::string> labelled_boxes_problem(const std::vector<LabelledBox>& boxes);
+
+struct ClassDiscrimination {
+  double asked_energy = 0;  // share of the map's sum inside the asked class's boxes
+  double other_energy = 0;  // share inside the other classes' boxes, all together
+  // The asked class's boxes hold more of the map than those of each other class on its own
+  // (false for an all-zero map: it points at nothing).
+  bool asked_wins = false;
+};
+
+// The map [H, W] (boxes in its pixels) made for `asked_class` against the image's labelled boxes.
+// Throws Error when labelled_boxes_problem() finds one or no box has the asked class.
+ClassDiscrimination class_discrimination(const torch::Tensor& map, const std::vector<LabelledBox>& boxes,
+                                         int asked_class);
 
 // Pearson's correlation of two maps of the same size: 1 for two constant maps, 0 for a constant
 // map against one that is not.
