@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,21 @@ void write_noise_image(const std::filesystem::path& path, int width, int height)
   cv::Mat image(height, width, CV_8UC3);
   cv::randu(image, 0, 255);
   cv::imwrite(path.string(), image);
+}
+
+// A fresh folder `name` with 60x48 noise images under images/ and boxes.json giving each of them
+// `boxes`, as scorecam-eval reads them.
+std::filesystem::path eval_images(const std::string& name, std::initializer_list<const char*> images,
+                                  const nlohmann::json& boxes) {
+  const auto dir = fresh_dir(name);
+  std::filesystem::create_directories(dir / "images");
+  nlohmann::json boxes_file;
+  for (const char* image : images) {
+    write_noise_image(dir / "images" / image, 60, 48);
+    boxes_file[image] = boxes;
+  }
+  std::ofstream(dir / "boxes.json") << boxes_file.dump();
+  return dir;
 }
 
 std::string write_image(const std::filesystem::path& dir, int width, int height) {
@@ -223,14 +239,7 @@ TEST(Bench, RejectsAnImageItCannotRead) {
 
 // Three images with boxes through every method: the table, the JSON and the pictures.
 TEST(Eval, MeasuresEveryMethodAndWritesTheFiguresAndPictures) {
-  const auto dir = fresh_dir("eval");
-  std::filesystem::create_directories(dir / "images");
-  nlohmann::json boxes;
-  for (const char* name : {"a.png", "b.png", "c.jpg"}) {
-    write_noise_image(dir / "images" / name, 60, 48);
-    boxes[name] = {10, 8, 40, 30};
-  }
-  std::ofstream(dir / "boxes.json") << boxes.dump();
+  const auto dir = eval_images("eval", {"a.png", "b.png", "c.jpg"}, {10, 8, 40, 30});
   const auto r = run(std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") + " --boxes " +
                      (dir / "boxes.json").string() + " --steps 4 --samples 2 --sanity-images 2 --json " +
                      (dir / "out.json").string() + " --plots " + (dir / "plots").string() + " " +
@@ -328,15 +337,9 @@ TEST(Eval, BoxesOptionsAndOutputsAreCheckedBeforeTheFirstImage) {
 // Two objects of different classes per image: every method explains each class, and the table,
 // the JSON and the picture hold one map per image, method and asked class.
 TEST(Eval, DiscriminationExplainsEachLabelledClass) {
-  const auto dir = fresh_dir("eval_discrimination");
-  std::filesystem::create_directories(dir / "images");
-  nlohmann::json boxes;
-  for (const char* name : {"a.png", "b.png", "c.png"}) {
-    write_noise_image(dir / "images" / name, 60, 48);
-    // A class by its label and one by its number, side by side.
-    boxes[name] = {{{"box", {2, 4, 28, 40}}, {"class", "beta"}}, {{"box", {30, 4, 58, 40}}, {"class", 3}}};
-  }
-  std::ofstream(dir / "boxes.json") << boxes.dump();
+  // A class by its label and one by its number, side by side.
+  const auto dir = eval_images("eval_discrimination", {"a.png", "b.png", "c.png"},
+                               {{{"box", {2, 4, 28, 40}}, {"class", "beta"}}, {{"box", {30, 4, 58, 40}}, {"class", 3}}});
   const auto r = run(std::string(SCORECAM_EVAL) + " --model " + test_model("tiny_rgb.pt") +
                      " --discrimination --methods scorecam,gradcam,gradcampp --boxes " + (dir / "boxes.json").string() +
                      " --json " + (dir / "out.json").string() + " --plots " + (dir / "plots").string() + " " +
