@@ -24,7 +24,7 @@ std::string box_text(const Box& b) {
   return text.str();
 }
 
-// "Sneaker" and the model's labels, for the message of an unknown class.
+// The model's labels, for the message of an unknown class.
 std::string class_list(const Model& model) {
   std::string list;
   for (int c = 0; c < model.num_classes(); ++c) list += (c ? ", " : "") + model.label(c);
