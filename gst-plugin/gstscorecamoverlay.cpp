@@ -175,6 +175,7 @@ bool ScoreCamOverlayImpl::start() {
     options.device = m.device;
     options.precision = scorecam::precision_name(m.precision);
     options.parallel_passes = m.parallel_passes;
+    options.choice_cache_dir = scorecam::default_choice_cache_dir();
     std::shared_ptr<scorecam::Model> model = m.share_model
                                                  ? scorecam::ModelPool::process().acquire(m.model_location, options)
                                                  : scorecam::Model::load(m.model_location, options);
