@@ -269,6 +269,15 @@ void install_properties(GObjectClass* klass) {
                             "Elements of this process using this element's loaded model, itself included: more "
                             "than 1 when it is shared (share-model); 0 when stopped",
                             0, G_MAXUINT, 0, kReadOnly));
+  install(PROP_MODEL_PASSES,
+          g_param_spec_uint64("model-passes", "Model passes",
+                              "Forward passes the loaded model has run, for every element using it; 0 when stopped",
+                              0, G_MAXUINT64, 0, kReadOnly));
+  install(PROP_MODEL_REQUESTS,
+          g_param_spec_uint64("model-requests", "Model requests",
+                              "Requests for a forward pass those passes served: more than model-passes when the "
+                              "passes of elements sharing the model were merged; 0 when stopped",
+                              0, G_MAXUINT64, 0, kReadOnly));
   for (GType type : {method_get_type(), score_mode_get_type(), channel_selection_get_type(), precision_get_type(),
                      colormap_get_type()})
     gst_type_mark_as_plugin_api(type, static_cast<GstPluginAPIFlags>(0));
