@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace scorecam::app::prometheus {
@@ -31,8 +32,12 @@ std::string escaped(const std::string& text, bool quotes) {
 std::string value_text(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same value: 0.99, not 0.98999999999999999.
   char text[32];
-  std::snprintf(text, sizeof text, "%.17g", value);  // exact: counters stay integers up to 2^53
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
   return text;
 }
 

@@ -62,9 +62,11 @@ inline bool complete(const HttpReply& reply, const std::string& data, std::strin
 
 }  // namespace http_detail
 
-// Sends `request` as it is to 127.0.0.1:`port` and reads the response.
+// Sends `request` as it is to 127.0.0.1:`port` and reads the response. `half_close`: then says
+// nothing more comes, so that a server waiting for bytes a request promised gives up at once (some,
+// Go's among them, take it for a client that has gone and answer nothing).
 inline HttpReply http_exchange(int port, const std::string& request,
-                               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                               std::chrono::milliseconds timeout = std::chrono::seconds(10), bool half_close = false) {
   HttpReply reply;
   const int socket_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -81,6 +83,7 @@ inline HttpReply http_exchange(int port, const std::string& request,
     if (n <= 0) break;  // the server may answer (413) before it has read everything
     sent += static_cast<std::size_t>(n);
   }
+  if (half_close) shutdown(socket_fd, SHUT_WR);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string received;
   for (;;) {
