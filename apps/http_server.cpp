@@ -182,7 +182,8 @@ void HttpServer::answer(SoupServerMessage* message, const std::string& path) {
     return;
   }
   if (allowed.empty()) return respond(message, error_response(404, "no such path: " + path));
-  HttpResponse refused = error_response(405, request.method + " is not a method of " + path + " (it takes " + allowed + ")");
+  HttpResponse refused =
+      error_response(405, request.method + " is not a method of " + path + " (it takes " + allowed + ")");
   refused.headers.emplace_back("Allow", allowed);
   respond(message, refused);
 }

@@ -50,7 +50,8 @@ json camera_json(const CameraSnapshot& c) {
       {"segments_finished", c.segments},
       {"seconds_since_last_frame", c.seconds_since_frame},
       {"segment_in_progress", c.segment.empty() ? json(nullptr) : json(c.segment)},
-      {"last_error", c.last_error.empty() ? json(nullptr) : json{{"message", c.last_error}, {"at", utc(c.last_error_at)}}},
+      {"last_error",
+       c.last_error.empty() ? json(nullptr) : json{{"message", c.last_error}, {"at", utc(c.last_error_at)}}},
       {"latency_seconds",
        {{"p50", number_or_null(c.latency_p50)}, {"p90", number_or_null(c.latency_p90)},
         {"p99", number_or_null(c.latency_p99)}, {"count", c.latency_count}}},
@@ -89,7 +90,8 @@ CameraSpec camera_in(const std::string& text, const Options& options) {
     if (field != "name" && field != "url" && field != "properties")
       throw cli::UsageError("unknown field \"" + field + "\": a camera has \"name\", \"url\" and \"properties\"");
   const std::string name = text_field(body, "name");
-  const auto properties = body.contains("properties") ? properties_of(body["properties"]) : std::vector<cli::Property>{};
+  const auto properties =
+      body.contains("properties") ? properties_of(body["properties"]) : std::vector<cli::Property>{};
   return named_camera(name, text_field(body, "url"), properties, options, "camera " + name);
 }
 
@@ -125,7 +127,8 @@ HttpResponse add_camera(const HttpRequest& request, CameraSupervisor& cameras, c
 json health(const std::vector<CameraSnapshot>& cameras, bool stopping) {
   json each = json::array();
   for (const auto& c : cameras)
-    each.push_back({{"name", c.name}, {"state", state_name(c.state)}, {"seconds_since_last_frame", c.seconds_since_frame}});
+    each.push_back(
+        {{"name", c.name}, {"state", state_name(c.state)}, {"seconds_since_last_frame", c.seconds_since_frame}});
   return {{"status", stopping ? "stopping" : "serving"}, {"cameras", each}};
 }
 
