@@ -66,11 +66,22 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, segments_of(pattern), std::move(handler), false});
+  routes_.push_back({method, segments_of(pattern), std::move(handler)});
 }
 
 void HttpServer::route_slow(const std::string& method, const std::string& pattern, Handler handler) {
   routes_.push_back({method, segments_of(pattern), std::move(handler), true});
+}
+
+void HttpServer::route_open(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back({method, segments_of(pattern), std::move(handler), false, true});
+}
+
+bool HttpServer::open(const std::string& method, const std::string& path) const {
+  const auto segments = segments_of(path);
+  for (const Route& route : routes_)
+    if (route.open && route.method == method && match(route.segments, segments)) return true;
+  return false;
 }
 
 std::string HttpServer::url() const {
@@ -120,9 +131,9 @@ void HttpServer::serve(std::promise<void>& listening) {
   g_main_context_pop_thread_default(context_);
 }
 
-std::optional<HttpResponse> HttpServer::refusal(SoupServerMessage* message) const {
+std::optional<HttpResponse> HttpServer::refusal(SoupServerMessage* message, const std::string& path) const {
   SoupMessageHeaders* headers = soup_server_message_get_request_headers(message);
-  if (!options_.token.empty()) {
+  if (!options_.token.empty() && !open(soup_server_message_get_method(message), path)) {
     const char* given = soup_message_headers_get_one(headers, "Authorization");
     const std::string bearer = "Bearer ";
     const std::string text = given ? given : "";
@@ -142,8 +153,8 @@ std::optional<HttpResponse> HttpServer::refusal(SoupServerMessage* message) cons
   return std::nullopt;
 }
 
-void HttpServer::on_headers(SoupServer*, SoupServerMessage* message, const char*, GHashTable*, gpointer self) {
-  if (const auto refused = static_cast<HttpServer*>(self)->refusal(message)) {
+void HttpServer::on_headers(SoupServer*, SoupServerMessage* message, const char* path, GHashTable*, gpointer self) {
+  if (const auto refused = static_cast<HttpServer*>(self)->refusal(message, path ? path : "/")) {
     HttpResponse response = *refused;
     response.headers.emplace_back("Connection", "close");  // its body, if any, is left unread
     respond(message, response);

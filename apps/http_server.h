@@ -1,9 +1,10 @@
 #pragma once
 // An HTTP server (libsoup 3) on a main loop of its own, so that it answers whatever the program's
 // threads are doing: routes by method and path, each to a handler that returns the response. What
-// every route shares is here, once: the bearer token, the body size limit, 404 for an unknown
-// path, 405 (with Allow) for a method the path does not take, and 500 for a handler that throws,
-// each with a JSON body {"error": "..."}. A program adds its routes, then starts it.
+// every route shares is here, once: the bearer token (on every route but route_open()'s), the body
+// size limit, 404 for an unknown path, 405 (with Allow) for a method the path does not take, and
+// 500 for a handler that throws, each with a JSON body {"error": "..."}. A program adds its
+// routes, then starts it.
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -61,6 +62,9 @@ class HttpServer {
   // A handler that may take long (removing a camera waits for its segment): it runs on a thread of
   // its own, while the server goes on answering the others.
   void route_slow(const std::string& method, const std::string& pattern, Handler handler);
+  // A route that needs no token: a page that holds nothing but itself (the status page, whose
+  // script then asks for the token and sends it with its own requests).
+  void route_open(const std::string& method, const std::string& pattern, Handler handler);
 
   // Listens; false if it cannot (error() says why).
   bool start();
@@ -73,7 +77,7 @@ class HttpServer {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
-    bool slow;
+    bool slow = false, open = false;
   };
   struct SlowRequest {
     std::thread thread;
@@ -83,7 +87,8 @@ class HttpServer {
   static void on_headers(SoupServer*, SoupServerMessage* message, const char*, GHashTable*, gpointer self);
   static void on_request(SoupServer*, SoupServerMessage* message, const char* path, GHashTable*, gpointer self);
   // What refuses the request before its body is read (401, 411, 413), or nothing.
-  std::optional<HttpResponse> refusal(SoupServerMessage* message) const;
+  std::optional<HttpResponse> refusal(SoupServerMessage* message, const std::string& path) const;
+  bool open(const std::string& method, const std::string& path) const;  // a route_open()'s
   void answer(SoupServerMessage* message, const std::string& path);
   void answer_slowly(SoupServerMessage* message, const Route& route, HttpRequest request);
   static void respond(SoupServerMessage* message, const HttpResponse& response);

@@ -2,8 +2,8 @@
 // in one process.
 //
 // Each camera runs on a thread of its own (camera/camera_runner.h) in the set of cameras
-// (camera/camera_supervisor.h), which the HTTP API (--api, camera/camera_api.h) adds to and
-// removes from while the runner runs, connection after connection
+// (camera/camera_supervisor.h), which the HTTP API (--api, camera/camera_api.h, with a status page
+// for a browser) adds to and removes from while the runner runs, connection after connection
 // (camera/connection.h): one pipeline rtspsrc ! decodebin ! scorecamoverlay (async) ! encoder !
 // splitmuxsink per connection, its recording cut into segments (camera/segments.h). The cameras'
 // elements load the same model file once (the process's ModelPool, share-model=true) and batch
@@ -56,12 +56,13 @@ constexpr const char* kUsage =
     "  --cameras FILE       cameras, one a line: NAME URL [PROPERTY=VALUE ...] (its own properties, after\n"
     "                       the command line's); blank lines and lines starting with '#' are skipped\n"
     "  --api [ADDR:]PORT    an HTTP API that lists, adds and removes cameras while it runs (/api/v1/cameras),\n"
-    "                       with /healthz and /metrics (Prometheus): default address 127.0.0.1, this machine\n"
-    "                       only; port 0: any free one, logged. It may start with no camera. Another address\n"
-    "                       than loopback needs --api-token-file\n"
+    "                       with /healthz, /metrics (Prometheus), each camera's newest explained frame\n"
+    "                       (/cameras/NAME/snapshot.jpg) and a status page at / for a browser: default\n"
+    "                       address 127.0.0.1, this machine only; port 0: any free one, logged. It may start\n"
+    "                       with no camera. Another address than loopback needs --api-token-file\n"
     "  --api-token-file FILE\n"
     "                       every request must send \"Authorization: Bearer TOKEN\", TOKEN the first line of\n"
-    "                       FILE (at least 16 characters)\n"
+    "                       FILE (at least 16 characters); the status page asks for it\n"
     "  --segment-seconds S  length of a segment (default 60)\n"
     "  --prefix NAME        segment file names (default segment); numbering goes on after existing files\n"
     "  --encoder DESC       gst-launch description of the encoder (default: x264enc speed-preset=veryfast\n"
@@ -140,6 +141,7 @@ std::unique_ptr<scorecam::app::HttpServer> start_api(const Options& options, Cam
   }
   log("", "HTTP API on %s (%s)", api->url().c_str(),
       options.api->token.empty() ? "no token: this machine only" : "token required");
+  log("", "status page on %s/", api->url().c_str());
   return api;
 }
 

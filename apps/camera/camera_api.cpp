@@ -6,6 +6,7 @@
 #include "camera/camera_admission.h"
 #include "camera/camera_log.h"
 #include "camera/camera_metrics.h"
+#include "camera/status_page.h"
 #include "prometheus_text.h"
 #include "url_credentials.h"
 
@@ -28,6 +29,20 @@ std::string utc(std::chrono::system_clock::time_point when) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &time);
   return text;
+}
+
+// The newest explained frame's result, and where its JPEG is; null before the first.
+json newest_frame_json(const CameraSnapshot& c) {
+  if (!c.newest_frame) return nullptr;
+  const ExplainedFrame& frame = *c.newest_frame;
+  const auto& result = frame.classification;
+  const bool labelled = result.valid && !result.label.empty();
+  return {{"snapshot", "/cameras/" + c.name + "/snapshot.jpg"},
+          {"number", frame.number},
+          {"at", utc(frame.at)},
+          {"class_id", result.class_id},
+          {"class", labelled ? json(result.label) : json(nullptr)},
+          {"confidence", result.valid ? json(result.confidence) : json(nullptr)}};
 }
 
 // JSON has no NaN: a quantile before the first map is null.
@@ -55,6 +70,7 @@ json camera_json(const CameraSnapshot& c) {
       {"latency_seconds",
        {{"p50", number_or_null(c.latency_p50)}, {"p90", number_or_null(c.latency_p90)},
         {"p99", number_or_null(c.latency_p99)}, {"count", c.latency_count}}},
+      {"newest_frame", newest_frame_json(c)},
       {"model", nullptr}};
   if (c.model)
     camera["model"] = {{"location", c.model->location}, {"device", c.model->device},
@@ -124,6 +140,32 @@ HttpResponse add_camera(const HttpRequest& request, CameraSupervisor& cameras, c
   return added;
 }
 
+// The camera's newest explained frame as a JPEG, encoded by this request's thread.
+HttpResponse snapshot_jpeg(const std::string& name, const CameraSupervisor& cameras) {
+  const auto camera = cameras.snapshot(name);
+  if (!camera) return error_response(404, "no camera named '" + name + "'");
+  if (!camera->newest_frame) {
+    HttpResponse none = error_response(503, "camera " + name + " has no explained frame yet (it is " +
+                                                state_name(camera->state) + ")");
+    none.headers.emplace_back("Retry-After", "1");
+    return none;
+  }
+  std::string error;
+  std::string jpeg = camera->newest_frame->jpeg(error);
+  if (jpeg.empty()) return error_response(500, "camera " + name + ": " + error);
+  return {200, "image/jpeg", std::move(jpeg),
+          {{"Cache-Control", "no-store"}, {"X-Scorecam-Frame", std::to_string(camera->newest_frame->number)}}};
+}
+
+// The status page, which loads nothing from anywhere else, and may not: the browser is told so.
+HttpResponse page() {
+  return {200, "text/html; charset=utf-8", std::string(status_page_html()),
+          {{"Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                       "img-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"},
+           {"X-Content-Type-Options", "nosniff"},
+           {"Cache-Control", "no-cache"}}};
+}
+
 json health(const std::vector<CameraSnapshot>& cameras, bool stopping) {
   json each = json::array();
   for (const auto& c : cameras)
@@ -159,6 +201,10 @@ void add_camera_routes(app::HttpServer& server, CameraSupervisor& cameras, const
   server.route("GET", "/metrics", [&cameras](const HttpRequest&) {
     return HttpResponse{200, app::prometheus::kContentType, metrics_text(cameras.snapshots()), {}};
   });
+  // Encoding a frame takes a pipeline's start: on a thread of its own.
+  server.route_slow("GET", "/cameras/*/snapshot.jpg",
+                    [&cameras](const HttpRequest& request) { return snapshot_jpeg(request.captured[0], cameras); });
+  server.route_open("GET", "/", [](const HttpRequest&) { return page(); });
 }
 
 }  // namespace scorecam::camera

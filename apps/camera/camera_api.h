@@ -7,6 +7,8 @@
 //   DELETE /api/v1/cameras/NAME   remove one, once its segment in progress is finished
 //   GET    /healthz               200 while the runner serves, with each camera's state
 //   GET    /metrics               Prometheus' text format (camera/camera_metrics.h)
+//   GET    /cameras/NAME/snapshot.jpg   its newest explained frame (camera/newest_frame.h)
+//   GET    /                      the status page (camera/status_page.html), which needs no token
 // A camera added is checked as the command line's are (camera/camera_options.h,
 // camera/camera_admission.h): a request it cannot take gets a 4xx with a message, never a crash.
 #include "camera/camera_options.h"

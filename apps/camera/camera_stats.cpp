@@ -111,6 +111,7 @@ CameraSnapshot CameraStats::snapshot() const {
   snapshot.latency_p99 = latencies_.quantile(0.99);
   snapshot.latency_sum = latencies_.sum();
   snapshot.latency_count = latencies_.count();
+  snapshot.newest_frame = newest_frame_.get();
   return snapshot;
 }
 

@@ -1,15 +1,18 @@
 #pragma once
 // What a running camera shows the rest of the process: its state (connected, reconnecting and
 // since when, stopped, ended), its counters across all its connections, its last error and its
-// segment in progress, for the API and the metrics (camera/camera_api.h, camera/camera_metrics.h).
+// segment in progress, and its newest explained frame (camera/newest_frame.h), for the API, the
+// metrics and the status page (camera/camera_api.h, camera/camera_metrics.h).
 // The camera's thread and its pipeline's streaming thread write it; any thread reads a snapshot.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "camera/latency_window.h"
+#include "camera/newest_frame.h"
 
 namespace scorecam::camera {
 
@@ -53,6 +56,7 @@ struct CameraSnapshot {
   double latency_sum = 0;
   uint64_t latency_count = 0;
   std::optional<ModelUse> model;  // once its element has run
+  std::shared_ptr<const ExplainedFrame> newest_frame;  // null before the first; kept while it reconnects
 };
 
 class CameraStats {
@@ -75,6 +79,8 @@ class CameraStats {
   // Any thread.
   void frame_in();  // the streaming thread, for each frame reaching the element
   void map_latency(double seconds);  // each new map's
+  // The streaming thread, for each frame leaving the element through `pad`.
+  void frame_out(GstPad* pad, GstBuffer* buffer) { newest_frame_.offer(pad, buffer); }
 
   CameraSnapshot snapshot() const;
 
@@ -88,6 +94,7 @@ class CameraStats {
   std::optional<Clock::time_point> last_frame_;
   Clock::time_point added_ = Clock::now();
   LatencyWindow latencies_;
+  NewestFrame newest_frame_;  // locked on its own: the streaming thread never waits for a reader's copy
 };
 
 }  // namespace scorecam::camera

@@ -79,6 +79,9 @@ bool Connection::build() {
   GstPad* frames_in = gst_element_get_static_pad(overlay_, "sink");
   gst_pad_add_probe(frames_in, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
   gst_object_unref(frames_in);
+  GstPad* frames_out = gst_element_get_static_pad(overlay_, "src");
+  gst_pad_add_probe(frames_out, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_explained_frame, this, nullptr);
+  gst_object_unref(frames_out);
   // Set as properties, not in the description, so that any URL and file name works.
   const auto& source = camera_.source;
   g_object_set(source_, "location", source.location.c_str(), "latency", options_.latency_ms, nullptr);
@@ -138,6 +141,13 @@ GstPadProbeReturn Connection::on_frame(GstPad* pad, GstPadProbeInfo* info, gpoin
         gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info))));
     gst_event_unref(event);
   }
+  return GST_PAD_PROBE_OK;
+}
+
+// Each frame leaving the element, for the camera's snapshot (which keeps at most two a second).
+// Called by the streaming thread.
+GstPadProbeReturn Connection::on_explained_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  static_cast<Connection*>(data)->stats_.frame_out(pad, GST_PAD_PROBE_INFO_BUFFER(info));
   return GST_PAD_PROBE_OK;
 }
 

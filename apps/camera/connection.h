@@ -2,8 +2,8 @@
 // One connection to one camera: its pipeline rtspsrc ! decodebin ! scorecamoverlay (async) !
 // encoder ! splitmuxsink (and a display, and the re-serve's branch), and what it recorded, until
 // the camera is lost, a stop is asked for or something that is not the camera's fails. It touches
-// nothing of any other camera: each has its own pipeline, bus and files. What it counts goes into
-// the camera's CameraStats.
+// nothing of any other camera: each has its own pipeline, bus and files. What it counts, and the
+// frames leaving the element (for the camera's snapshot), go into the camera's CameraStats.
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -51,6 +51,7 @@ class Connection {
   using Clock = std::chrono::steady_clock;
 
   static GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn on_explained_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static gchar* on_format_location(GstElement*, guint, gpointer data);
   bool from_camera(GstMessage* message) const;
   Outcome watch();

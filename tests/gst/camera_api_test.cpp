@@ -2,11 +2,10 @@
 // removed while it runs show in /api/v1/cameras and /metrics, and a removed one's segments are all
 // finished; requests it cannot take get a 4xx with a message, and a thousand of garbage leave it
 // answering and every camera recording; beyond loopback it needs a token, and asks for it; a
-// Prometheus server (Debian's) scrapes it and answers a query about a camera.
-#include <netinet/in.h>
-#include <sys/socket.h>
+// Prometheus server (Debian's) scrapes it and answers a query about a camera; each camera's newest
+// explained frame is a JPEG, and the status page loads nothing from elsewhere (camera_page_test.cpp
+// shows it in a browser).
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -20,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/camera_api.h"
 #include "support/camera_runner.h"
 #include "support/child_process.h"
 #include "support/gst_util.h"
@@ -27,18 +27,24 @@
 #include "support/pipelines.h"
 #include "support/test_models.h"
 
+using scorecam_test::api_port;
+using scorecam_test::camera_in_list;
 using scorecam_test::camera_stream;
 using scorecam_test::CameraProcess;
 using scorecam_test::ChildProcess;
 using scorecam_test::encoder;
 using scorecam_test::expect_every_segment_plays;
+using scorecam_test::free_port;
+using scorecam_test::get_json;
 using scorecam_test::HttpReply;
+using scorecam_test::installed;
 using scorecam_test::http_exchange;
 using scorecam_test::http_request;
 using scorecam_test::kCamera;
 using scorecam_test::listening_on;
 using scorecam_test::LocalRtspServer;
 using scorecam_test::run_command;
+using scorecam_test::runner_args;
 using scorecam_test::segments;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
@@ -48,47 +54,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The port of the API that `runner` logs it listens on; -1 if it does not within 30 s.
-int api_port(CameraProcess& runner) {
-  const std::string listening = "HTTP API on http://127.0.0.1:";
-  if (!wait_for(runner, [&] { return runner.log().find(listening) != std::string::npos; }, 30s)) return -1;
-  const std::string log = runner.log();
-  return std::stoi(log.substr(log.find(listening) + listening.size()));
-}
-
-// The runner's options every test here shares: 1 s segments, quick reconnection, the tiny model.
-std::vector<std::string> runner_args(std::vector<std::string> args) {
-  std::vector<std::string> all = {"--tcp", "--segment-seconds", "1", "--retry-min", "0.2", "--retry-max", "0.5",
-                                  "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency"};
-  all.insert(all.end(), args.begin(), args.end());
-  all.push_back("model-location=" + test_model("tiny_rgb.pt"));
-  return all;
-}
-
-json get_json(int port, const std::string& path) {
-  const HttpReply reply = http_request(port, "GET", path);
-  if (reply.status != 200) return json();
-  return json::parse(reply.body, nullptr, false);
-}
-
-// The camera called `name` in GET /api/v1/cameras, or null.
-json camera_in_list(int port, const std::string& name) {
-  const json list = get_json(port, "/api/v1/cameras");
-  if (!list.is_object()) return json();
-  for (const auto& camera : list.at("cameras"))
-    if (camera.at("name") == name) return camera;
-  return json();
-}
-
 // The value of the sample `series` ("name{labels}") in an exposition; NaN without one.
 double sample(const std::string& metrics, const std::string& series) {
   const auto at = metrics.find("\n" + series + " ");
   if (at == std::string::npos) return NAN;
   return std::stod(metrics.substr(at + series.size() + 2));
 }
-
-// Whether a program is on the PATH.
-bool installed(const std::string& program) { return run_command("command -v " + program).first == 0; }
 
 // promtool check metrics on `text`: its exit status and what it said.
 std::pair<int, std::string> promtool_check(const std::string& text, const TempDir& dir) {
@@ -160,6 +131,89 @@ TEST(CameraApi, CamerasAddedAndRemovedWhileItRunsShowInTheListAndTheMetrics) {
   EXPECT_NE(runner.log().find("camera a: removed"), std::string::npos) << runner.log();
   expect_every_segment_plays(out.file("a"));
   expect_every_segment_plays(out.file("b"));
+}
+
+// GET /cameras/NAME/snapshot.jpg: 404 for an unknown camera and 503 before a camera's first
+// explained frame, each with a message; then the newest explained frame, a JPEG that decodes, at
+// most two new ones a second, its class and confidence in the camera's "newest_frame".
+TEST(CameraApi, SnapshotIsTheNewestExplainedFrameAsAJpeg) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer camera(camera_stream());
+  ASSERT_TRUE(camera.ok());
+  TempDir out, logs;
+  CameraProcess runner(runner_args({"--api", "0", "--camera", "door=" + camera.url(), out.path()}),
+                       logs.file("runner.log"));
+  const int port = api_port(runner);
+  ASSERT_GT(port, 0) << runner.log();
+  const auto error_of = [](const HttpReply& reply) {
+    const json answer = json::parse(reply.body, nullptr, false);
+    return answer.is_object() && answer.contains("error") ? answer.at("error").get<std::string>() : "";
+  };
+  const HttpReply unknown = http_request(port, "GET", "/cameras/nowhere/snapshot.jpg");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(error_of(unknown), "no camera named 'nowhere'") << unknown.body;
+  const json gate = {{"name", "gate"}, {"url", "rtsp://127.0.0.1:1/x"}};  // refused: never a frame
+  ASSERT_EQ(http_request(port, "POST", "/api/v1/cameras", gate.dump()).status, 201) << runner.log();
+  const HttpReply none = http_request(port, "GET", "/cameras/gate/snapshot.jpg");
+  EXPECT_EQ(none.status, 503) << none.body;
+  EXPECT_EQ(error_of(none).find("camera gate has no explained frame yet"), 0u) << none.body;
+  EXPECT_EQ(none.header("Retry-After"), "1");
+  EXPECT_TRUE(camera_in_list(port, "gate").at("newest_frame").is_null());
+
+  json door;
+  ASSERT_TRUE(wait_for(runner, [&] {
+    door = camera_in_list(port, "door");
+    return !door.is_null() && !door.at("newest_frame").is_null();
+  }, 60s)) << "no explained frame of door within 60 s: " << door.dump(2) << "
+" << runner.log();
+  const auto started = std::chrono::steady_clock::now();
+  const json first = door.at("newest_frame");
+  EXPECT_EQ(first.at("snapshot"), "/cameras/door/snapshot.jpg") << first.dump();
+  EXPECT_GE(first.at("class_id").get<int>(), 0) << first.dump();
+  EXPECT_TRUE(first.at("class").is_string()) << first.dump();
+  EXPECT_GE(first.at("confidence").get<double>(), 0.0) << first.dump();
+  EXPECT_LE(first.at("confidence").get<double>(), 1.0) << first.dump();
+
+  const HttpReply jpeg = http_request(port, "GET", "/cameras/door/snapshot.jpg?frame=1");
+  ASSERT_EQ(jpeg.status, 200) << jpeg.body;
+  EXPECT_EQ(jpeg.header("Content-Type"), "image/jpeg");
+  EXPECT_EQ(jpeg.header("Cache-Control"), "no-store");
+  ASSERT_GT(jpeg.body.size(), 4u);
+  EXPECT_EQ(jpeg.body.substr(0, 3), "ÿØÿ");  // a JPEG's start of image, then a marker
+  EXPECT_EQ(jpeg.body.substr(jpeg.body.size() - 2), "ÿÙ");  // its end of image
+  std::ofstream(logs.file("door.jpg"), std::ios::binary) << jpeg.body;
+  EXPECT_EQ(scorecam_test::count_frames(logs.file("door.jpg")), 1);
+
+  // New frames keep coming, two a second at most: four more take over 1.5 s (the first of them
+  // kept after the read above, each of the others at least 0.5 s after the one before).
+  json later;
+  ASSERT_TRUE(wait_for(runner, [&] {
+    const json now = camera_in_list(port, "door");
+    if (now.is_null()) return false;
+    later = now.at("newest_frame");
+    return later.at("number").get<int>() >= first.at("number").get<int>() + 4;
+  }, 30s)) << later.dump() << "\n" << runner.log();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_GE(seconds, 1.4) << later.dump();
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
+}
+
+// GET / is one page that loads nothing from elsewhere, and tells the browser so.
+TEST(CameraApi, ServesAStatusPageThatLoadsNothingFromElsewhere) {
+  TempDir out, logs;
+  CameraProcess runner(runner_args({"--api", "0", out.path()}), logs.file("runner.log"));
+  const int port = api_port(runner);
+  ASSERT_GT(port, 0) << runner.log();
+  const HttpReply page = http_request(port, "GET", "/");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.header("Content-Security-Policy").find("default-src 'none'"), 0u) << page.headers;
+  EXPECT_EQ(page.body.rfind("<!DOCTYPE html>", 0), 0u) << page.body.substr(0, 200);
+  EXPECT_NE(page.body.find("api/v1/cameras"), std::string::npos);
+  for (const std::string elsewhere : {"http://", "https://", ""//", "'//", "@import"})
+    EXPECT_EQ(page.body.find(elsewhere), std::string::npos) << elsewhere;
+  EXPECT_EQ(http_request(port, "POST", "/").status, 405);
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
 }
 
 // What the API cannot take gets the right 4xx with a message, and the runner goes on; it may
@@ -362,7 +416,7 @@ TEST(CameraApi, BeyondLoopbackItNeedsATokenAndAsksForIt) {
                                    std::string("Basic MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")}) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!given.empty()) headers.emplace_back("Authorization", given);
-    for (const std::string path : {"/api/v1/cameras", "/metrics", "/healthz", "/nowhere"}) {
+    for (const std::string path : {"/api/v1/cameras", "/metrics", "/healthz", "/nowhere", "/cameras/a/snapshot.jpg"}) {
       const HttpReply reply = http_request(port, "GET", path, "", headers);
       EXPECT_EQ(reply.status, 401) << "'" << given << "' " << path << ": " << reply.body;
       EXPECT_EQ(reply.header("WWW-Authenticate"), "Bearer");
@@ -373,21 +427,11 @@ TEST(CameraApi, BeyondLoopbackItNeedsATokenAndAsksForIt) {
   const HttpReply allowed = http_request(port, "GET", "/api/v1/cameras", "",
                                          {{"Authorization", "Bearer 0123456789abcdef0123456789abcdef"}});
   EXPECT_EQ(allowed.status, 200) << allowed.body;
+  // The status page holds nothing but itself: it needs no token (its requests do).
+  EXPECT_EQ(http_request(port, "GET", "/").status, 200);
+  EXPECT_EQ(http_request(port, "POST", "/").status, 401);
   EXPECT_EQ(runner.interrupt(), 0) << runner.log();
   EXPECT_EQ(runner.log().find("0123456789abcdef"), std::string::npos) << runner.log();
-}
-
-// A free TCP port on 127.0.0.1 (for a program that cannot be given port 0 and report it).
-int free_port() {
-  const int socket_fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  bind(socket_fd, reinterpret_cast<sockaddr*>(&address), size);
-  getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(socket_fd);
-  return ntohs(address.sin_port);
 }
 
 // Debian's Prometheus scrapes the runner every second; a camera's series reads back through

@@ -116,15 +116,29 @@ inline HttpReply http_exchange(int port, const std::string& request,
   return reply;
 }
 
+// A free TCP port on 127.0.0.1, for a server the test starts that cannot be given port 0 and report it.
+inline int free_port() {
+  const int socket_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  bind(socket_fd, reinterpret_cast<sockaddr*>(&address), size);
+  getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &size);
+  close(socket_fd);
+  return ntohs(address.sin_port);
+}
+
 // METHOD PATH with `headers` and `body` (its Content-Length added), on a connection of its own.
 inline HttpReply http_request(int port, const std::string& method, const std::string& path,
                               const std::string& body = "",
-                              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+                              const std::vector<std::pair<std::string, std::string>>& headers = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                         "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  return http_exchange(port, request + "\r\n" + body);
+  return http_exchange(port, request + "\r\n" + body, timeout);
 }
 
 }  // namespace scorecam_test
