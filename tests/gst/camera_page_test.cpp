@@ -37,8 +37,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// What the page shows of each camera: {NAME: {state, width (of the decoded snapshot), result,
-// frames}}, the message line and whether it asks for the token.
+// What the page shows of each camera: {NAME: {state, width (of the decoded snapshot), placeholder
+// (whether "no explained frame yet" shows), result, frames}}, the message line and whether it asks
+// for the token.
 constexpr char kWhatThePageShows[] = R"(
   const cameras = {};
   for (const c of document.querySelectorAll('.camera')) {
@@ -46,6 +47,7 @@ constexpr char kWhatThePageShows[] = R"(
     cameras[c.dataset.camera] = {
       state: c.querySelector('.state').textContent,
       width: img.complete ? img.naturalWidth : 0,
+      placeholder: c.querySelector('.placeholder').checkVisibility(),
       result: c.querySelector('.result').textContent,
       frames: c.querySelector('.frames_in').textContent};
   }
@@ -55,7 +57,7 @@ constexpr char kWhatThePageShows[] = R"(
 bool shown_connected_with_snapshot(const json& page, const std::string& name) {
   if (!page.contains(name)) return false;
   const json& camera = page.at(name);
-  return camera.at("state") == "connected" && camera.at("width").get<int>() > 0 &&
+  return camera.at("state") == "connected" && camera.at("width").get<int>() > 0 && !camera.at("placeholder").get<bool>() &&
          !camera.at("result").get<std::string>().empty();
 }
 
