@@ -57,8 +57,8 @@ constexpr char kWhatThePageShows[] = R"(
 bool shown_connected_with_snapshot(const json& page, const std::string& name) {
   if (!page.contains(name)) return false;
   const json& camera = page.at(name);
-  return camera.at("state") == "connected" && camera.at("width").get<int>() > 0 && !camera.at("placeholder").get<bool>() &&
-         !camera.at("result").get<std::string>().empty();
+  return camera.at("state") == "connected" && camera.at("width").get<int>() > 0 &&
+         !camera.at("placeholder").get<bool>() && !camera.at("result").get<std::string>().empty();
 }
 
 TEST(CameraPage, ShowsEveryCameraAndRemovesOneWithItsButton) {

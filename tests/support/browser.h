@@ -43,8 +43,8 @@ class Browser {
         "--user-data-dir=" + directory + "/profile",
         "--window-size=" + std::to_string(width) + "," + std::to_string(height)};
     const nlohmann::json options = {{"binary", chromium.substr(0, chromium.find('\n'))}, {"args", arguments}};
-    const auto session = command("POST", "/session", {{"capabilities", {{"alwaysMatch", {{"goog:chromeOptions", options}}}}}},
-                                 std::chrono::seconds(60));
+    const nlohmann::json capabilities = {{"alwaysMatch", {{"goog:chromeOptions", options}}}};
+    const auto session = command("POST", "/session", {{"capabilities", capabilities}}, std::chrono::seconds(60));
     if (session) session_ = "/session/" + session->at("sessionId").get<std::string>();
   }
 
