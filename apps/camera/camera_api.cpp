@@ -31,13 +31,16 @@ std::string utc(std::chrono::system_clock::time_point when) {
   return text;
 }
 
+// Where a camera's newest explained frame is, as a JPEG ("*": the route of every camera's).
+std::string snapshot_path(const std::string& name) { return "/cameras/" + name + "/snapshot.jpg"; }
+
 // The newest explained frame's result, and where its JPEG is; null before the first.
 json newest_frame_json(const CameraSnapshot& c) {
   if (!c.newest_frame) return nullptr;
   const ExplainedFrame& frame = *c.newest_frame;
   const auto& result = frame.classification;
   const bool labelled = result.valid && !result.label.empty();
-  return {{"snapshot", "/cameras/" + c.name + "/snapshot.jpg"},
+  return {{"snapshot", snapshot_path(c.name)},
           {"number", frame.number},
           {"at", utc(frame.at)},
           {"class_id", result.class_id},
@@ -202,7 +205,7 @@ void add_camera_routes(app::HttpServer& server, CameraSupervisor& cameras, const
     return HttpResponse{200, app::prometheus::kContentType, metrics_text(cameras.snapshots()), {}};
   });
   // Encoding a frame takes a pipeline's start: on a thread of its own.
-  server.route_slow("GET", "/cameras/*/snapshot.jpg",
+  server.route_slow("GET", snapshot_path("*"),
                     [&cameras](const HttpRequest& request) { return snapshot_jpeg(request.captured[0], cameras); });
   server.route_open("GET", "/", [](const HttpRequest&) { return page(); });
 }
