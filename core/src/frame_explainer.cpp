@@ -94,7 +94,7 @@ void FrameExplainer::rescore_within_budget(const torch::Tensor& input, const Fir
   const int64_t share = budget_->channels(first_pass_seconds, count);
   const auto start = std::chrono::steady_clock::now();
   const auto slice = next_channels(share);
-  result.forward_passes += method_->score_channels(input, pass, slice, scores_);
+  result.forward_passes += method_->score_channels(input, pass, slice, scores_, false);
   scores_.scores.sum().item<float>();  // waits for the device, for an honest timing
   budget_->observe(first_pass_seconds, slice.numel(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -133,14 +133,18 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
   result.top = top_classes(method_->model(), torch::softmax(pass.logits[0].to(torch::kFloat), 0), 5);
   result.target_class = pass.target_class;
   result.refresh_period = reuses_scores() ? reuse_.refresh_interval : 1;
-  if (budget_) {
+  // Until the model has chosen its masked passes' precision, frames are explained in full (the
+  // budget's too): the first such frame's map decides it (Model::report_map_agreement).
+  const bool choosing_precision = method_->model().comparing_precisions();
+  if (budget_ && !choosing_precision) {
     rescore_within_budget(input, pass, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                           result);
-  } else if (!reuses_scores() || reuse_.refresh_interval == 1 || needs_full_refresh(pass.target_class, pass.activations)) {
+  } else if (choosing_precision || !reuses_scores() || reuse_.refresh_interval == 1 ||
+             needs_full_refresh(pass.target_class, pass.activations)) {
     // Forced refreshes are full, even in rolling mode: stale scores of another class would mislead.
     refresh_channels_ = method_->select_channels(pass.activations);
     scores_ = method_->empty_scores();
-    result.forward_passes += method_->score_channels(input, pass, refresh_channels_, scores_);
+    result.forward_passes += method_->score_channels(input, pass, refresh_channels_, scores_, true);
     refresh_activations_ = pass.activations;
     refresh_class_ = pass.target_class;
     frames_since_refresh_ = 0;
@@ -148,11 +152,14 @@ FrameResult FrameExplainer::process(const ImageView& frame) {
     result.refreshed = result.full_refresh = true;
   } else if (reuse_.rolling) {
     const auto slice = next_channels((refresh_channels_.numel() + reuse_.refresh_interval - 1) / reuse_.refresh_interval);
-    result.forward_passes += method_->score_channels(input, pass, slice, scores_);
+    result.forward_passes += method_->score_channels(input, pass, slice, scores_, false);
     result.refreshed = slice.numel() > 0;
   }
   ++frames_since_refresh_;
-  result.map = smoothed(method_->combine(pass.activations, method_->weigh(pass, scores_), result.empty));
+  const auto map = method_->map_of(pass, scores_, result.empty);
+  method_->report_precision_trial(pass, scores_, map);
+  scores_.compared.clear();  // once reported: later frames rescore without them
+  result.map = smoothed(map);
   frame_finished(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return result;
 }

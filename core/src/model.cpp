@@ -26,7 +26,7 @@ namespace {
 constexpr int64_t kMaxMergedRows = 128;
 // The copies are timed on masked batches of Score-CAM's default size.
 constexpr int64_t kTimingBatch = 32;
-enum PassKind { kForwardPass, kClassifyPass };
+enum PassKind { kForwardPass, kClassifyPass, kComparePass };
 // Ends a copy's key (Variant::key) when its weights are in channels_last order.
 const std::string kChannelsLastKey = " channels_last";
 
@@ -229,6 +229,19 @@ torch::Tensor Model::classify(const torch::Tensor& input) {
     return std::vector<torch::Tensor>{logits};
   })[0];
 }
+
+std::vector<torch::Tensor> Model::classify_compared(const torch::Tensor& input) {
+  return queue_->run(kComparePass, input, [this](const torch::Tensor& batch) {
+    c10::InferenceMode guard;
+    std::vector<torch::Tensor> logits = classifier_->compare(batch);
+    for (torch::Tensor& copy : logits) copy = copy.to(torch::kFloat);
+    return logits;
+  });
+}
+
+bool Model::comparing_precisions() const { return !classifier_->settled(); }
+
+void Model::report_map_agreement(const std::vector<double>& correlations) { classifier_->report(correlations); }
 
 ForwardResult Model::forward_now(const torch::Tensor& input) {
   c10::InferenceMode guard;

@@ -1,6 +1,5 @@
 #include "reduced_precision.h"
 
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -108,15 +107,10 @@ Precision precision_of_copy(const std::string& key) {
   return Precision::Float32;
 }
 
-double PrecisionChoice::Sums::correlation() const {
-  const double spread = std::sqrt((n * xx - x * x) * (n * yy - y * y));
-  return spread > 0 ? (n * xy - x * y) / spread : 0.0;
-}
-
 PrecisionChoice::PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement, Settled on_settled,
                                  std::string not_tried)
     : kept_(std::move(fp32)), candidates_(std::move(candidates)), any_agreement_(any_agreement),
-      on_settled_(std::move(on_settled)), not_tried_(std::move(not_tried)), sums_(candidates_.size()) {
+      on_settled_(std::move(on_settled)), not_tried_(std::move(not_tried)) {
   if (!candidates_.empty()) return;
   if (!not_tried_.empty()) chosen_because_ = " (precision=auto, no other copy to try" + not_tried_ + ")";
   settled_ = true;
@@ -129,43 +123,41 @@ PrecisionChoice::PrecisionChoice(Copy remembered, std::string chosen_because)
 }
 
 torch::Tensor PrecisionChoice::classify(const torch::Tensor& batch) {
-  if (settled_.load(std::memory_order_acquire)) return kept_.module.forward(batch).toTensor();
+  if (settled()) return kept_.module.forward(batch).toTensor();
+  std::lock_guard<std::mutex> lock(lock_);  // settle() replaces kept_
+  return kept_.module.forward(batch).toTensor();
+}
+
+std::vector<torch::Tensor> PrecisionChoice::compare(const torch::Tensor& batch) {
+  if (settled()) return {kept_.module.forward(batch).toTensor()};
   std::lock_guard<std::mutex> lock(lock_);
-  const auto logits = kept_.module.forward(batch).toTensor();
-  if (settled_) return logits;
-  const auto expected = torch::softmax(logits.to(torch::kDouble), 1).flatten();
-  for (std::size_t i = 0; i < candidates_.size(); ++i) {
-    const auto got = torch::softmax(candidates_[i].module.forward(batch).toTensor().to(torch::kDouble), 1).flatten();
-    Sums& s = sums_[i];
-    s.x += expected.sum().item<double>();
-    s.y += got.sum().item<double>();
-    s.xx += (expected * expected).sum().item<double>();
-    s.yy += (got * got).sum().item<double>();
-    s.xy += (expected * got).sum().item<double>();
-    s.n += static_cast<double>(expected.numel());
-  }
-  rows_ += batch.size(0);
-  if (rows_ >= kTrialRows) settle();
+  std::vector<torch::Tensor> logits = {kept_.module.forward(batch).toTensor()};
+  for (Copy& candidate : candidates_) logits.push_back(candidate.module.forward(batch).toTensor());
   return logits;
 }
 
-void PrecisionChoice::settle() {
-  char rates[160];
+void PrecisionChoice::report(const std::vector<double>& map_correlations) {
+  std::lock_guard<std::mutex> lock(lock_);
+  if (settled() || map_correlations.size() != candidates_.size()) return;
+  settle(map_correlations);
+}
+
+void PrecisionChoice::settle(const std::vector<double>& map_correlations) {
+  char rates[200];
   std::string compared;
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
-    const double agreement = sums_[i].correlation();
+    const double agreement = map_correlations[i];
     const bool agrees = any_agreement_ || (agreement >= kAutoAgreement &&
                                            candidates_[i].images_per_second > kept_.images_per_second);
     if (agrees && (!best || candidates_[i].images_per_second > candidates_[*best].images_per_second)) best = i;
-    std::snprintf(rates, sizeof rates, "%s: %.1f images/s, class probabilities correlating %.5f with fp32's",
-                  candidates_[i].module.copy_how().c_str(),
-                  candidates_[i].images_per_second, agreement);
+    std::snprintf(rates, sizeof rates, "%s: %.1f images/s, its map correlating %.5f with fp32's",
+                  candidates_[i].module.copy_how().c_str(), candidates_[i].images_per_second, agreement);
     compared += std::string(compared.empty() ? "" : "; ") + rates;
   }
   std::snprintf(rates, sizeof rates, "fp32 %.1f images/s", kept_.images_per_second);
-  chosen_because_ = std::string(" (") + (any_agreement_ ? "asked for" : "precision=auto") + ", on the first " +
-                    std::to_string(rows_) + " masked inputs: " + rates + "; " + compared +
+  chosen_because_ = std::string(" (") + (any_agreement_ ? "asked for" : "precision=auto") +
+                    ", on the first frame's map: " + rates + "; " + compared +
                     (any_agreement_ ? ")" : "; kept if 0.999 or more and faster" + not_tried_ + ")");
   if (best) kept_ = std::move(candidates_[*best]);
   candidates_.clear();
@@ -184,8 +176,7 @@ std::string PrecisionChoice::how() const {
   if (settled_) return kept_.module.how() + chosen_because_;
   std::string names;
   for (const Copy& candidate : candidates_) names += "; " + candidate.module.how();
-  return kept_.module.how() + ", while on the first " + std::to_string(kTrialRows) +
-         " masked inputs it is compared with" + names.substr(1);
+  return kept_.module.how() + ", until the first frame's map compares it with" + names.substr(1);
 }
 
 bool PrecisionChoice::frozen() const {

@@ -33,16 +33,17 @@ std::vector<Variant> int8_copies(const ModelConfig& config, int classes, const t
 Precision precision_of_copy(const std::string& key);
 
 // Which copy runs the masked passes: the fp32 copy, or a reduced-precision one once it has shown,
-// on the first real masked batches, how closely it follows fp32. Synthetic inputs are no test of
-// that: an int8 copy calibrated on real frames followed fp32 with a correlation of 0.975 on the
-// masked inputs of a smooth synthetic image, and 0.9999 on real ones. So until kTrialRows masked
-// inputs have been classified, every batch runs on fp32 (whose logits it returns) and on each
-// candidate, and the class probabilities of each are compared; then one copy stays.
+// on a real frame, how closely its map follows fp32's. Reduced precision is judged by its maps:
+// neither synthetic inputs nor the class probabilities say enough. An int8 copy calibrated on real
+// frames followed fp32's probabilities with a correlation of 0.975 on the masked inputs of a
+// smooth synthetic image and 0.9999 on real ones; and on real ones a correlation of 0.997 went
+// with maps correlating 0.99999 for the bundled model and 0.995 for a ResNet-18 (docs/benchmarks.md).
+// So while the trial is open, classify() runs fp32 and compare() runs every copy on the same
+// batch, and the caller that scored a frame's channels with compare() reports how each copy's map
+// correlates with fp32's (report()); on the first report one copy stays.
 class PrecisionChoice {
  public:
-  // Masked inputs the trial compares the copies on: two batches of Score-CAM's default size.
-  static constexpr int64_t kTrialRows = 64;
-  // The least correlation a copy needs for precision=auto (documented in docs/element.md).
+  // The least map correlation a copy needs for precision=auto (documented in docs/element.md).
   static constexpr double kAutoAgreement = 0.999;
 
   struct Copy {
@@ -56,15 +57,24 @@ class PrecisionChoice {
 
   // `candidates` empty: fp32 alone, nothing to try. `any_agreement`: the user asked for the (one)
   // candidate, which stays whatever its agreement, reported; else (auto) the fastest candidate
-  // that agrees kAutoAgreement or more and is faster than fp32 stays, if any. `not_tried`: for
-  // auto, the copies it could not try and why ("; no int8: ..."), reported with the choice.
+  // whose map agrees kAutoAgreement or more and is faster than fp32 stays, if any. `not_tried`:
+  // for auto, the copies it could not try and why ("; no int8: ..."), reported with the choice.
   PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement, Settled on_settled = {},
                   std::string not_tried = "");
   // The copy an earlier load chose, and how it chose it: no trial.
   PrecisionChoice(Copy remembered, std::string chosen_because);
 
-  // The logits of `batch` from the copy that runs the masked passes; from any thread.
+  // The logits of `batch` from the copy that runs the masked passes (fp32 while the trial is
+  // open); from any thread.
   torch::Tensor classify(const torch::Tensor& batch);
+  // While the trial is open, the logits of fp32 and then of each candidate, in their order; after
+  // it, those of the copy that runs alone.
+  std::vector<torch::Tensor> compare(const torch::Tensor& batch);
+  // For a frame whose every scored channel went through compare(): the correlation of each
+  // candidate's map with fp32's, in compare()'s order. Closes the trial; ignored once closed, or
+  // when it does not give one value per candidate.
+  void report(const std::vector<double>& map_correlations);
+
   void warm_up(const torch::Tensor& batch);
   // The copy that runs, how it was chosen, and what was left out and why; or the trial so far.
   std::string how() const;
@@ -73,7 +83,7 @@ class PrecisionChoice {
   bool settled() const { return settled_.load(std::memory_order_acquire); }
 
  private:
-  void settle();  // with lock_ held
+  void settle(const std::vector<double>& map_correlations);  // with lock_ held
 
   mutable std::mutex lock_;
   std::atomic<bool> settled_{false};
@@ -82,13 +92,6 @@ class PrecisionChoice {
   bool any_agreement_ = false;
   Settled on_settled_;
   std::string not_tried_;
-  // Per candidate, the sums its Pearson correlation with fp32's probabilities is made of.
-  struct Sums {
-    double x = 0, y = 0, xx = 0, yy = 0, xy = 0, n = 0;
-    double correlation() const;
-  };
-  std::vector<Sums> sums_;
-  int64_t rows_ = 0;
   std::string chosen_because_;
 };
 

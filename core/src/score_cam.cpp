@@ -94,7 +94,7 @@ void ScoreCam::masked_sample(const torch::Tensor& input, const torch::Tensor& ma
 }
 
 int ScoreCam::score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
-                             ChannelScores& into) {
+                             ChannelScores& into, bool compare_precisions) {
   c10::InferenceMode guard;
   const int64_t count = channels.numel();
   if (count == 0) return 0;
@@ -107,23 +107,43 @@ int ScoreCam::score_channels(const torch::Tensor& input, const FirstPass& pass, 
   const torch::Tensor baseline =
       options_.score_mode == ScoreMode::BaselineSubtracted ? baseline_probability(target_class) : torch::Tensor();
   const auto selected = pass.activations.index_select(1, channels);  // [1, k, h, w]
+  const auto score_of = [&](const torch::Tensor& logits) {
+    torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
+                              ? logits.select(1, target_class)
+                              : torch::softmax(logits, 1).select(1, target_class);
+    return baseline.defined() ? score - baseline : score;
+  };
+  // Compared scores describe the channels of this call, scored by every copy, or nothing.
+  into.compared.clear();
+  bool comparing = compare_precisions && model_.comparing_precisions();
   for (int64_t start = 0; start < count; start += batch) {
     const int64_t size = std::min(batch, count - start);
     auto masked = masked_batch_.narrow(0, 0, size);
     const auto masks = channel_masks(selected.narrow(1, start, size), input);
-    torch::Tensor total;
+    // totals[0]: the copy that runs (fp32 while the model compares), then each compared copy's.
+    std::vector<torch::Tensor> totals;
     for (int sample = 0; sample < method_.samples; ++sample) {
       masked_sample(input, masks, sample, masked);
-      const auto logits = model_.classify(masked);
-      torch::Tensor score = options_.score_mode == ScoreMode::LogitSoftmax
-                                ? logits.select(1, target_class)
-                                : torch::softmax(logits, 1).select(1, target_class);
-      if (baseline.defined()) score = score - baseline;
-      total = total.defined() ? total + score : score;
+      const std::vector<torch::Tensor> logits =
+          comparing ? model_.classify_compared(masked) : std::vector<torch::Tensor>{model_.classify(masked)};
+      if (logits.size() == 1) comparing = false;  // the model settled meanwhile
+      totals.resize(logits.size());
+      for (std::size_t copy = 0; copy < logits.size(); ++copy) {
+        const auto score = score_of(logits[copy]);
+        totals[copy] = totals[copy].defined() ? totals[copy] + score : score;
+      }
     }
     const auto rows = channels.narrow(0, start, size);
-    into.scores.index_copy_(0, rows, total / method_.samples);
+    into.scores.index_copy_(0, rows, totals[0] / method_.samples);
     into.evaluated.index_fill_(0, rows, true);
+    if (!comparing) {
+      into.compared.clear();
+      continue;
+    }
+    for (std::size_t copy = 1; copy < totals.size(); ++copy) {
+      if (into.compared.size() < copy) into.compared.push_back(torch::zeros_like(into.scores));
+      into.compared[copy - 1].index_copy_(0, rows, totals[copy] / method_.samples);
+    }
   }
   return static_cast<int>(count) * method_.samples;
 }

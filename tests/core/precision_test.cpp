@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "reduced_precision.h"
+#include "scorecam/bundled_model.h"
 #include "scorecam/device.h"
 #include "scorecam/error.h"
 #include "scorecam/faithfulness.h"
+#include "scorecam/frame_explainer.h"
 #include "scorecam/maps.h"
 #include "scorecam/score_cam.h"
+#include "scorecam/target_class.h"
 #include "support/error_message.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
@@ -44,23 +47,20 @@ TEST(Precision, EachNeedsTheDeviceThatRunsIt) {
   }
 }
 
-// Runs the trial: kTrialRows masked inputs of the tiny model's input.
-void classify_trial_rows(Model& model) {
-  const auto input = load_npy(test_model("tiny_rgb_input.npy"));
-  for (int64_t rows = 0; rows < detail::PrecisionChoice::kTrialRows; rows += 32) model.classify(input.repeat({32, 1, 1, 1}));
-}
+// Runs the trial: one frame explained in full, whose map decides.
+void explain_trial_frame(Model& model) { ScoreCam(model, {}).explain(load_npy(test_model("tiny_rgb_input.npy"))); }
 
 // The first pass stays fp32 (the activations are the fp32 model's); the masked passes run in bf16
-// once the first 64 masked inputs have compared it with fp32, and their scores, and so the map,
-// follow fp32's.
+// once the first frame's map has compared it with fp32, and their scores, and so the map, follow
+// fp32's.
 TEST(Precision, Bf16RunsTheMaskedPassesAndKeepsTheFirstPassInFp32) {
   if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no bf16 instructions";
   const auto fp32 = load_at("fp32"), bf16 = load_at("bf16");
-  EXPECT_NE(bf16->inference_path().find("masked inputs it is compared with bf16"), std::string::npos)
+  EXPECT_NE(bf16->inference_path().find("until the first frame's map compares it with bf16"), std::string::npos)
       << bf16->inference_path();
-  classify_trial_rows(*bf16);
+  explain_trial_frame(*bf16);
   EXPECT_EQ(bf16->inference_path().rfind("masked passes bf16, frozen", 0), 0u) << bf16->inference_path();
-  EXPECT_TRUE(std::regex_search(bf16->inference_path(), std::regex("bf16[^;]*correlating (1\\.00000|0\\.99[0-9]+) with fp32")))
+  EXPECT_TRUE(std::regex_search(bf16->inference_path(), std::regex("bf16[^;]*its map correlating (1\\.00000|0\\.99[0-9]+) with fp32")))
       << bf16->inference_path();
   const auto input = load_npy(test_model("tiny_rgb_input.npy"));
   const auto first = bf16->forward(input), reference = fp32->forward(input);
@@ -86,12 +86,12 @@ TEST(Precision, Int8NeedsTheModelsInt8Copy) {
 // it says so and why.
 TEST(Precision, AutoDecidesOnTheFirstMaskedInputs) {
   const auto model = load_at("auto");
-  classify_trial_rows(*model);
+  explain_trial_frame(*model);
   const std::string path = model->inference_path();
   const std::string masked = path.substr(0, path.find("; first pass"));
   EXPECT_NE(masked.find("no int8: the sidecar names no int8 copy"), std::string::npos) << path;
   if (cpu_has_bf16()) {
-    EXPECT_NE(masked.find("(precision=auto, on the first 64 masked inputs: fp32 "), std::string::npos) << path;
+    EXPECT_NE(masked.find("(precision=auto, on the first frame's map: fp32 "), std::string::npos) << path;
     EXPECT_NE(masked.find("bf16, frozen"), std::string::npos) << path;
   } else {
     EXPECT_NE(masked.find("(precision=auto, no other copy to try; no bf16: this CPU has no AVX512-BF16"),
@@ -100,9 +100,11 @@ TEST(Precision, AutoDecidesOnTheFirstMaskedInputs) {
   }
 }
 
-// One copy is fp32 itself and the other its negation: auto keeps the faster agreeing one, never
-// one whose probabilities move against fp32's, and a copy asked for stays whatever its agreement.
-TEST(Precision, TheChoiceKeepsTheFastestCopyThatAgrees) {
+// Two candidates whose maps agree with fp32's by 0.5 and 0.9995 (as a stream reports them): auto
+// keeps the faster agreeing one, never one whose map strays, and until then runs fp32; a copy
+// asked for stays whatever its agreement. compare() gives every copy's logits during the trial and
+// the kept copy's alone after.
+TEST(Precision, TheChoiceKeepsTheFastestCopyWhoseMapAgrees) {
   torch::jit::Module identity("identity");
   identity.define("def forward(self, x):\n  return x\n");
   torch::jit::Module negated("negated");
@@ -110,25 +112,61 @@ TEST(Precision, TheChoiceKeepsTheFastestCopyThatAgrees) {
   const auto copy = [](const torch::jit::Module& module, const char* how, double rate) {
     return detail::PrecisionChoice::Copy{detail::FastestModule({{module, how, true}}), rate};
   };
-  const auto batch = torch::randn({detail::PrecisionChoice::kTrialRows, 5}, at::make_generator<at::CPUGeneratorImpl>(3));
-  const auto kept_after_trial = [&](detail::PrecisionChoice& choice) {
-    EXPECT_TRUE(choice.classify(batch).equal(batch));  // fp32's logits during the trial
-    return choice.how();
-  };
+  const auto batch = torch::randn({8, 5}, at::make_generator<at::CPUGeneratorImpl>(3));
   std::vector<detail::PrecisionChoice::Copy> two;
-  two.push_back(copy(negated, "opposite", 300));
-  two.push_back(copy(identity, "same", 200));
+  two.push_back(copy(negated, "strays", 300));
+  two.push_back(copy(identity, "agrees", 200));
   detail::PrecisionChoice automatic(copy(identity, "fp32", 100), std::move(two), false);
-  const std::string how = kept_after_trial(automatic);
-  EXPECT_EQ(how.rfind("same (precision=auto", 0), 0u) << how;
-  EXPECT_NE(how.find("opposite: 300.0 images/s, class probabilities correlating -"), std::string::npos) << how;
-  EXPECT_NE(how.find("same: 200.0 images/s, class probabilities correlating 1.00000"), std::string::npos) << how;
+  EXPECT_FALSE(automatic.settled());
+  EXPECT_TRUE(automatic.classify(batch).equal(batch));
+  const auto compared = automatic.compare(batch);
+  ASSERT_EQ(compared.size(), 3u);
+  EXPECT_TRUE(compared[1].equal(-batch));
+  automatic.report({0.5});  // not one value per candidate: ignored
+  EXPECT_FALSE(automatic.settled());
+  automatic.report({0.5, 0.9995});
+  ASSERT_TRUE(automatic.settled());
+  const std::string how = automatic.how();
+  EXPECT_EQ(how.rfind("agrees (precision=auto, on the first frame's map: fp32 100.0 images/s", 0), 0u) << how;
+  EXPECT_NE(how.find("strays: 300.0 images/s, its map correlating 0.50000"), std::string::npos) << how;
+  EXPECT_NE(how.find("agrees: 200.0 images/s, its map correlating 0.99950"), std::string::npos) << how;
+  EXPECT_EQ(automatic.compare(batch).size(), 1u);
+  automatic.report({1.0, 1.0});  // closed: ignored
+  EXPECT_EQ(automatic.how(), how);
+
+  std::vector<detail::PrecisionChoice::Copy> neither;
+  neither.push_back(copy(negated, "strays", 300));
+  detail::PrecisionChoice fallback(copy(identity, "fp32", 100), std::move(neither), false);
+  fallback.report({0.998});
+  EXPECT_EQ(fallback.how().rfind("fp32 (precision=auto", 0), 0u) << fallback.how();
+  EXPECT_TRUE(fallback.classify(batch).equal(batch));
 
   std::vector<detail::PrecisionChoice::Copy> asked;
-  asked.push_back(copy(negated, "opposite", 50));
+  asked.push_back(copy(negated, "strays", 50));
   detail::PrecisionChoice explicit_choice(copy(identity, "fp32", 100), std::move(asked), true);
-  EXPECT_EQ(kept_after_trial(explicit_choice).rfind("opposite (asked for", 0), 0u) << explicit_choice.how();
+  explicit_choice.report({0.5});
+  EXPECT_EQ(explicit_choice.how().rfind("strays (asked for", 0), 0u) << explicit_choice.how();
   EXPECT_TRUE(explicit_choice.classify(batch).equal(-batch));
+}
+
+// A stream reports its first frame's map: a model that compares copies (the bundled model's int8
+// copy at auto) settles after the first frame a FrameExplainer explains, whatever its reuse.
+TEST(Precision, AStreamsFirstFrameDecides) {
+  ModelOptions options;
+  options.precision = "auto";
+  const auto model = Model::load(bundled_model_path(), options);
+  ASSERT_TRUE(model->comparing_precisions()) << model->inference_path();
+  ReuseOptions rolling;
+  rolling.refresh_interval = 8;
+  rolling.rolling = true;
+  FrameExplainer stream(*model, {}, rolling, kPredictedClass);
+  std::vector<uint8_t> pixels(96 * 96 * 3);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>((i * 7919) % 251);
+  const auto result = stream.process({pixels.data(), 96, 96, 96 * 3, PixelLayout::RGB});
+  EXPECT_TRUE(result.full_refresh);
+  EXPECT_FALSE(model->comparing_precisions());
+  EXPECT_NE(model->inference_path().find("(precision=auto, on the first frame's map: fp32 "), std::string::npos)
+      << model->inference_path();
 }
 
 }  // namespace

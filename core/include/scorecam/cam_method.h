@@ -17,6 +17,7 @@
 // Score-CAM family). A new method is one subclass (at least weigh()) and its name in methods.cpp.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/script.h>
 
@@ -63,6 +64,10 @@ struct FirstPass {
 struct ChannelScores {
   torch::Tensor scores;     // [K] float32 on the device
   torch::Tensor evaluated;  // [K] bool on the device
+  // While the model compares its reduced-precision copies with fp32 (Model::comparing_precisions())
+  // and the caller asked score_channels() to compare: each reduced copy's scores of the same
+  // channels, [K] each, in the model's order (`scores` are fp32's). Empty otherwise.
+  std::vector<torch::Tensor> compared;
 };
 
 class CamMethod {
@@ -80,8 +85,16 @@ class CamMethod {
   virtual torch::Tensor select_channels(const torch::Tensor& activations) const;
   ChannelScores empty_scores() const;
   // Scores `channels` for this frame into `into` and returns the masked forward passes it made.
+  // `compare_precisions`: the caller scores every channel of a frame here and will report how the
+  // model's reduced-precision copies' maps agree (report_precision_trial), so each copy scores them
+  // too (into.compared) while the model is comparing them.
   virtual int score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
-                             ChannelScores& into);
+                             ChannelScores& into, bool compare_precisions);
+  // The weights of `scores` and their map: what a frame shows.
+  torch::Tensor map_of(const FirstPass& pass, const ChannelScores& scores, bool& empty) const;
+  // After a frame scored with compare_precisions: tells the model how each compared copy's map
+  // correlates with `map`, fp32's (Model::report_map_agreement); nothing when nothing was compared.
+  void report_precision_trial(const FirstPass& pass, const ChannelScores& scores, const torch::Tensor& map);
   // One weight per channel, [K] float32 on the device, from this frame's pass and the scores kept.
   virtual torch::Tensor weigh(const FirstPass& pass, const ChannelScores& scores) const = 0;
   // The map of `weights` over `activations` at the model's input size (scorecam/maps.h weighted_map).

@@ -98,6 +98,15 @@ class Model {
   ForwardResult forward(const torch::Tensor& input);
   // Logits only, for the masked batches whose activations nobody reads: the model's own fastest path.
   torch::Tensor classify(const torch::Tensor& input);
+  // While the model is still choosing the masked passes' precision (precision=auto, or a reduced
+  // one asked for, until the first frame's map): the logits of fp32 and then of each reduced copy;
+  // after, those of the copy that runs, alone.
+  std::vector<torch::Tensor> classify_compared(const torch::Tensor& input);
+  bool comparing_precisions() const;
+  // For one frame whose every channel was scored with classify_compared(): each reduced copy's map
+  // correlation with fp32's, in classify_compared()'s order. The first report decides which copy
+  // runs the masked passes from then on.
+  void report_map_agreement(const std::vector<double>& correlations);
   // Gradients of the logit of `target_class` (< 0: the predicted class) through the model as loaded,
   // for one input [1, C, H, W]: frozen copies keep no gradients. Loads that copy on first use.
   GradientResult gradients(const torch::Tensor& input, int target_class);

@@ -57,7 +57,7 @@ class ScoreCam : public CamMethod {
   // Each channel's mask on one input, or (SS-CAM, IS-CAM) the mean over its samples' inputs:
   // samples() masked passes per channel.
   int score_channels(const torch::Tensor& input, const FirstPass& pass, const torch::Tensor& channels,
-                     ChannelScores& into) override;
+                     ChannelScores& into, bool compare_precisions) override;
   // The scores as the score mode makes them weights; unscored channels weigh 0.
   torch::Tensor weigh(const FirstPass& pass, const ChannelScores& scores) const override;
   bool keeps_channel_scores() const override { return true; }
