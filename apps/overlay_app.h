@@ -30,7 +30,7 @@ GstElement* launch(const std::string& description, const char* program);
 // Sets the command line's properties of the overlay; false, with a message, on one it does not have.
 bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program);
 
-// "element: message" of an error message, and the debug details on further lines if `details`;
+// "element: message" of an error (or warning) message, and the debug details on further lines if `details`;
 // URLs' passwords redacted.
 std::string error_text(GstMessage* error, bool details = true);
 

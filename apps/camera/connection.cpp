@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "camera/camera_log.h"
+#include "camera/publishing.h"
 #include "camera/stop_signal.h"
 #include "overlay_app.h"
 
@@ -19,7 +20,7 @@ Connection::Connection(const RunnerOptions& options, const CameraSpec& camera, S
 Connection::~Connection() {
   if (!pipeline_) return;
   gst_element_set_state(pipeline_, GST_STATE_NULL);
-  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_})
+  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_, publisher_})
     if (element) gst_object_unref(element);
   if (bus_) gst_object_unref(bus_);
   gst_object_unref(pipeline_);
@@ -33,6 +34,7 @@ bool Connection::build() {
   if (!camera_.directory.empty())
     outputs.push_back("videoconvert ! " + options_.encoder + " ! splitmuxsink name=segments send-keyframe-requests=true");
   if (!served_.empty()) outputs.push_back(served_);
+  if (options_.mqtt) outputs.push_back(publisher_branch());
   if (outputs.size() == 1) {
     description += outputs.front();
   } else {
@@ -56,6 +58,8 @@ bool Connection::build() {
   if (!source.user.empty())
     g_object_set(source_, "user-id", source.user.c_str(), "user-pw", source.password.c_str(), nullptr);
   if (options_.tcp) gst_util_set_object_arg(G_OBJECT(source_), "protocols", "tcp");
+  publisher_ = gst_bin_get_by_name(GST_BIN(pipeline_), publisher_name());
+  if (publisher_) configure_publisher(publisher_, *options_.mqtt, options_.mqtt->topic(camera_.stream_name()));
   segments_ = gst_bin_get_by_name(GST_BIN(pipeline_), "segments");
   if (segments_) {
     g_object_set(segments_, "max-size-time", static_cast<guint64>(options_.segment_seconds * GST_SECOND), nullptr);
@@ -142,6 +146,11 @@ std::optional<Outcome> Connection::handle(GstMessage* message) {
       // The camera's errors recur at every outage: one line each. Others end the camera: all details.
       reason_ = app::error_text(message, !from_camera(message));
       return from_camera(message) ? Outcome::kLost : Outcome::kFailed;
+    case GST_MESSAGE_WARNING:
+      // The publisher's: the broker gone or back, what it dropped. The video goes on.
+      if (publisher_ && GST_MESSAGE_SRC(message) == GST_OBJECT(publisher_))
+        log(camera_.who(), "connection %d: %s", number_, app::error_text(message, false).c_str());
+      return std::nullopt;
     case GST_MESSAGE_EOS:
       recording_ended_ = true;
       reason_ = "the camera ended the stream";
@@ -202,7 +211,7 @@ bool Connection::finish_segments() {
   GstPad* entry = gst_element_get_static_pad(entry_, "sink");
   gst_pad_send_event(entry, gst_event_new_eos());
   gst_object_unref(entry);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  const auto deadline = Clock::now() + std::chrono::seconds(kFinishSeconds);
   while (segments_ && frames_ > 0 && !recording_ended_ && Clock::now() < deadline) {
     GstMessage* message = gst_bus_timed_pop(bus_, GST_SECOND / 10);
     if (!message) continue;
@@ -216,7 +225,8 @@ bool Connection::finish_segments() {
   }
   if (!closed_.empty()) publish(std::exchange(closed_, ""), GST_CLOCK_TIME_NONE);
   if (open_segments_ > 0 || (segments_ && frames_ > 0 && !recording_ended_))
-    log(camera_.who(), "the recording did not finish within 10 s; the segment in progress stays a .partial.mp4");
+    log(camera_.who(), "the recording did not finish within %d s; the segment in progress stays a .partial.mp4",
+        kFinishSeconds);
   return !publish_failed_;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // One connection to one camera: its pipeline rtspsrc ! decodebin ! scorecamoverlay (async) !
-// encoder ! splitmuxsink (and a display, and the re-serve's branch), and what it recorded, until
-// the camera is lost, a stop is asked for or something that is not the camera's fails. It touches
-// nothing of any other camera: each has its own pipeline, bus and files.
+// encoder ! splitmuxsink (and a display, the re-serve's branch, the publisher's branch), and what
+// it recorded, until the camera is lost, a stop is asked for or something that is not the camera's
+// fails. It touches nothing of any other camera: each has its own pipeline, bus and files.
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -16,6 +16,10 @@
 #include "camera/segments.h"
 
 namespace scorecam::camera {
+
+// The longest a connection waits, once stopped or lost, for its segment in progress to be written
+// (a deployment's grace period before SIGKILL must be longer: deploy/k8s).
+constexpr int kFinishSeconds = 10;
 
 enum class Outcome {
   kStopped,  // a stop was asked for
@@ -63,7 +67,7 @@ class Connection {
   const int number_;
   const std::string served_;
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
-             *segments_ = nullptr;
+             *segments_ = nullptr, *publisher_ = nullptr;
   GstBus* bus_ = nullptr;
   PendingResults results_;
   std::atomic<Clock::rep> last_frame_ns_{Clock::now().time_since_epoch().count()};

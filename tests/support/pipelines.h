@@ -92,7 +92,10 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
 class LocalRtspServer : public scorecam::app::RtspServer {
  public:
   explicit LocalRtspServer(const std::string& launch, int port = 0, const scorecam::app::RtspAccess& access = {})
-      : RtspServer("127.0.0.1", port, "/test", launch, access) {}
+      : RtspServer("127.0.0.1", port, access) {
+    serve("/test", launch);
+  }
+  std::string url() const { return RtspServer::url("/test"); }
 };
 
 // A live camera-like stream for LocalRtspServer: H.264 where there is an encoder, else JPEG.
