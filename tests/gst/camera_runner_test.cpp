@@ -114,13 +114,15 @@ std::vector<std::string> pid_namespace_launcher() {
 // The process whose parent is `parent`, or -1.
 pid_t child_of(pid_t parent) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;  // not a process
     const std::string stat = read_file(entry.path().string() + "/stat");
     const auto end_of_name = stat.rfind(')');
     if (end_of_name == std::string::npos) continue;
     char state = 0;
     int ppid = 0;
     if (std::sscanf(stat.c_str() + end_of_name + 1, " %c %d", &state, &ppid) == 2 && ppid == parent)
-      return static_cast<pid_t>(std::stoi(entry.path().filename().string()));
+      return static_cast<pid_t>(std::stoi(name));
   }
   return -1;
 }
