@@ -3,7 +3,8 @@
 # cameras served by scorecam-test-cameras on 127.0.0.1 (test patterns), each runner recording every
 # camera into a scratch folder for SECONDS, then stopped with SIGINT (every segment finished).
 # Prints, per runner, its peak resident memory (GNU time's maximum RSS), the frames it recorded and
-# those its element explained, and the ratio of N cameras' memory to 1 camera's.
+# how many of them carry a heatmap, how long it took to stop, and the ratio of N cameras' memory to
+# 1 camera's.
 #   tools/bench_cameras.sh --model FILE [--cameras N] [--seconds S] [--size WxH] [PROPERTY=VALUE ...]
 # Defaults: 4 cameras, 90 s, 640x480. The properties go to every camera's scorecamoverlay. The
 # programs are taken from build/ (SCORECAM_BUILD_DIR overrides).
@@ -56,16 +57,18 @@ run() {
   for ((i = 0; i < count; i++)); do
     args+=(--camera "cam$i=${urls[$i]}")
   done
-  # time measures timeout's child, the runner; timeout stops it with SIGINT, as Ctrl-C would.
-  /usr/bin/time -f "%M" -o "$work/peak-$count" timeout --preserve-status -s INT "$seconds" \
+  # time measures timeout's child, the runner; timeout stops it with one SIGINT, as Ctrl-C would
+  # (--foreground: to the runner alone, not a second time to its process group).
+  /usr/bin/time -f "%M %e" -o "$work/peak-$count" timeout --foreground --preserve-status -s INT "$seconds" \
     "$build/apps/scorecam-camera" --tcp "${args[@]}" "$out" "model-location=$model" "$@" 2>"$work/runner-$count.log" ||
     { echo "bench_cameras: the runner of $count camera(s) failed:" >&2; tail -n 20 "$work/runner-$count.log" >&2; exit 1; }
-  local frames explained
+  local frames explained peak elapsed
   frames=$(cat "$out"/*/*.jsonl 2>/dev/null | wc -l)
   explained=$(cat "$out"/*/*.jsonl 2>/dev/null | grep -c '"explained":true' || true)
-  echo "$count camera(s): peak resident memory $(($(cat "$work/peak-$count") / 1024)) MiB; $frames frames recorded," \
-    "$explained explained" >&2
-  cat "$work/peak-$count"
+  read -r peak elapsed <"$work/peak-$count"
+  echo "$count camera(s): peak resident memory $((peak / 1024)) MiB; $frames frames recorded, $explained of them" \
+    "with a heatmap; stopped $(awk -v e="$elapsed" -v s="$seconds" 'BEGIN { printf "%.0f", e - s }') s after SIGINT" >&2
+  echo "$peak"
 }
 one=$(run 1 "$@")
 many=$(run "$cameras" "$@")
