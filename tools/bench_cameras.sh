@@ -38,7 +38,8 @@ served=()
 for ((i = 0; i < cameras; i++)); do
   served+=("cam$i=test:$size")
 done
-"$build/apps/scorecam-test-cameras" --port 0 "${served[@]}" >"$work/cameras.txt" 2>"$work/test-cameras.log" &
+: >"$work/cameras.txt"
+"$build/apps/scorecam-test-cameras" --port 0 "${served[@]}" >>"$work/cameras.txt" 2>"$work/test-cameras.log" &
 test_cameras=$!
 trap 'kill $test_cameras 2>/dev/null; wait $test_cameras 2>/dev/null; rm -rf "$work"' EXIT
 for ((i = 0; i < 300; i++)); do
