@@ -16,6 +16,7 @@
 // The cameras' passwords never reach the log: every line goes through redact_credentials, and
 // rtspsrc gets the user and password as properties, so that its messages hold no password either.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -131,8 +132,9 @@ int run(const Options& options) {
       if (end == CameraEnd::kEnded && several) log(spec->who(), "ended; the other cameras go on while any is left");
     });
   for (auto& thread : threads) thread.join();
-  // A stop asked for is a clean end, whatever some camera met before it.
-  if (scorecam::camera::stop_requested()) return 0;
+  // A stop asked for is a clean end, whatever some camera met before it: every segment and result
+  // is written, and the cameras' pipelines are left running (camera/connection.h) for _Exit to end.
+  if (scorecam::camera::stop_requested()) std::_Exit(0);
   if (several) log("", "every camera has ended");
   return 1;
 }

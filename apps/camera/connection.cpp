@@ -19,9 +19,15 @@ Connection::Connection(const RunnerOptions& options, const CameraSpec& camera, S
 
 Connection::~Connection() {
   if (!pipeline_) return;
+  if (left_running_) {  // nothing of it may call back into this object any more
+    gst_pad_remove_probe(frames_in_, frame_probe_);
+    if (segments_) g_signal_handlers_disconnect_by_data(segments_, this);
+    return;
+  }
   gst_element_set_state(pipeline_, GST_STATE_NULL);
-  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_, publisher_})
+  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_, publisher_, publisher_end_})
     if (element) gst_object_unref(element);
+  if (frames_in_) gst_object_unref(frames_in_);
   if (bus_) gst_object_unref(bus_);
   gst_object_unref(pipeline_);
 }
@@ -49,9 +55,8 @@ bool Connection::build() {
   decoder_ = gst_bin_get_by_name(GST_BIN(pipeline_), "decoder");
   entry_ = gst_bin_get_by_name(GST_BIN(pipeline_), "entry");
   overlay_ = gst_bin_get_by_name(GST_BIN(pipeline_), "overlay");
-  GstPad* frames_in = gst_element_get_static_pad(overlay_, "sink");
-  gst_pad_add_probe(frames_in, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
-  gst_object_unref(frames_in);
+  frames_in_ = gst_element_get_static_pad(overlay_, "sink");
+  frame_probe_ = gst_pad_add_probe(frames_in_, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
   // Set as properties, not in the description, so that any URL and file name works.
   const auto& source = camera_.source;
   g_object_set(source_, "location", source.location.c_str(), "latency", options_.latency_ms, nullptr);
@@ -59,15 +64,17 @@ bool Connection::build() {
     g_object_set(source_, "user-id", source.user.c_str(), "user-pw", source.password.c_str(), nullptr);
   if (options_.tcp) gst_util_set_object_arg(G_OBJECT(source_), "protocols", "tcp");
   publisher_ = gst_bin_get_by_name(GST_BIN(pipeline_), publisher_name());
+  publisher_end_ = gst_bin_get_by_name(GST_BIN(pipeline_), publisher_end_name());
   if (publisher_) configure_publisher(publisher_, *options_.mqtt, options_.mqtt->topic(camera_.stream_name()));
   segments_ = gst_bin_get_by_name(GST_BIN(pipeline_), "segments");
   if (segments_) {
     g_object_set(segments_, "max-size-time", static_cast<guint64>(options_.segment_seconds * GST_SECOND), nullptr);
     g_signal_connect(segments_, "format-location", G_CALLBACK(&Connection::on_format_location), this);
-    // The muxer's own end of stream tells when its last segment is written, also while the
-    // camera side (which may hold sinks of its own) never ends.
-    g_object_set(pipeline_, "message-forward", TRUE, nullptr);
   }
+  // The muxer's and the publisher's own ends of stream tell when the last segment is written and
+  // the last results are handed over, also while the camera side (which may hold sinks of its
+  // own) never ends.
+  g_object_set(pipeline_, "message-forward", TRUE, nullptr);
   return app::set_overlay_properties(overlay_, camera_.properties, program.c_str());
 }
 
@@ -76,7 +83,11 @@ Outcome Connection::run() {
   last_frame_ns_ = Clock::now().time_since_epoch().count();  // loading the model is no stall
   Outcome outcome = watch();
   if (!finish_segments() && outcome != Outcome::kStopped) outcome = Outcome::kFailed;
-  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  // On a stop the runner exits next: setting the pipeline to NULL would wait for the element's
+  // frame in flight (LibTorch cannot be interrupted; a minute, with a large model on a busy CPU),
+  // whose result no file will hold.
+  left_running_ = outcome == Outcome::kStopped;
+  if (!left_running_) gst_element_set_state(pipeline_, GST_STATE_NULL);
   remove_unopened();
   return outcome;
 }
@@ -167,6 +178,8 @@ void Connection::on_element_message(GstMessage* message) {
     gst_structure_get(s, "message", GST_TYPE_MESSAGE, &forwarded, nullptr);
     if (GST_MESSAGE_TYPE(forwarded) == GST_MESSAGE_EOS && GST_MESSAGE_SRC(forwarded) == GST_OBJECT(segments_))
       recording_ended_ = true;
+    if (GST_MESSAGE_TYPE(forwarded) == GST_MESSAGE_EOS && GST_MESSAGE_SRC(forwarded) == GST_OBJECT(publisher_end_))
+      publishing_ended_ = true;
     gst_message_unref(forwarded);
     return;
   }
@@ -205,14 +218,18 @@ void Connection::publish(const std::string& partial_video, GstClockTime end) {
 }
 
 // Ends the stream at the entry of the element (the camera side may be gone or still pushing)
-// and waits until the muxer has written the frames that passed the element; a segment it could
-// not finish stays under its partial name. False if a finished one could not be written.
+// and waits until the muxer has written the frames that passed the element, and the publisher
+// has handed their results to the broker (or given up, after its flush-timeout); a segment the
+// muxer could not finish stays under its partial name. False if a finished one could not be written.
 bool Connection::finish_segments() {
   GstPad* entry = gst_element_get_static_pad(entry_, "sink");
   gst_pad_send_event(entry, gst_event_new_eos());
   gst_object_unref(entry);
   const auto deadline = Clock::now() + std::chrono::seconds(kFinishSeconds);
-  while (segments_ && frames_ > 0 && !recording_ended_ && Clock::now() < deadline) {
+  const auto finishing = [this] {
+    return frames_ > 0 && ((segments_ && !recording_ended_) || (publisher_end_ && !publishing_ended_));
+  };
+  while (finishing() && Clock::now() < deadline) {
     GstMessage* message = gst_bus_timed_pop(bus_, GST_SECOND / 10);
     if (!message) continue;
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT) on_element_message(message);

@@ -41,7 +41,8 @@ class Connection {
   bool build();
 
   // Runs until the camera is lost, a stop is asked for or something fails; then finishes the
-  // segment in progress.
+  // segment in progress. Once stopped, the pipeline is left running (and this object with it) for
+  // the process to end: camera/stop_signal.h.
   Outcome run();
 
   const std::string& reason() const { return reason_; }
@@ -67,8 +68,10 @@ class Connection {
   const int number_;
   const std::string served_;
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
-             *segments_ = nullptr, *publisher_ = nullptr;
+             *segments_ = nullptr, *publisher_ = nullptr, *publisher_end_ = nullptr;
   GstBus* bus_ = nullptr;
+  GstPad* frames_in_ = nullptr;  // the element's sink pad, where on_frame() counts the frames
+  gulong frame_probe_ = 0;
   PendingResults results_;
   std::atomic<Clock::rep> last_frame_ns_{Clock::now().time_since_epoch().count()};
   std::atomic<long> frames_{0};
@@ -81,7 +84,8 @@ class Connection {
   std::vector<std::string> opened_;  // those it wrote a segment into
   std::string closed_;               // the segment closed last, until the next one's start is known
   GstClockTime segment_start_ = 0;   // the running time of the first frame of the segment opened last
-  bool recording_ended_ = false, publish_failed_ = false;
+  bool recording_ended_ = false, publishing_ended_ = false, publish_failed_ = false;
+  bool left_running_ = false;  // stopped: the runner exits without tearing the pipeline down
 };
 
 }  // namespace scorecam::camera

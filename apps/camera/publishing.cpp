@@ -3,7 +3,8 @@
 namespace scorecam::camera {
 
 std::string publisher_branch() {
-  return std::string("scorecampublish name=") + publisher_name() + " method=mqtt ! fakesink sync=false";
+  return std::string("scorecampublish name=") + publisher_name() + " method=mqtt ! fakesink name=" +
+         publisher_end_name() + " sync=false";
 }
 
 void configure_publisher(GstElement* publisher, const MqttOutput& mqtt, const std::string& topic) {

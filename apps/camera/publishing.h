@@ -10,9 +10,11 @@
 
 namespace scorecam::camera {
 
-// The branch, as a gst-launch description; its publisher is named publisher_name().
+// The branch, as a gst-launch description; its publisher is named publisher_name(), and the sink
+// after it, whose end of stream says that the publisher has flushed its results, publisher_end_name().
 std::string publisher_branch();
 constexpr const char* publisher_name() { return "publisher"; }
+constexpr const char* publisher_end_name() { return "publisher-end"; }
 
 // Sets `publisher` to publish to `mqtt` on `topic`. Set as properties, not in the description, so
 // that any file name works.
