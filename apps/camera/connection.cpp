@@ -83,10 +83,10 @@ Outcome Connection::run() {
   last_frame_ns_ = Clock::now().time_since_epoch().count();  // loading the model is no stall
   Outcome outcome = watch();
   if (!finish_segments() && outcome != Outcome::kStopped) outcome = Outcome::kFailed;
-  // On a stop the runner exits next: setting the pipeline to NULL would wait for the element's
-  // frame in flight (LibTorch cannot be interrupted; a minute, with a large model on a busy CPU),
-  // whose result no file will hold.
-  left_running_ = outcome == Outcome::kStopped;
+  // On the runner's stop the process ends next: setting the pipeline to NULL would wait for the
+  // element's frame in flight (LibTorch cannot be interrupted; a minute, with a large model on a
+  // busy CPU), whose result no file will hold.
+  left_running_ = outcome == Outcome::kStopped && stop_requested();
   if (!left_running_) gst_element_set_state(pipeline_, GST_STATE_NULL);
   remove_unopened();
   return outcome;
