@@ -151,6 +151,6 @@ for camera in walk_a walk_b; do
   for video in "$work/data/out/$camera"/segment-*.mp4; do
     [ -s "$video" ] && [ -s "${video%.mp4}.jsonl" ] || docker_die "the cameras Deployment wrote no ${video%.mp4}.jsonl"
   done
-  step "out/$camera: $(find "$work/data/out/$camera" -name 'segment-*.mp4' | wc -l) segments, each with its results"
+  step "out/$camera: segments $(cd "$work/data/out/$camera" && echo segment-*.mp4), each with its .jsonl"
 done
 step "all passed: $image"
