@@ -23,6 +23,8 @@ class RtspReserver {
   // Serves the stream `name` (letters, digits, '_' and '-') at url(name), also while others are
   // watched; the branch that feeds it, as a gst-launch description.
   std::string serve(const std::string& name);
+  // The stream `name` is gone: no new client from now on.
+  void stop_serving(const std::string& name) { server_.stop_serving("/" + name); }
   std::string url(const std::string& name) const { return server_.url("/" + name); }
 
  private:

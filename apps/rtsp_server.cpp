@@ -49,6 +49,12 @@ void RtspServer::serve(const std::string& path, const std::string& launch) {
   g_object_unref(mounts);
 }
 
+void RtspServer::stop_serving(const std::string& path) {
+  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+  gst_rtsp_mount_points_remove_factory(mounts, path.c_str());
+  g_object_unref(mounts);
+}
+
 std::string RtspServer::url(const std::string& path) const {
   const std::string host = address_ == "0.0.0.0" ? "HOST" : address_;
   return std::string(access_.tls() ? "rtsps://" : "rtsp://") + host + ":" + std::to_string(port_) + path;

@@ -26,6 +26,8 @@ class RtspServer {
   // Serves `launch`, a gst-rtsp-server launch description "( ... name=pay0 )", at the mount point
   // `path` ("/name"), also while clients watch other mounts.
   void serve(const std::string& path, const std::string& launch);
+  // No new client of `path` from now on (those watching keep their session).
+  void stop_serving(const std::string& path);
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }  // why it does not serve: the address, TLS files

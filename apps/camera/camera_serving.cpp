@@ -26,4 +26,8 @@ std::string serve_camera(app::RtspReserver* server, const RunnerOptions& options
   return branch;
 }
 
+void stop_serving_camera(app::RtspReserver* server, const CameraSpec& camera) {
+  if (server) server->stop_serving(camera.stream_name());
+}
+
 }  // namespace scorecam::camera

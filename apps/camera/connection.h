@@ -2,7 +2,9 @@
 // One connection to one camera: its pipeline rtspsrc ! decodebin ! scorecamoverlay (async) !
 // encoder ! splitmuxsink (and a display, the re-serve's branch, the publisher's branch), and what
 // it recorded, until the camera is lost, a stop is asked for or something that is not the camera's
-// fails. It touches nothing of any other camera: each has its own pipeline, bus and files.
+// fails. It touches nothing of any other camera: each has its own pipeline, bus and files. What it
+// counts, and the frames leaving the element (for the camera's snapshot), go into the camera's
+// CameraStats.
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -13,6 +15,8 @@
 #include <gst/gst.h>
 
 #include "camera/camera_options.h"
+#include "camera/camera_stats.h"
+#include "camera/camera_stop.h"
 #include "camera/segments.h"
 
 namespace scorecam::camera {
@@ -32,7 +36,7 @@ class Connection {
   // `served`: the branch that feeds an RtspReserver, or empty. `number` counts the camera's
   // connections from 1 (the records' "connection").
   Connection(const RunnerOptions& options, const CameraSpec& camera, SegmentNames& names, int number,
-             std::string served);
+             std::string served, const CameraStop& stop, CameraStats& stats);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -41,8 +45,8 @@ class Connection {
   bool build();
 
   // Runs until the camera is lost, a stop is asked for or something fails; then finishes the
-  // segment in progress. Once stopped, the pipeline is left running (and this object with it) for
-  // the process to end: camera/stop_signal.h.
+  // segment in progress. On the runner's stop (Ctrl-C, SIGTERM: camera/stop_signal.h), not a
+  // camera's removal, the pipeline is left running for the process to end without waiting for it.
   Outcome run();
 
   const std::string& reason() const { return reason_; }
@@ -53,6 +57,7 @@ class Connection {
   using Clock = std::chrono::steady_clock;
 
   static GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn on_explained_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static gchar* on_format_location(GstElement*, guint, gpointer data);
   bool from_camera(GstMessage* message) const;
   Outcome watch();
@@ -61,17 +66,22 @@ class Connection {
   void publish(const std::string& partial_video, GstClockTime end);
   bool finish_segments();
   void remove_unopened();
+  void report_element_counts();
 
   const RunnerOptions& options_;
   const CameraSpec& camera_;
   SegmentNames& names_;
   const int number_;
   const std::string served_;
+  const CameraStop& stop_;
+  CameraStats& stats_;
+  ModelUse model_;  // what the element loads, read once it is built
+  GstClockTime last_map_ = GST_CLOCK_TIME_NONE;  // the source timestamp of the newest map: a new one has another
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
              *segments_ = nullptr, *publisher_ = nullptr, *publisher_end_ = nullptr;
   GstBus* bus_ = nullptr;
-  GstPad* frames_in_ = nullptr;  // the element's sink pad, where on_frame() counts the frames
-  gulong frame_probe_ = 0;
+  GstPad *frames_in_ = nullptr, *frames_out_ = nullptr;  // the element's pads, where the probes watch
+  gulong frame_probe_ = 0, explained_probe_ = 0;
   PendingResults results_;
   std::atomic<Clock::rep> last_frame_ns_{Clock::now().time_since_epoch().count()};
   std::atomic<long> frames_{0};
@@ -85,7 +95,7 @@ class Connection {
   std::string closed_;               // the segment closed last, until the next one's start is known
   GstClockTime segment_start_ = 0;   // the running time of the first frame of the segment opened last
   bool recording_ended_ = false, publishing_ended_ = false, publish_failed_ = false;
-  bool left_running_ = false;  // stopped: the runner exits without tearing the pipeline down
+  bool left_running_ = false;  // the runner's stop: it exits without tearing the pipeline down
 };
 
 }  // namespace scorecam::camera

@@ -19,7 +19,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/camera_api.h"
 #include "support/camera_runner.h"
+#include "support/http_client.h"
 #include "support/mosquitto.h"
 #include "support/pipelines.h"
 #include "support/rtsp_client.h"
@@ -94,6 +96,40 @@ TEST(Camera, EachCamerasResultsArriveOnATopicOfItsOwn) {
   EXPECT_TRUE(subscriber.messages("site/door/scorecam").empty());
   EXPECT_TRUE(subscriber.messages("scorecam/a").empty());
   EXPECT_EQ(runner.log().find("Mqtt-Secret"), std::string::npos) << runner.log();
+}
+
+// A camera added through the API (--api) gets its mount and its topic as those of the command line
+// do; removed, its mount takes no new client.
+TEST(Camera, ACameraAddedWhileItRunsIsServedAndPublishedToo) {
+  if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  LocalRtspServer camera_a(camera_stream()), camera_b(camera_stream());
+  ASSERT_TRUE(camera_a.ok() && camera_b.ok());
+  MosquittoBroker broker;
+  MqttSubscriber subscriber(broker.port(), "scorecam/#");
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s:\n" << broker.log();
+  TempDir logs;
+  CameraProcess runner({"--tcp", "--api", "127.0.0.1:0", "--serve", "127.0.0.1:0", "--mqtt", broker.address(),
+                        "--camera", "a=" + camera_a.url(), kModel},
+                       logs.file("runner.log"));
+  const int port = api_port(runner);
+  ASSERT_GT(port, 0) << runner.log();
+  const nlohmann::json b = {{"name", "b"}, {"url", camera_b.url()}};
+  ASSERT_EQ(http_request(port, "POST", "/api/v1/cameras", b.dump()).status, 201) << runner.log();
+  const std::string url_b = served_url(runner, "camera b: ");
+  ASSERT_EQ(url_b.substr(0, url_b.rfind('/')), served_url(runner, "camera a: ").substr(0, url_b.rfind('/')))
+      << "not the same server:\n" << runner.log();
+  {
+    RtspClient client_b(url_b);
+    EXPECT_TRUE(watches_the_camera(runner, client_b)) << "b: " << watched(client_b) << "\n" << runner.log();
+  }
+  EXPECT_TRUE(wait_for(runner, [&] { return subscriber.messages("scorecam/b").size() >= 20; }, 60s))
+      << "not 20 results on scorecam/b within 60 s:\n" << runner.log();
+
+  ASSERT_EQ(http_request(port, "DELETE", "/api/v1/cameras/b").status, 200) << runner.log();
+  RtspClient late(url_b);
+  EXPECT_NE(late.error_within(30s), "") << "camera b's mount still serves after its removal";
+  EXPECT_EQ(late.frames(), 0);
+  EXPECT_EQ(runner.interrupt(), 0) << runner.log();
 }
 
 // Whether this test process can make a PID namespace; the launcher that does, or empty.

@@ -7,11 +7,13 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <chrono>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -25,24 +27,22 @@
 
 #include "scorecam/publish/frame_record.h"
 #include "support/camera_runner.h"
-#include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/rtsp_client.h"
 #include "support/test_models.h"
-#include "support/wait.h"
 
 using scorecam_test::a_reconnection_finished;
 using scorecam_test::camera_stream;
 using scorecam_test::CameraProcess;
-using scorecam_test::ChildProcess;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
 using scorecam_test::expect_every_segment_plays;
 using scorecam_test::finished_segments_of;
 using scorecam_test::kCamera;
-using scorecam_test::lines_of;
 using scorecam_test::LocalRtspServer;
+using scorecam_test::lines_of;
+using scorecam_test::listening_on;
 using scorecam_test::logged;
 using scorecam_test::read_file;
 using scorecam_test::records;
@@ -292,11 +292,6 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   RtspClient client(url);
   EXPECT_TRUE(watches_the_camera(camera, client)) << watched(client) << "\n" << camera.log();
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
-}
-
-// Where TCP port `port` listens, as `ss` sees it: "127.0.0.1:8554" and the like, one a line.
-std::string listening_on(int port) {
-  return run_command("ss -ltnH 'sport = :" + std::to_string(port) + "' | awk '{ print $4 }'").second;
 }
 
 // --serve PORT alone listens on loopback only.

@@ -1,8 +1,10 @@
-// scorecam-camera as the tests run it: the program in a child process with its log in a file
-// (optionally started through a launcher such as unshare), waiting on what it writes, and reading
-// back its segments and their records. Shared by the tests of one camera and of many.
+// scorecam-camera as the tests run it: the program in a process of its own with its log in a file
+// (optionally started through a launcher such as unshare), waits on what it writes, the segments
+// and results it records, and what it serves (camera_test.cpp, camera_api_test.cpp,
+// camera_runner_test.cpp).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <algorithm>
@@ -56,11 +58,9 @@ class CameraProcess {
 // Until `done` holds (files appearing, lines in its log), for at most `timeout`: false then, or
 // as soon as the camera process is gone.
 inline bool wait_for(CameraProcess& camera, const std::function<bool()>& done, std::chrono::seconds timeout) {
-  return wait_until([&] { return done() || !camera.running(); }, timeout, std::chrono::milliseconds(100)) && done();
-}
-
-inline bool logged(CameraProcess& runner, const std::string& line) {
-  return runner.log().find(line) != std::string::npos;
+  return wait_until([&] { return done() || !camera.running(); }, timeout,
+                                   std::chrono::milliseconds(100)) &&
+         done();
 }
 
 struct Segment {
@@ -68,7 +68,6 @@ struct Segment {
   bool partial = false;
 };
 
-// The segments' videos in `directory`, finished or partial, by name.
 inline std::vector<Segment> segments(const std::string& directory) {
   std::vector<Segment> found;
   if (!std::filesystem::is_directory(directory)) return found;  // a camera's folder, not made yet
@@ -114,6 +113,11 @@ inline bool a_reconnection_finished(const std::string& directory, int count) {
   return false;
 }
 
+// Where TCP port `port` listens, as `ss` sees it: "127.0.0.1:8554" and the like, one a line.
+inline std::string listening_on(int port) {
+  return run_command("ss -ltnH 'sport = :" + std::to_string(port) + "' | awk '{ print $4 }'").second;
+}
+
 // Every segment in `directory` is finished, and decodes to as many frames as its results have records.
 inline void expect_every_segment_plays(const std::string& directory) {
   const auto all = segments(directory);
@@ -126,6 +130,8 @@ inline void expect_every_segment_plays(const std::string& directory) {
     EXPECT_EQ(static_cast<int>(records(segment.results).size()), frames) << segment.video;
   }
 }
+
+inline bool logged(CameraProcess& runner, const std::string& line) { return runner.log().find(line) != std::string::npos; }
 
 // The URL that the camera logs it serves on (`who`: "camera NAME: ", or "" for the URL form's);
 // "" if it does not within 30 s.
