@@ -96,7 +96,8 @@ bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property
 std::string error_text(GstMessage* message, bool details) {
   GError* error = nullptr;
   gchar* debug = nullptr;
-  gst_message_parse_error(message, &error, &debug);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING) gst_message_parse_warning(message, &error, &debug);
+  else gst_message_parse_error(message, &error, &debug);
   std::string text = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " + error->message;
   if (details && debug) text += std::string("\n") + debug;
   g_clear_error(&error);

@@ -33,7 +33,7 @@ bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property
 // property ...". Nothing when every property was set.
 std::optional<std::string> overlay_property_problem(GstElement* overlay, const std::vector<cli::Property>& properties);
 
-// "element: message" of an error message, and the debug details on further lines if `details`;
+// "element: message" of an error (or warning) message, and the debug details on further lines if `details`;
 // URLs' passwords redacted.
 std::string error_text(GstMessage* error, bool details = true);
 

@@ -5,6 +5,9 @@ namespace {
 
 constexpr const char* kRole = "viewer";
 
+// Without a login or TLS the server has no GstRTSPAuth, and everything is allowed.
+bool open_to_all(const RtspAccess& access) { return access.user.empty() && !access.tls(); }
+
 }  // namespace
 
 std::string describe(const RtspAccess& access) {
@@ -12,8 +15,8 @@ std::string describe(const RtspAccess& access) {
   return text + (access.tls() ? ", TLS" : ", no TLS");
 }
 
-bool apply_access(const RtspAccess& access, GstRTSPServer* server, GstRTSPMediaFactory* factory, std::string& error) {
-  if (access.user.empty() && !access.tls()) return true;  // no GstRTSPAuth: everything is allowed
+bool apply_access(const RtspAccess& access, GstRTSPServer* server, std::string& error) {
+  if (open_to_all(access)) return true;
   GstRTSPAuth* auth = gst_rtsp_auth_new();
   GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, kRole, nullptr);
   if (access.user.empty()) {
@@ -37,14 +40,18 @@ bool apply_access(const RtspAccess& access, GstRTSPServer* server, GstRTSPMediaF
     }
     gst_rtsp_auth_set_tls_certificate(auth, certificate);
     g_object_unref(certificate);
-    // RTP inside the TLS connection: over UDP it would travel in the clear.
-    gst_rtsp_media_factory_set_protocols(factory, GST_RTSP_LOWER_TRANS_TCP);
   }
-  gst_rtsp_media_factory_add_role(factory, kRole, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-                                  GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
   gst_rtsp_server_set_auth(server, auth);
   g_object_unref(auth);
   return true;
+}
+
+void admit_viewers(const RtspAccess& access, GstRTSPMediaFactory* factory) {
+  if (open_to_all(access)) return;
+  // RTP inside the TLS connection: over UDP it would travel in the clear.
+  if (access.tls()) gst_rtsp_media_factory_set_protocols(factory, GST_RTSP_LOWER_TRANS_TCP);
+  gst_rtsp_media_factory_add_role(factory, kRole, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                  GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
 }
 
 }  // namespace scorecam::app

@@ -10,21 +10,14 @@ GstRTSPFilterResult remove_all(Owner*, Item*, gpointer) {
 
 }  // namespace
 
-RtspServer::RtspServer(const std::string& address, int port, const std::string& path, const std::string& launch,
-                       const RtspAccess& access)
-    : address_(address), path_(path), tls_(access.tls()) {
+RtspServer::RtspServer(const std::string& address, int port, const RtspAccess& access)
+    : address_(address), access_(access) {
   context_ = g_main_context_new();
   loop_ = g_main_loop_new(context_, FALSE);
   server_ = gst_rtsp_server_new();
   gst_rtsp_server_set_address(server_, address_.c_str());
   gst_rtsp_server_set_service(server_, std::to_string(port).c_str());
-  GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
-  gst_rtsp_media_factory_set_launch(factory, launch.c_str());
-  gst_rtsp_media_factory_set_shared(factory, TRUE);
-  const bool allowed = apply_access(access, server_, factory, error_);
-  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
-  gst_rtsp_mount_points_add_factory(mounts, path_.c_str(), factory);
-  g_object_unref(mounts);
+  const bool allowed = apply_access(access_, server_, error_);
   if (allowed) attached_ = gst_rtsp_server_attach(server_, context_);
   port_ = attached_ ? gst_rtsp_server_get_bound_port(server_) : -1;
   if (allowed && port_ <= 0)
@@ -46,9 +39,25 @@ RtspServer::~RtspServer() {
   g_main_context_unref(context_);
 }
 
-std::string RtspServer::url() const {
+void RtspServer::serve(const std::string& path, const std::string& launch) {
+  GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+  gst_rtsp_media_factory_set_launch(factory, launch.c_str());
+  gst_rtsp_media_factory_set_shared(factory, TRUE);
+  admit_viewers(access_, factory);
+  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+  gst_rtsp_mount_points_add_factory(mounts, path.c_str(), factory);  // takes the factory
+  g_object_unref(mounts);
+}
+
+void RtspServer::stop_serving(const std::string& path) {
+  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+  gst_rtsp_mount_points_remove_factory(mounts, path.c_str());
+  g_object_unref(mounts);
+}
+
+std::string RtspServer::url(const std::string& path) const {
   const std::string host = address_ == "0.0.0.0" ? "HOST" : address_;
-  return std::string(tls_ ? "rtsps://" : "rtsp://") + host + ":" + std::to_string(port_) + path_;
+  return std::string(access_.tls() ? "rtsps://" : "rtsp://") + host + ":" + std::to_string(port_) + path;
 }
 
 }  // namespace scorecam::app

@@ -12,11 +12,13 @@
 // is not a camera's (the model, a full disk) ends that camera, logged with its name; the runner
 // exits with status 1 once every camera has ended, unless the API is on: then it goes on serving,
 // for cameras to be added. Ctrl-C or SIGTERM finishes every camera's segment in progress and
-// exits with status 0 (camera/stop_signal.h).
+// exits with status 0 (camera/stop_signal.h). With --serve each camera has a mount on the runner's
+// one RTSP server (camera/camera_serving.h), with --mqtt a topic of its own (camera/publishing.h).
 //
 // The cameras' passwords never reach the log: every line goes through redact_credentials, and
 // rtspsrc gets the user and password as properties, so that its messages hold no password either.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -26,11 +28,11 @@
 #include "camera/camera_api.h"
 #include "camera/camera_log.h"
 #include "camera/camera_options.h"
+#include "camera/camera_serving.h"
 #include "camera/camera_supervisor.h"
 #include "camera/stop_signal.h"
 #include "http_server.h"
 #include "overlay_app.h"
-#include "rtsp_reserver.h"
 
 namespace {
 
@@ -47,8 +49,8 @@ constexpr const char* kUsage =
     "       scorecam-camera [OPTIONS] --api [ADDR:]PORT [--camera NAME=URL ...] [OUTPUT_DIR] [PROPERTY=VALUE ...]\n"
     "  Explains the RTSP camera at URL with scorecamoverlay (async=true) and records it into OUTPUT_DIR\n"
     "  as segments PREFIX-NNNNNN.mp4, each with PREFIX-NNNNNN.jsonl (one JSON object per frame); without\n"
-    "  OUTPUT_DIR it only shows it (--display). Reconnects when the camera goes away. PROPERTY=VALUE\n"
-    "  pairs set scorecamoverlay properties.\n"
+    "  OUTPUT_DIR it only shows, serves or publishes it. Reconnects when the camera goes away.\n"
+    "  PROPERTY=VALUE pairs set scorecamoverlay properties.\n"
     "  Many cameras: each --camera NAME=URL (and each line of --cameras) runs in one process on one\n"
     "  shared model, recorded into OUTPUT_DIR/NAME/, each reconnecting on its own: one camera's outage\n"
     "  never stops the others. NAME: letters, digits, '_' and '-'.\n"
@@ -68,10 +70,10 @@ constexpr const char* kUsage =
     "  --encoder DESC       gst-launch description of the encoder (default: x264enc speed-preset=veryfast\n"
     "                       tune=zerolatency)\n"
     "  --display SINK       also show the explained video, e.g. autovideosink\n"
-    "  --serve [ADDR:]PORT  also serve the explained video to RTSP clients at rtsp://ADDR:PORT/scorecam\n"
-    "                       (the URL form only; default address 127.0.0.1: this machine only; 0.0.0.0:\n"
-    "                       every interface; port 0: any free one, logged). Another address than loopback\n"
-    "                       needs --serve-user, or --serve-anonymous\n"
+    "  --serve [ADDR:]PORT  also serve each camera's explained video to RTSP clients at rtsp://ADDR:PORT/NAME\n"
+    "                       (rtsp://ADDR:PORT/scorecam in the URL form), one server for all (default address\n"
+    "                       127.0.0.1: this machine only; 0.0.0.0: every interface; port 0: any free one,\n"
+    "                       logged). Another address than loopback needs --serve-user, or --serve-anonymous\n"
     "  --serve-user NAME    clients log in as NAME (digest authentication); its password is the first\n"
     "                       line of --serve-password-file FILE, else the environment variable\n"
     "                       SCORECAM_SERVE_PASSWORD (never on the command line)\n"
@@ -80,6 +82,14 @@ constexpr const char* kUsage =
     "  --serve-tls-cert FILE, --serve-tls-key FILE\n"
     "                       serve over TLS (rtsps://, RTP inside the TLS connection) with this PEM\n"
     "                       certificate and key\n"
+    "  --mqtt HOST:PORT     also publish each frame's result (the record of the .jsonl files) to the MQTT\n"
+    "                       broker at HOST:PORT, on the topic scorecam/NAME (scorecam/scorecam in the URL\n"
+    "                       form); results wait in a bounded queue while the broker is away\n"
+    "  --mqtt-topic-prefix P  topics P/NAME instead\n"
+    "  --mqtt-user NAME     log in to the broker as NAME; its password is the first line of\n"
+    "                       --mqtt-password-file FILE, else the environment variable SCORECAM_MQTT_PASSWORD\n"
+    "  --mqtt-ca-file FILE  TLS to the broker, whose certificate this PEM CA certificate signed;\n"
+    "                       --mqtt-cert-file FILE and --mqtt-key-file FILE: a client certificate and its key\n"
     "  --tcp                RTP over the RTSP connection (through firewalls and NAT)\n"
     "  --latency MS         rtspsrc jitter buffer (default 200)\n"
     "  --stall-seconds S    no frame for this long counts as the camera lost (default 20)\n"
@@ -87,6 +97,7 @@ constexpr const char* kUsage =
     "  --retry-max S        longest delay before reconnecting (default 30)\n"
     "  --max-reconnects N   give a camera up after N reconnections in a row without a frame (default 0:\n"
     "                       never)\n"
+    "  Ctrl-C or SIGTERM finishes every camera's segment in progress, also as PID 1 in a container.\n"
     "  Exit status: 0 after Ctrl-C or SIGTERM; 1 once every camera has ended (failed or given up), unless\n"
     "  --api is on: then it goes on serving, for cameras to be added; 2 for a command line or camera list\n"
     "  it cannot take.\n";
@@ -107,24 +118,6 @@ int admit(const Options& options) {
       return 1;
     }
   return 0;
-}
-
-// The re-serve of the URL form's camera, or null; `failed` when it was asked for and cannot serve.
-std::unique_ptr<scorecam::app::RtspReserver> start_serving(const Options& options, bool& failed) {
-  failed = false;
-  const auto& serve = options.runner.serve;
-  if (!serve) return nullptr;
-  auto server = std::make_unique<scorecam::app::RtspReserver>(
-      serve->address, serve->port, "/scorecam", "x264enc speed-preset=veryfast tune=zerolatency key-int-max=30",
-      serve->access);
-  if (!server->ok()) {
-    log("", "cannot serve RTSP: %s", server->error().c_str());
-    failed = true;
-    return nullptr;
-  }
-  log("", "serving the explained video on %s (%s)", server->url().c_str(),
-      scorecam::app::describe(serve->access).c_str());
-  return server;
 }
 
 // The API with its routes, listening, or null; `failed` when it was asked for and cannot listen.
@@ -161,16 +154,17 @@ void wait_for_the_end(const CameraSupervisor& cameras, bool api) {
 // Runs every camera on a thread of its own until a stop is asked for or each has ended; the exit status.
 int run(const Options& options) {
   bool failed = false;
-  const auto server = start_serving(options, failed);
+  const auto server = scorecam::camera::start_serving(options.runner, failed);
   if (failed) return 1;
-  CameraSupervisor cameras(options.runner, server ? server->sink_description() : "");
+  CameraSupervisor cameras(options.runner, server.get());
   const auto api = start_api(options, cameras, failed);  // before any camera, for a clean exit if it fails
   if (failed) return 1;
   for (const CameraSpec& camera : options.cameras) cameras.add(camera);
   wait_for_the_end(cameras, api != nullptr);
   cameras.stop_all();  // while the API still answers
-  // A stop asked for is a clean end, whatever some camera met before it.
-  if (scorecam::camera::stop_requested()) return 0;
+  // A stop asked for is a clean end, whatever some camera met before it: every segment and result
+  // is written, and the cameras' pipelines are left running (camera/connection.h) for _Exit to end.
+  if (scorecam::camera::stop_requested()) std::_Exit(0);
   if (options.cameras.size() > 1) log("", "every camera has ended");
   return 1;
 }

@@ -39,6 +39,15 @@ video_encoder() {
   fi
 }
 
+# Prints scorecam-camera's path: installed, else this checkout's build tree.
+camera_runner() {
+  local runner
+  runner=$(command -v scorecam-camera || true)
+  [ -n "$runner" ] || runner=$SCORECAM_BUILD_DIR/apps/scorecam-camera
+  [ -x "$runner" ] || die "scorecam-camera not found: build it (cmake --build build) or install it"
+  echo "$runner"
+}
+
 # The videos of folder $1 (mp4 mkv mov avi webm m4v ts, any case) into the array videos, sorted
 # by name byte by byte: the same order on every machine, whatever its locale.
 list_videos() {

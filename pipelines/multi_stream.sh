@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Several cameras or files in one pipeline, sharing one model: each stream's frames classified,
+# Several files or streams in one pipeline, sharing one model: each stream's frames classified,
 # heatmaps blended in, OUT_DIR/NAME.mp4 and OUT_DIR/NAME.jsonl (one JSON object per frame, from
-# scorecampublish). NAME is a file's name without extension, or camera-I-YYYYmmdd-HHMMSS for the
+# scorecampublish). NAME is a file's name without extension, or stream-I-YYYYmmdd-HHMMSS for the
 # I-th URI (from 0) and the time the run started, so that a restarted run never overwrites one.
 # The overlays load the same model once and their forward passes are batched together
 # (scorecamoverlay share-model). Outputs are written as NAME.partial.* and renamed when the
 # pipeline ends without error (end of every file, or Ctrl-C, which finishes every file first).
+# The one pipeline ends when any of its sources fails.
+#
+# Cameras (rtsp:// and rtsps:// sources) are run by scorecam-camera instead, in one process on one
+# shared model too, but each reconnected and recorded in segments on its own, so that one camera's
+# outage never stops the others: OUT_DIR/camera-I/segment-NNNNNN.mp4 and .jsonl for the I-th
+# camera, topic scorecam/camera-I, until Ctrl-C or SIGTERM. Cameras and files go in separate runs.
 #
 # Usage: pipelines/multi_stream.sh [--mqtt HOST:PORT] OUT_DIR SOURCE [SOURCE ...] [PROPERTY=VALUE ...]
-#   SOURCE          a video file, or a URI (rtsp://camera/stream, file:///path, http://...)
+#   SOURCE          a video file, or a URI (file:///path, http://...), or cameras: rtsp://camera/stream
 #   --mqtt H:P      also publish every frame's result to the MQTT broker at H:P, topic scorecam/NAME
-#                   (scorecam/camera-I for a URI)
+#                   (scorecam/stream-I for a URI, scorecam/camera-I for a camera)
 #   PROPERTY=VALUE  scorecamoverlay properties for every stream, e.g. async=true max-channels=64
-# Example: pipelines/multi_stream.sh out/ rtsp://10.0.0.5/main rtsp://10.0.0.6/main async=true
-#
-# For cameras that must be recorded through reconnections, in segments, use
-# scorecam-camera --camera NAME=URL --camera ... OUT_DIR instead (one process, one shared model,
-# each camera on its own): one pipeline here ends when any of its sources fails.
+# Examples: pipelines/multi_stream.sh out/ walk.mp4 hall.mp4 refresh-interval=5
+#           pipelines/multi_stream.sh out/ rtsp://10.0.0.5/main rtsp://10.0.0.6/main async=true
 
 source "$(dirname "$0")/common.sh"
 mqtt=""
@@ -36,6 +39,27 @@ while [ $# -gt 0 ] && [[ $1 != *=* || $1 == *://* ]]; do
 done
 [ ${#sources[@]} -gt 0 ] || usage
 check_properties "$@"
+
+is_camera() {
+  [[ $1 == rtsp://* || $1 == rtsps://* ]]
+}
+cameras=()
+for source in "${sources[@]}"; do
+  ! is_camera "$source" || cameras+=("$source")
+done
+if [ ${#cameras[@]} -gt 0 ]; then
+  [ ${#cameras[@]} -eq ${#sources[@]} ] ||
+    die "cameras (rtsp://) and other sources in one run: give the cameras a run of their own (scorecam-camera reconnects and records each on its own), the rest another"
+  runner=$(camera_runner)
+  args=()
+  for i in "${!cameras[@]}"; do
+    args+=(--camera "camera-$i=${cameras[$i]}")
+  done
+  [ -z "$mqtt" ] || args+=(--mqtt "$mqtt")
+  echo "cameras: scorecam-camera, each into $out_dir/camera-I/ (until Ctrl-C or SIGTERM)" >&2
+  exec "$runner" "${args[@]}" "$out_dir" "$@"
+fi
+
 gst-inspect-1.0 scorecampublish >/dev/null 2>&1 || die "element scorecampublish not found: rebuild the plugin"
 mkdir -p "$out_dir"
 encoder=$(video_encoder)
@@ -48,8 +72,8 @@ for i in "${!sources[@]}"; do
   source=${sources[$i]}
   if [[ $source == *://* ]]; then
     uri=$source
-    topic=scorecam/camera-$i
-    name=camera-$i-$started
+    topic=scorecam/stream-$i
+    name=stream-$i-$started
   else
     [ -f "$source" ] || die "input '$source' not found"
     uri="file://$(realpath "$source")"

@@ -37,7 +37,5 @@ if [ $# -gt 0 ] && [[ $1 != *=* ]]; then
   shift
 fi
 check_properties "$@"
-camera=$(command -v scorecam-camera || true)
-[ -n "$camera" ] || camera=$SCORECAM_BUILD_DIR/apps/scorecam-camera
-[ -x "$camera" ] || die "scorecam-camera not found: build it (cmake --build build) or install it"
+camera=$(camera_runner)
 exec "$camera" --display "$VIDEO_SINK" "${serve[@]}" "$url" "${out[@]}" "$@"

@@ -21,8 +21,8 @@ struct GivenCamera {
   std::vector<cli::Property> properties;
 };
 
-// A name becomes a folder, a log prefix, a path of the API and a metric label (later an RTSP
-// path): no '/', no spaces, nothing a shell or a URL would mangle.
+// A name becomes a folder, a log prefix, a path of the API, a metric label, an RTSP path and an
+// MQTT topic: no '/', no spaces, nothing a shell or a URL would mangle.
 void check_name(const std::string& name, const std::string& where) {
   static const char* kAllowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
   if (name.empty() || name.find_first_not_of(kAllowed) != std::string::npos)
@@ -103,6 +103,7 @@ RunnerOptions runner_options(const cli::CommandLine& args) {
   options.encoder = args.text("encoder", options.encoder);
   options.display = args.text("display");
   options.serve = app::read_serve_options(args);
+  options.mqtt = read_mqtt_options(args);
   options.tcp = args.has("tcp");
   options.segment_seconds = args.number("segment-seconds", options.segment_seconds, Range::above(0));
   options.stall_seconds = args.number("stall-seconds", options.stall_seconds, Range::above(0));
@@ -134,6 +135,7 @@ cli::Syntax syntax() {
                      {"tcp"}};
   syntax.repeatable = {"camera"};
   app::add_serve_options(syntax);
+  add_mqtt_options(syntax);
   add_api_options(syntax);
   syntax.properties = true;
   syntax.max_positionals = 2;
@@ -154,9 +156,6 @@ Options read_options(const cli::CommandLine& args) {
       throw UsageError("give the camera's URL, or --camera and --cameras, not both");
     if (words.size() > 1) throw UsageError("with --camera or --cameras, the one word is OUTPUT_DIR: '" + words[1] +
                                            "' is one too many");
-    if (options.runner.serve)
-      throw UsageError("--serve re-serves the one camera of the URL form; with --camera or --cameras it is not "
-                       "supported yet");
     if (!words.empty()) options.directory = words[0];
     options.cameras = named_cameras(args, options);
   } else {
@@ -164,8 +163,8 @@ Options read_options(const cli::CommandLine& args) {
     if (words.size() > 1) options.directory = words[1];
     options.cameras.push_back({"", words[0], rtsp_url(words[0], ""), options.directory, options.properties});
   }
-  if (options.directory.empty() && options.runner.display.empty() && !options.runner.serve)
-    throw UsageError("give an OUTPUT_DIR to record into, --display or --serve to watch, or several");
+  if (options.directory.empty() && options.runner.display.empty() && !options.runner.serve && !options.runner.mqtt)
+    throw UsageError("give an OUTPUT_DIR to record into, --display or --serve to watch, --mqtt to publish, or several");
   return options;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "camera/api_options.h"
+#include "camera/mqtt_options.h"
 #include "command_line.h"
 #include "serve_options.h"
 #include "url_credentials.h"
@@ -19,7 +20,8 @@ struct RunnerOptions {
   std::string prefix = "segment";
   std::string encoder = "x264enc speed-preset=veryfast tune=zerolatency";
   std::string display;
-  std::optional<app::ServeOptions> serve;  // the URL form only
+  std::optional<app::ServeOptions> serve;  // one server, a mount per camera
+  std::optional<MqttOutput> mqtt;          // a topic per camera
   bool tcp = false;
   double segment_seconds = 60, stall_seconds = 20, retry_min = 1, retry_max = 30;
   int latency_ms = 200;
@@ -38,6 +40,9 @@ struct CameraSpec {
   std::string who() const { return name.empty() ? "" : "camera " + name + ": "; }
   // Where GStreamer-side messages come from: "scorecam-camera", or "scorecam-camera: camera NAME".
   std::string program() const;
+  // What it is served and published as (rtsp://ADDR:PORT/NAME, PREFIX/NAME): its name, or
+  // "scorecam" for the URL form's camera.
+  std::string stream_name() const { return name.empty() ? "scorecam" : name; }
 };
 
 struct Options {

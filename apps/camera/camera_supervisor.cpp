@@ -1,11 +1,12 @@
 #include "camera/camera_supervisor.h"
 
 #include "camera/camera_log.h"
+#include "camera/camera_serving.h"
 
 namespace scorecam::camera {
 
-CameraSupervisor::CameraSupervisor(const RunnerOptions& options, std::string served)
-    : options_(options), served_(std::move(served)) {}
+CameraSupervisor::CameraSupervisor(const RunnerOptions& options, app::RtspReserver* server)
+    : options_(options), server_(server) {}
 
 CameraSupervisor::~CameraSupervisor() { stop_all(); }
 
@@ -13,13 +14,15 @@ CameraSupervisor::Added CameraSupervisor::add(const CameraSpec& camera) {
   std::lock_guard<std::mutex> lock(lock_);
   if (stopping_) return Added::kStopping;
   if (cameras_.count(camera.name)) return Added::kNameTaken;
-  Camera& added = *cameras_.emplace(camera.name, std::make_unique<Camera>(camera)).first->second;
+  Camera& added =
+      *cameras_.emplace(camera.name, std::make_unique<Camera>(camera, serve_camera(server_, options_, camera)))
+           .first->second;
   added.thread = std::thread([this, &added] { run(added); });
   return Added::kAdded;
 }
 
 void CameraSupervisor::run(Camera& camera) {
-  const CameraEnd end = run_camera(options_, camera.spec, served_, camera.stop, camera.stats);
+  const CameraEnd end = run_camera(options_, camera.spec, camera.served, camera.stop, camera.stats);
   std::lock_guard<std::mutex> lock(lock_);
   if (end == CameraEnd::kEnded && cameras_.size() > 1)
     log(camera.spec.who(), "ended; the other cameras go on while any is left");
@@ -37,6 +40,7 @@ std::optional<CameraSnapshot> CameraSupervisor::remove(const std::string& name) 
   changed_.wait(lock, [&] { return camera.finished; });
   camera.thread.join();  // it has returned: at once
   CameraSnapshot last = camera.stats.snapshot();
+  stop_serving_camera(server_, camera.spec);
   cameras_.erase(name);
   changed_.notify_all();
   log(last.name.empty() ? "" : "camera " + last.name + ": ", "removed");

@@ -10,19 +10,21 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "camera/camera_options.h"
 #include "camera/camera_runner.h"
 #include "camera/camera_stats.h"
 #include "camera/camera_stop.h"
+#include "rtsp_reserver.h"
 
 namespace scorecam::camera {
 
 class CameraSupervisor {
  public:
-  // `served`: the branch that feeds an RtspReserver, or empty.
-  CameraSupervisor(const RunnerOptions& options, std::string served);
+  // `server`: where each camera is served (camera/camera_serving.h), or null.
+  CameraSupervisor(const RunnerOptions& options, app::RtspReserver* server);
   ~CameraSupervisor();  // stop_all()
   CameraSupervisor(const CameraSupervisor&) = delete;
   CameraSupervisor& operator=(const CameraSupervisor&) = delete;
@@ -52,8 +54,10 @@ class CameraSupervisor {
 
  private:
   struct Camera {
-    explicit Camera(const CameraSpec& spec) : spec(spec), stats(spec.name, spec.url) {}
+    Camera(const CameraSpec& spec, std::string served)
+        : spec(spec), served(std::move(served)), stats(spec.name, spec.url) {}
     CameraSpec spec;
+    std::string served;  // the branch that feeds its mount, or empty
     CameraStats stats;
     CameraStop stop;
     std::thread thread;
@@ -64,7 +68,7 @@ class CameraSupervisor {
   void run(Camera& camera);  // a camera's thread
 
   const RunnerOptions& options_;
-  const std::string served_;
+  app::RtspReserver* const server_;
   mutable std::mutex lock_;
   std::condition_variable changed_;  // a camera's thread has returned, or a removal ended
   std::map<std::string, std::unique_ptr<Camera>> cameras_;

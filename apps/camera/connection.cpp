@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "camera/camera_log.h"
+#include "camera/publishing.h"
+#include "camera/stop_signal.h"
 #include "overlay_app.h"
 
 namespace scorecam::camera {
@@ -47,9 +49,17 @@ Connection::Connection(const RunnerOptions& options, const CameraSpec& camera, S
 
 Connection::~Connection() {
   if (!pipeline_) return;
+  if (left_running_) {  // nothing of it may call back into this object (nor its camera's stats) any more
+    gst_pad_remove_probe(frames_in_, frame_probe_);
+    gst_pad_remove_probe(frames_out_, explained_probe_);
+    if (segments_) g_signal_handlers_disconnect_by_data(segments_, this);
+    return;
+  }
   gst_element_set_state(pipeline_, GST_STATE_NULL);
-  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_})
+  for (GstElement* element : {overlay_, entry_, source_, decoder_, segments_, publisher_, publisher_end_})
     if (element) gst_object_unref(element);
+  for (GstPad* pad : {frames_in_, frames_out_})
+    if (pad) gst_object_unref(pad);
   if (bus_) gst_object_unref(bus_);
   gst_object_unref(pipeline_);
 }
@@ -62,6 +72,7 @@ bool Connection::build() {
   if (!camera_.directory.empty())
     outputs.push_back("videoconvert ! " + options_.encoder + " ! splitmuxsink name=segments send-keyframe-requests=true");
   if (!served_.empty()) outputs.push_back(served_);
+  if (options_.mqtt) outputs.push_back(publisher_branch());
   if (outputs.size() == 1) {
     description += outputs.front();
   } else {
@@ -76,26 +87,29 @@ bool Connection::build() {
   decoder_ = gst_bin_get_by_name(GST_BIN(pipeline_), "decoder");
   entry_ = gst_bin_get_by_name(GST_BIN(pipeline_), "entry");
   overlay_ = gst_bin_get_by_name(GST_BIN(pipeline_), "overlay");
-  GstPad* frames_in = gst_element_get_static_pad(overlay_, "sink");
-  gst_pad_add_probe(frames_in, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
-  gst_object_unref(frames_in);
-  GstPad* frames_out = gst_element_get_static_pad(overlay_, "src");
-  gst_pad_add_probe(frames_out, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_explained_frame, this, nullptr);
-  gst_object_unref(frames_out);
+  frames_in_ = gst_element_get_static_pad(overlay_, "sink");
+  frame_probe_ = gst_pad_add_probe(frames_in_, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
+  frames_out_ = gst_element_get_static_pad(overlay_, "src");
+  explained_probe_ =
+      gst_pad_add_probe(frames_out_, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_explained_frame, this, nullptr);
   // Set as properties, not in the description, so that any URL and file name works.
   const auto& source = camera_.source;
   g_object_set(source_, "location", source.location.c_str(), "latency", options_.latency_ms, nullptr);
   if (!source.user.empty())
     g_object_set(source_, "user-id", source.user.c_str(), "user-pw", source.password.c_str(), nullptr);
   if (options_.tcp) gst_util_set_object_arg(G_OBJECT(source_), "protocols", "tcp");
+  publisher_ = gst_bin_get_by_name(GST_BIN(pipeline_), publisher_name());
+  publisher_end_ = gst_bin_get_by_name(GST_BIN(pipeline_), publisher_end_name());
+  if (publisher_) configure_publisher(publisher_, *options_.mqtt, options_.mqtt->topic(camera_.stream_name()));
   segments_ = gst_bin_get_by_name(GST_BIN(pipeline_), "segments");
   if (segments_) {
     g_object_set(segments_, "max-size-time", static_cast<guint64>(options_.segment_seconds * GST_SECOND), nullptr);
     g_signal_connect(segments_, "format-location", G_CALLBACK(&Connection::on_format_location), this);
-    // The muxer's own end of stream tells when its last segment is written, also while the
-    // camera side (which may hold sinks of its own) never ends.
-    g_object_set(pipeline_, "message-forward", TRUE, nullptr);
   }
+  // The muxer's and the publisher's own ends of stream tell when the last segment is written and
+  // the last results are handed over, also while the camera side (which may hold sinks of its
+  // own) never ends.
+  g_object_set(pipeline_, "message-forward", TRUE, nullptr);
   if (!app::set_overlay_properties(overlay_, camera_.properties, program.c_str())) return false;
   model_ = model_use(overlay_);
   return true;
@@ -107,7 +121,11 @@ Outcome Connection::run() {
   Outcome outcome = watch();
   if (!finish_segments() && outcome != Outcome::kStopped) outcome = Outcome::kFailed;
   report_element_counts();  // the last: a stopped element counts nothing
-  gst_element_set_state(pipeline_, GST_STATE_NULL);
+  // On the runner's stop (not a camera's removal) the process ends next: setting the pipeline to
+  // NULL would wait for the element's frame in flight (LibTorch cannot be interrupted; a minute,
+  // with a large model on a busy CPU), whose result no file will hold.
+  left_running_ = outcome == Outcome::kStopped && stop_requested();
+  if (!left_running_) gst_element_set_state(pipeline_, GST_STATE_NULL);
   stats_.connection_done();
   remove_unopened();
   return outcome;
@@ -199,6 +217,11 @@ std::optional<Outcome> Connection::handle(GstMessage* message) {
       // The camera's errors recur at every outage: one line each. Others end the camera: all details.
       reason_ = app::error_text(message, !from_camera(message));
       return from_camera(message) ? Outcome::kLost : Outcome::kFailed;
+    case GST_MESSAGE_WARNING:
+      // The publisher's: the broker gone or back, what it dropped. The video goes on.
+      if (publisher_ && GST_MESSAGE_SRC(message) == GST_OBJECT(publisher_))
+        log(camera_.who(), "connection %d: %s", number_, app::error_text(message, false).c_str());
+      return std::nullopt;
     case GST_MESSAGE_EOS:
       recording_ended_ = true;
       reason_ = "the camera ended the stream";
@@ -215,6 +238,8 @@ void Connection::on_element_message(GstMessage* message) {
     gst_structure_get(s, "message", GST_TYPE_MESSAGE, &forwarded, nullptr);
     if (GST_MESSAGE_TYPE(forwarded) == GST_MESSAGE_EOS && GST_MESSAGE_SRC(forwarded) == GST_OBJECT(segments_))
       recording_ended_ = true;
+    if (GST_MESSAGE_TYPE(forwarded) == GST_MESSAGE_EOS && GST_MESSAGE_SRC(forwarded) == GST_OBJECT(publisher_end_))
+      publishing_ended_ = true;
     gst_message_unref(forwarded);
     return;
   }
@@ -262,14 +287,18 @@ void Connection::publish(const std::string& partial_video, GstClockTime end) {
 }
 
 // Ends the stream at the entry of the element (the camera side may be gone or still pushing)
-// and waits until the muxer has written the frames that passed the element; a segment it could
-// not finish stays under its partial name. False if a finished one could not be written.
+// and waits until the muxer has written the frames that passed the element, and the publisher
+// has handed their results to the broker (or given up, after its flush-timeout); a segment the
+// muxer could not finish stays under its partial name. False if a finished one could not be written.
 bool Connection::finish_segments() {
   GstPad* entry = gst_element_get_static_pad(entry_, "sink");
   gst_pad_send_event(entry, gst_event_new_eos());
   gst_object_unref(entry);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (segments_ && frames_ > 0 && !recording_ended_ && Clock::now() < deadline) {
+  const auto deadline = Clock::now() + std::chrono::seconds(kFinishSeconds);
+  const auto finishing = [this] {
+    return frames_ > 0 && ((segments_ && !recording_ended_) || (publisher_end_ && !publishing_ended_));
+  };
+  while (finishing() && Clock::now() < deadline) {
     GstMessage* message = gst_bus_timed_pop(bus_, GST_SECOND / 10);
     if (!message) continue;
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT) on_element_message(message);
@@ -284,7 +313,8 @@ bool Connection::finish_segments() {
   }
   if (!closed_.empty()) publish(std::exchange(closed_, ""), GST_CLOCK_TIME_NONE);
   if (open_segments_ > 0 || (segments_ && frames_ > 0 && !recording_ended_)) {
-    const std::string error = "the recording did not finish within 10 s; the segment in progress stays a .partial.mp4";
+    const std::string error = "the recording did not finish within " + std::to_string(kFinishSeconds) +
+                              " s; the segment in progress stays a .partial.mp4";
     log(camera_.who(), "%s", error.c_str());
     stats_.error(error);
   }

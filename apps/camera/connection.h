@@ -1,9 +1,10 @@
 #pragma once
 // One connection to one camera: its pipeline rtspsrc ! decodebin ! scorecamoverlay (async) !
-// encoder ! splitmuxsink (and a display, and the re-serve's branch), and what it recorded, until
-// the camera is lost, a stop is asked for or something that is not the camera's fails. It touches
-// nothing of any other camera: each has its own pipeline, bus and files. What it counts, and the
-// frames leaving the element (for the camera's snapshot), go into the camera's CameraStats.
+// encoder ! splitmuxsink (and a display, the re-serve's branch, the publisher's branch), and what
+// it recorded, until the camera is lost, a stop is asked for or something that is not the camera's
+// fails. It touches nothing of any other camera: each has its own pipeline, bus and files. What it
+// counts, and the frames leaving the element (for the camera's snapshot), go into the camera's
+// CameraStats.
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -19,6 +20,10 @@
 #include "camera/segments.h"
 
 namespace scorecam::camera {
+
+// The longest a connection waits, once stopped or lost, for its segment in progress to be written
+// (a deployment's grace period before SIGKILL must be longer: deploy/k8s).
+constexpr int kFinishSeconds = 10;
 
 enum class Outcome {
   kStopped,  // a stop was asked for
@@ -40,7 +45,8 @@ class Connection {
   bool build();
 
   // Runs until the camera is lost, a stop is asked for or something fails; then finishes the
-  // segment in progress.
+  // segment in progress. On the runner's stop (Ctrl-C, SIGTERM: camera/stop_signal.h), not a
+  // camera's removal, the pipeline is left running for the process to end without waiting for it.
   Outcome run();
 
   const std::string& reason() const { return reason_; }
@@ -72,8 +78,10 @@ class Connection {
   ModelUse model_;  // what the element loads, read once it is built
   GstClockTime last_map_ = GST_CLOCK_TIME_NONE;  // the source timestamp of the newest map: a new one has another
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
-             *segments_ = nullptr;
+             *segments_ = nullptr, *publisher_ = nullptr, *publisher_end_ = nullptr;
   GstBus* bus_ = nullptr;
+  GstPad *frames_in_ = nullptr, *frames_out_ = nullptr;  // the element's pads, where the probes watch
+  gulong frame_probe_ = 0, explained_probe_ = 0;
   PendingResults results_;
   std::atomic<Clock::rep> last_frame_ns_{Clock::now().time_since_epoch().count()};
   std::atomic<long> frames_{0};
@@ -86,7 +94,8 @@ class Connection {
   std::vector<std::string> opened_;  // those it wrote a segment into
   std::string closed_;               // the segment closed last, until the next one's start is known
   GstClockTime segment_start_ = 0;   // the running time of the first frame of the segment opened last
-  bool recording_ended_ = false, publish_failed_ = false;
+  bool recording_ended_ = false, publishing_ended_ = false, publish_failed_ = false;
+  bool left_running_ = false;  // the runner's stop: it exits without tearing the pipeline down
 };
 
 }  // namespace scorecam::camera

@@ -14,11 +14,12 @@ std::atomic<bool> requested{false};
 // The handler writes a byte that nobody reads: every camera's poll() sees it, not just one.
 int wake_pipe[2] = {-1, -1};
 
+// The second signal ends the process at once, by _exit: as PID 1 a signal's default action is no
+// action, so giving the signal back to its default would leave it ignored.
 void on_stop_signal(int signal) {
-  requested = true;
+  if (requested.exchange(true)) _exit(128 + signal);
   const char byte = 1;
   [[maybe_unused]] const ssize_t written = write(wake_pipe[1], &byte, 1);
-  std::signal(signal, SIG_DFL);
 }
 
 }  // namespace

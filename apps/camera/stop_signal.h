@@ -1,8 +1,8 @@
 #pragma once
 // Ctrl-C and SIGTERM ask every camera to stop: each finishes its segment in progress and the
-// runner exits with status 0. Real handlers, installed by the program itself, so that this holds
+// runner exits with status 0, without waiting for the model's work in flight (camera/connection.h). Real handlers, installed by the program itself, so that this holds
 // also as PID 1 in a container, where a signal without a handler is ignored. A second signal
-// kills at once.
+// ends it at once (status 128 + the signal's number), PID 1 or not.
 namespace scorecam::camera {
 
 // False when the handlers cannot be installed.

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "support/rtsp_client.h"
 #include "support/test_models.h"
 
+using scorecam_test::a_reconnection_finished;
 using scorecam_test::camera_stream;
 using scorecam_test::CameraProcess;
 using scorecam_test::count_frames;
@@ -48,9 +50,12 @@ using scorecam_test::RtspClient;
 using scorecam_test::RtspLogin;
 using scorecam_test::run_command;
 using scorecam_test::segments;
+using scorecam_test::served_url;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
 using scorecam_test::wait_for;
+using scorecam_test::watched;
+using scorecam_test::watches_the_camera;
 using namespace std::chrono_literals;
 
 namespace {
@@ -75,13 +80,6 @@ std::string as_written_by_the_record(const std::string& line) {
   scorecam::publish::FrameRecord record{std::nullopt, json.at("frame").get<uint64_t>(), seconds(json.at("pts")), e};
   record.connection = json.at("connection").get<int>();
   return scorecam::publish::to_json_line(record);
-}
-
-// Some connection after the first (the camera came back) has finished `count` segments.
-bool a_reconnection_finished(const std::string& directory, int count) {
-  for (int connection = 2; connection < 40; ++connection)
-    if (finished_segments_of(directory, connection) >= count) return true;
-  return false;
 }
 
 TEST(Camera, RecordingResumesWhenTheCameraComesBackAndEveryClosedSegmentDecodes) {
@@ -255,7 +253,7 @@ TEST(Camera, ExplainsHowToCallIt) {
   const std::vector<std::pair<std::string, std::string>> mistakes = {
       {"", "usage: scorecam-camera"},
       {" http://host/stream /tmp/x", "is not an rtsp:// URL"},
-      {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display or --serve to watch, or several"},
+      {" rtsp://127.0.0.1:1/x", "give an OUTPUT_DIR to record into, --display or --serve to watch, --mqtt to publish, or several"},
       {" --serve 127.0.0.1:http rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
       {" --serve 70000 rtsp://127.0.0.1:1/x", "--serve takes [ADDRESS:]PORT"},
       {" --serve 0.0.0.0:0 rtsp://127.0.0.1:1/x", "--serve 0.0.0.0:0 would let anyone who reaches 0.0.0.0 watch"},
@@ -264,6 +262,12 @@ TEST(Camera, ExplainsHowToCallIt) {
        "cannot read a password from --serve-password-file /nonexistent"},
       {" --serve 0 --serve-tls-cert c.pem rtsp://127.0.0.1:1/x", "TLS needs both --serve-tls-cert and --serve-tls-key"},
       {" --serve-user viewer rtsp://127.0.0.1:1/x /tmp/x", "--serve-user needs --serve"},
+      {" --mqtt 127.0.0.1 rtsp://127.0.0.1:1/x", "--mqtt: bad broker address '127.0.0.1': no port"},
+      {" --mqtt-user cam rtsp://127.0.0.1:1/x /tmp/x", "--mqtt-user needs --mqtt"},
+      {" --mqtt 127.0.0.1:1883 --mqtt-password-file /nonexistent rtsp://127.0.0.1:1/x",
+       "--mqtt-password-file needs --mqtt-user"},
+      {" --mqtt 127.0.0.1:1883 --mqtt-user cam --mqtt-password-file /nonexistent rtsp://127.0.0.1:1/x",
+       "--mqtt: cannot read the MQTT password file '/nonexistent'"},
       {" rtsp://admin:Hidden@host:port/x /tmp/x", "'rtsp://admin:***@host:port/x' is not an rtsp:// URL"},
       {" --segment-seconds -3 rtsp://127.0.0.1:1/x /tmp/x", "--segment-seconds needs a number above 0, not '-3'"},
       {" rtsp://127.0.0.1:1/x /dev/null/x", "cannot use /dev/null/x as the output directory"}};
@@ -272,25 +276,6 @@ TEST(Camera, ExplainsHowToCallIt) {
     EXPECT_NE(status, 0) << args;
     EXPECT_NE(output.find(message), std::string::npos) << args << ": " << output;
   }
-}
-
-// The URL that the camera logs it serves on ("" if it does not within 30 s).
-std::string served_url(CameraProcess& camera) {
-  const std::string serving = "serving the explained video on ";
-  if (!wait_for(camera, [&] { return camera.log().find(serving) != std::string::npos; }, 30s)) return "";
-  const std::string log = camera.log();
-  const auto start = log.find(serving) + serving.size();
-  return log.substr(start, log.find(' ', start) - start);
-}
-
-// Frames from the camera, not the black ones the server sends while nothing feeds it.
-bool watches_the_camera(CameraProcess& camera, const RtspClient& client) {
-  return wait_for(camera, [&] { return client.frames() >= 30 && client.brightest() > 20; }, 60s);
-}
-
-std::string watched(const RtspClient& client) {
-  return "not 30 frames, some brighter than 20 on average, within 60 s: " + std::to_string(client.frames()) +
-         " frames, brightest mean " + std::to_string(client.brightest());
 }
 
 // --serve: another client watches the explained video over RTSP, without a file or a display.
@@ -440,55 +425,102 @@ TEST(Camera, AnElementErrorIsNotRetried) {
   EXPECT_EQ(output.find("reconnecting"), std::string::npos) << output;
 }
 
-// Two cameras in one runner (--camera a=... --camera b=...), each recorded into OUTPUT_DIR/NAME/:
-// camera a's server goes away (a reboot), and camera b goes on closing segments on its first
-// connection while a reconnects; a comes back and records again. SIGTERM finishes both cameras'
-// segments in progress and ends the runner with status 0; every segment of both plays.
-TEST(Camera, OneCamerasOutageLeavesTheOthersRecording) {
+// The numbers of camera `name`'s connections that logged `event` ("connecting to", "frames are
+// coming in"), in order.
+std::vector<int> connections_that_logged(const std::string& log, const std::string& name, const std::string& event) {
+  std::vector<int> numbers;
+  const std::regex line("camera " + name + ": connection ([0-9]+): " + event);
+  for (auto match = std::sregex_iterator(log.begin(), log.end(), line); match != std::sregex_iterator(); ++match)
+    numbers.push_back(std::stoi((*match)[1]));
+  return numbers;
+}
+
+// The longest time between two of `directory`'s segments being finished (each video's last write,
+// when its muxer closed it), in seconds.
+double longest_gap_between_segments(const std::string& directory) {
+  std::vector<std::filesystem::file_time_type> closed;
+  for (const auto& segment : segments(directory)) closed.push_back(std::filesystem::last_write_time(segment.video));
+  std::sort(closed.begin(), closed.end());
+  double longest = 0;
+  for (size_t i = 1; i < closed.size(); ++i)
+    longest = std::max(longest, std::chrono::duration<double>(closed[i] - closed[i - 1]).count());
+  return longest;
+}
+
+// Three cameras in one runner (--camera a=... b=... c=...), each recorded into OUTPUT_DIR/NAME/:
+// camera a's server goes away (a reboot) for longer than --stall-seconds. Cameras b and c go on
+// closing segments on time through their first connection (no gap between two of their segments
+// beyond one segment length more than expected) while a reconnects; a's server comes back and a
+// resumes at the first attempt after its return (the attempts are at most --retry-max apart).
+// SIGTERM finishes every camera's segment in progress and ends the runner with status 0; every
+// segment of every camera plays, with one record per frame.
+TEST(Camera, OneCamerasOutageLeavesTheOthersRecordingOnTime) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
+  const double segment_seconds = 1, stall_seconds = 2, retry_max = 1;
   auto camera_a = std::make_unique<LocalRtspServer>(camera_stream());
-  LocalRtspServer camera_b(camera_stream());
-  ASSERT_TRUE(camera_a->ok() && camera_b.ok());
+  LocalRtspServer camera_b(camera_stream()), camera_c(camera_stream());
+  ASSERT_TRUE(camera_a->ok() && camera_b.ok() && camera_c.ok());
   const int port_a = camera_a->port();
   TempDir out, logs;
-  const std::string a = out.file("a"), b = out.file("b");
-  CameraProcess runner({"--tcp", "--segment-seconds", "1", "--retry-min", "0.2", "--retry-max", "0.5",
-                        "--stall-seconds", "5", "--encoder", encoder() + " tune=zerolatency", "--camera",
-                        "a=" + camera_a->url(), "--camera", "b=" + camera_b.url(), out.path(),
+  const std::string a = out.file("a"), b = out.file("b"), c = out.file("c");
+  CameraProcess runner({"--tcp", "--segment-seconds", std::to_string(segment_seconds), "--retry-min", "0.2",
+                        "--retry-max", std::to_string(retry_max), "--stall-seconds", std::to_string(stall_seconds),
+                        "--encoder", encoder() + " tune=zerolatency", "--camera", "a=" + camera_a->url(), "--camera",
+                        "b=" + camera_b.url(), "--camera", "c=" + camera_c.url(), out.path(),
                         "model-location=" + test_model("tiny_rgb.pt")},
                        logs.file("runner.log"));
-  ASSERT_TRUE(wait_for(runner, [&] { return finished_segments_of(a, 1) >= 1 && finished_segments_of(b, 1) >= 1; },
-                       60s)) << "not a finished segment of each camera within 60 s:\n" << runner.log();
+  ASSERT_TRUE(wait_for(runner, [&] {
+    return finished_segments_of(a, 1) >= 1 && finished_segments_of(b, 1) >= 1 && finished_segments_of(c, 1) >= 1;
+  }, 60s)) << "not a finished segment of each camera within 60 s:\n" << runner.log();
 
   camera_a.reset();  // camera a reboots
+  const auto stopped = std::chrono::steady_clock::now();
+  const auto outage = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count(); };
   ASSERT_TRUE(wait_for(runner, [&] { return logged(runner, "camera a: connection 1 lost"); }, 30s))
       << "camera a's loss not noticed within 30 s:\n" << runner.log();
   for (const auto& segment : segments(a)) EXPECT_FALSE(segment.partial) << segment.video;
-  const int a_before = finished_segments_of(a, 1), b_before = finished_segments_of(b, 1);
-  // While a is away and reconnecting, b goes on recording: 3 more segments of about a second each.
+  const int a_before = finished_segments_of(a, 1), b_before = finished_segments_of(b, 1),
+            c_before = finished_segments_of(c, 1);
+  // While a is away and reconnecting, for longer than the stall timeout, b and c go on recording.
   ASSERT_TRUE(wait_for(runner, [&] {
-    return finished_segments_of(b, 1) >= b_before + 3 && logged(runner, "camera a: connection 3 lost");
-  }, 30s)) << "camera b did not finish 3 segments while camera a reconnected (" << finished_segments_of(b, 1) - b_before
-           << " within 30 s):\n" << runner.log();
+    return outage() > 1.5 * stall_seconds && finished_segments_of(b, 1) >= b_before + 3 &&
+           finished_segments_of(c, 1) >= c_before + 3 && logged(runner, "camera a: connection 3 lost");
+  }, 30s)) << "cameras b and c did not finish 3 segments each while camera a reconnected (" << finished_segments_of(b, 1) - b_before
+           << " and " << finished_segments_of(c, 1) - c_before << " within 30 s):\n" << runner.log();
 
   camera_a = std::make_unique<LocalRtspServer>(camera_stream(), port_a);
   ASSERT_TRUE(camera_a->ok()) << "port " << port_a << " could not be bound again";
+  const auto returned = std::chrono::steady_clock::now();
+  // The attempt under way now may have started before the server was back; the next one may not fail.
+  const int attempt_at_return = connections_that_logged(runner.log(), "a", "connecting to").back();
+  ASSERT_TRUE(wait_for(runner, [&] { return connections_that_logged(runner.log(), "a", "frames are coming in").size() >= 2; },
+                       30s)) << "camera a did not resume within 30 s of its server's return:\n" << runner.log();
+  const double resumed_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - returned).count();
+  EXPECT_LE(connections_that_logged(runner.log(), "a", "frames are coming in")[1], attempt_at_return + 1) << runner.log();
+  // At most --retry-max until the next attempt, and the attempt itself (connecting, the first frame decoded).
+  EXPECT_LT(resumed_after, retry_max + 5) << runner.log();
   ASSERT_TRUE(wait_for(runner, [&] { return a_reconnection_finished(a, 1); }, 60s))
       << "camera a recorded nothing within 60 s of its return:\n" << runner.log();
   const int b_in_progress = finished_segments_of(b, 1);
   EXPECT_EQ(runner.terminate(), 0) << runner.log();
 
   const std::string log = runner.log();
-  EXPECT_EQ(log.find("camera b: connection 1 lost"), std::string::npos) << log;
   EXPECT_NE(log.find("camera a: connection 1: connecting to rtsp://127.0.0.1:"), std::string::npos) << log;
-  for (const std::string camera : {"a", "b"})
+  EXPECT_NE(log.find("reconnecting in 1.0 s"), std::string::npos) << log;  // the backoff reached --retry-max
+  for (const std::string camera : {"a", "b", "c"})
     EXPECT_NE(log.find("camera " + camera + ": stopped: "), std::string::npos) << log;
   EXPECT_EQ(finished_segments_of(a, 1), a_before);
-  // b's segment in progress at SIGTERM was finished too, and all of b's came through one connection.
+  // b's segment in progress at SIGTERM was finished too.
   EXPECT_GT(finished_segments_of(b, 1), b_in_progress);
-  EXPECT_EQ(static_cast<size_t>(finished_segments_of(b, 1)), segments(b).size());
-  expect_every_segment_plays(a);
-  expect_every_segment_plays(b);
+  for (const std::string camera : {"b", "c"}) {
+    SCOPED_TRACE("camera " + camera);
+    // Every segment through one connection: never lost, never a frame's gap...
+    EXPECT_EQ(log.find("camera " + camera + ": connection 1 lost"), std::string::npos) << log;
+    EXPECT_EQ(static_cast<size_t>(finished_segments_of(out.file(camera), 1)), segments(out.file(camera)).size());
+    // ...and closed on time, a's outage and reconnections notwithstanding.
+    EXPECT_LE(longest_gap_between_segments(out.file(camera)), 2 * segment_seconds) << log;
+  }
+  for (const std::string& camera : {a, b, c}) expect_every_segment_plays(camera);
 }
 
 // --cameras FILE: one camera a line with its own properties (here sync mode: every record explained).
@@ -564,7 +596,6 @@ TEST(Camera, RefusesCamerasItCannotTellApartOrReach) {
       {" --camera rtsp://admin:Hidden@127.0.0.1/x" + dir, "--camera takes NAME=URL, not 'rtsp://admin:***@127.0.0.1/x'"},
       {" --camera a=rtsp://127.0.0.1:1/x rtsp://127.0.0.1:2/y" + dir,
        "give the camera's URL, or --camera and --cameras, not both"},
-      {" --camera a=rtsp://127.0.0.1:1/x --serve 0" + dir, "--serve re-serves the one camera of the URL form"},
       {" --camera a=rtsp://127.0.0.1:1/x --cameras " + twice + dir, twice + ":3: two cameras are named 'front'"},
       {" --cameras " + no_value + dir, no_value + ":1: 'colormap' is not PROPERTY=VALUE"},
       {" --cameras " + empty + dir, "--cameras " + empty + " names no camera"},

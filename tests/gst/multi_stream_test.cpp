@@ -1,11 +1,11 @@
-// pipelines/multi_stream.sh as a user runs it: several files, or files and a camera, in one
-// pipeline sharing one model, each with its video, its JSON Lines and its MQTT topic.
+// pipelines/multi_stream.sh as a user runs it: several files in one pipeline sharing one model,
+// each with its video, its JSON Lines and its MQTT topic; cameras run by scorecam-camera.
 
 #include <signal.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/camera_runner.h"
 #include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/mosquitto.h"
@@ -65,38 +66,36 @@ TEST(MultiStream, EveryFileGetsItsVideoItsResultsAndItsTopic) {
   }
 }
 
-// A camera never ends: Ctrl-C finishes every stream's file, which then plays and has its results.
-TEST(MultiStream, ACameraAndAFileUntilInterrupted) {
+// Cameras are given way to scorecam-camera: each recorded in segments into OUT_DIR/camera-I/ and
+// published on scorecam/camera-I. One camera's server going away leaves the other recording and
+// publishing (one pipeline of both would have ended), and Ctrl-C finishes both cameras' segments.
+TEST(MultiStream, CamerasAreRunByTheCameraRunner) {
   if (encoder().empty()) GTEST_SKIP() << "no H.264 encoder";
-  LocalRtspServer server(camera_stream());
-  ASSERT_TRUE(server.ok());
-  TempDir in, out, logs;
-  write_video(in.file("walk.mp4"), 6, 128, 96);
+  auto camera_0 = std::make_unique<LocalRtspServer>(camera_stream());
+  LocalRtspServer camera_1(camera_stream());
+  ASSERT_TRUE(camera_0->ok() && camera_1.ok());
+  MosquittoBroker broker;
+  MqttSubscriber subscriber(broker.port(), "scorecam/#");
+  ASSERT_TRUE(subscriber.wait_subscribed()) << "no subscription within 10 s";
+  TempDir out, logs;
   const std::string log = logs.file("multi_stream.log");
-  ChildProcess script({"bash", kScript, out.path(), server.url(), in.file("walk.mp4"), kModel, "async=true"}, log,
-                      {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
+  ChildProcess script({"bash", kScript, "--mqtt", broker.address(), out.path(), camera_0->url(), camera_1.url(), kModel},
+                      log, {{"SCORECAM_BUILD_DIR", SCORECAM_BUILD_DIR}});
   ASSERT_TRUE(script.started()) << script.error();
-  // The camera's results have begun once its JSON Lines file holds a few records. Its name has the
-  // time the run started: camera-0-YYYYmmdd-HHMMSS.
-  const auto camera_file = [&](const std::string& extension) {  // ".mp4", ".partial.jsonl", ...
-    for (const auto& entry : std::filesystem::directory_iterator(out.path())) {
-      const std::string name = entry.path().filename().string();
-      const auto dot = name.find('.');
-      if (name.rfind("camera-0-", 0) == 0 && dot != std::string::npos && name.substr(dot) == extension)
-        return entry.path().string();
-    }
-    return std::string();
-  };
-  ASSERT_TRUE(wait_until([&] { return records_in(camera_file(".partial.jsonl")).size() >= 10; }, std::chrono::seconds(30)))
-      << "the camera's JSON Lines file did not reach 10 records within 30 s:\n" << read_file(log);
+  const auto published = [&](const std::string& camera) { return subscriber.messages("scorecam/" + camera).size(); };
+  ASSERT_TRUE(wait_until([&] { return !script.running() || (published("camera-0") >= 10 && published("camera-1") >= 10); },
+                         std::chrono::seconds(60)) && script.running())
+      << "not 10 results of each camera within 60 s:\n" << read_file(log);
+
+  camera_0.reset();
+  const std::size_t before = published("camera-1");
+  EXPECT_TRUE(wait_until([&] { return !script.running() || published("camera-1") >= before + 30; },
+                         std::chrono::seconds(30)) && script.running())
+      << "camera-1 did not go on after camera-0's server went away:\n" << read_file(log);
   EXPECT_EQ(script.stop(SIGINT), 0) << "multi_stream.sh did not finish well after Ctrl-C:\n" << read_file(log);
-  ASSERT_FALSE(camera_file(".mp4").empty()) << "no finished camera-0-*.mp4";
-  EXPECT_EQ(camera_file(".mp4").find(".partial"), std::string::npos);
-  const int camera_frames = count_frames(camera_file(".mp4"));
-  EXPECT_GE(camera_frames, 10);
-  EXPECT_EQ(records_in(camera_file(".jsonl")).size(), static_cast<std::size_t>(camera_frames));
-  EXPECT_EQ(count_frames(out.file("walk.mp4")), 6);
-  EXPECT_EQ(records_in(out.file("walk.jsonl")).size(), 6u);
+  EXPECT_NE(read_file(log).find("camera camera-0: connection 1 lost"), std::string::npos) << read_file(log);
+  expect_every_segment_plays(out.file("camera-0"));
+  expect_every_segment_plays(out.file("camera-1"));
 }
 
 TEST(MultiStream, SaysWhatIsWrongWithItsArguments) {
@@ -109,6 +108,8 @@ TEST(MultiStream, SaysWhatIsWrongWithItsArguments) {
       {"--mqtt nowhere \"" + dir.path() + "\" \"" + dir.file("a.mp4") + "\"", "HOST:PORT"},
       {"\"" + dir.path() + "/out\" \"" + dir.file("a.mp4") + "\" \"" + dir.file("a.mp4") + "\"", "collide"},
       {"\"" + dir.path() + "/out\" \"" + dir.file("a.mp4") + "\" alpha", "input 'alpha' not found"},
+      {"\"" + dir.path() + "/out\" rtsp://127.0.0.1:1/x \"" + dir.file("a.mp4") + "\"",
+       "cameras (rtsp://) and other sources in one run"},
   };
   for (const auto& [arguments, message] : mistakes) {
     const auto [status, output] = run_script(arguments);

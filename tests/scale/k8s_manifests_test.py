@@ -115,20 +115,44 @@ class Manifests(unittest.TestCase):
             for container in containers(workload):
                 self.assertEqual(container["image"], expected, workload["metadata"]["name"])
 
-    def test_volume_mounts_resolve_to_claims_defined_here_and_cover_the_paths_used(self):
-        claims = {name for (kind, name) in self.objects if kind == "PersistentVolumeClaim"}
+    def test_volume_mounts_resolve_to_objects_defined_here_and_cover_the_paths_used(self):
         for workload in self.workloads:
             pod = workload["spec"]["template"]["spec"]
             volumes = {v["name"]: v for v in pod["volumes"]}
             for volume in volumes.values():
-                self.assertIn(volume["persistentVolumeClaim"]["claimName"], claims)
+                if "configMap" in volume:
+                    self.assertIn(("ConfigMap", volume["configMap"]["name"]), self.objects)
+                else:
+                    self.assertIn(("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]), self.objects)
             for container in pod["containers"]:
                 mounts = [m["mountPath"].rstrip("/") + "/" for m in container["volumeMounts"]]
                 for mount in container["volumeMounts"]:
                     self.assertIn(mount["name"], volumes)
                 for arg in container["args"]:
-                    if arg.startswith("/data"):
+                    if arg.startswith("/"):
                         self.assertTrue(any((arg + "/").startswith(m) for m in mounts), f"{arg} is not on a volume")
+
+    def test_camera_lists_are_keys_of_the_mounted_config_maps(self):
+        for workload in self.deployments:
+            pod = workload["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            for container in pod["containers"]:
+                line = container["command"] + container["args"]
+                if "--cameras" not in line:
+                    continue
+                cameras = line[line.index("--cameras") + 1]
+                (mount,) = [m for m in container["volumeMounts"] if cameras.startswith(m["mountPath"].rstrip("/") + "/")]
+                config_map = self.objects[("ConfigMap", volumes[mount["name"]]["configMap"]["name"])]
+                self.assertIn(os.path.relpath(cameras, mount["mountPath"]), config_map["data"])
+
+    def test_cameras_get_longer_to_stop_than_a_segment_takes_to_finish(self):
+        """The grace period between SIGTERM and SIGKILL must let every camera finish its segment."""
+        match = re.search(r"constexpr int kFinishSeconds = (\d+);", (REPO / "apps/camera/connection.h").read_text())
+        self.assertTrue(match, "apps/camera/connection.h has no kFinishSeconds")
+        for workload in self.deployments:
+            pod = workload["spec"]["template"]["spec"]
+            if any("scorecam-camera" in c["command"][0] for c in pod["containers"]):
+                self.assertGreater(pod.get("terminationGracePeriodSeconds", 30), int(match.group(1)))
 
     def test_variables_in_args_are_defined(self):
         for workload in self.workloads:
@@ -173,6 +197,7 @@ class Manifests(unittest.TestCase):
                     # What the script sources from its folder is installed beside it.
                     for name in re.findall(r'source "\$\(dirname "\$0"\)/([\w.]+)"', text):
                         self.assertTrue(f"{os.path.dirname(installed)}/{name}" in files, f"{command} sources {name}, not installed")
+                        text += (script.parent / name).read_text()
                     # The programs the script looks up on PATH are installed.
                     for program in re.findall(r"command -v (scorecam[\w-]*)", text):
                         self.assertIn(program, programs, f"{command} runs {program}")

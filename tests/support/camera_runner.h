@@ -1,9 +1,11 @@
-// scorecam-camera as the tests run it: the program in a process of its own with its log in a file,
-// waits on what it writes, and the segments and results it records (camera_test.cpp,
-// camera_api_test.cpp).
+// scorecam-camera as the tests run it: the program in a process of its own with its log in a file
+// (optionally started through a launcher such as unshare), waits on what it writes, the segments
+// and results it records, and what it serves (camera_test.cpp, camera_api_test.cpp,
+// camera_runner_test.cpp).
 #pragma once
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,27 +22,33 @@
 #include "support/child_process.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
+#include "support/rtsp_client.h"
 #include "support/wait.h"
 
 namespace scorecam_test {
 
 inline const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
 
-// scorecam-camera run by the test, its log in a file; `environment` added to the test's.
+// scorecam-camera run by the test, its log in a file; `environment` added to the test's;
+// `launcher` (such as {"unshare", "--pid", "--fork"}) runs it.
 class CameraProcess {
  public:
-  CameraProcess(std::vector<std::string> args, std::string log, const ChildProcess::Environment& environment = {})
-      : log_(std::move(log)), process_(with_program(std::move(args)), log_, environment) {}
+  CameraProcess(std::vector<std::string> args, std::string log, const ChildProcess::Environment& environment = {},
+                const std::vector<std::string>& launcher = {})
+      : log_(std::move(log)), process_(command(launcher, std::move(args)), log_, environment) {}
 
   std::string log() const { return read_file(log_); }
   bool running() { return process_.running(); }
   int interrupt() { return process_.stop(SIGINT); }  // Ctrl-C: its exit status (-1 if not within 30 s)
   int terminate() { return process_.stop(SIGTERM); }  // docker stop, systemd: the same
+  void kill() { process_.stop(SIGKILL); }             // the OOM killer, a node lost
+  ChildProcess& process() { return process_; }
 
  private:
-  static std::vector<std::string> with_program(std::vector<std::string> args) {
-    args.insert(args.begin(), kCamera);
-    return args;
+  static std::vector<std::string> command(std::vector<std::string> launcher, const std::vector<std::string>& args) {
+    launcher.push_back(kCamera);
+    launcher.insert(launcher.end(), args.begin(), args.end());
+    return launcher;
   }
 
   std::string log_;
@@ -98,6 +106,13 @@ inline int finished_segments_of(const std::string& directory, int connection) {
   return count;
 }
 
+// Some connection after the first (the camera came back) has finished `count` segments.
+inline bool a_reconnection_finished(const std::string& directory, int count) {
+  for (int connection = 2; connection < 40; ++connection)
+    if (finished_segments_of(directory, connection) >= count) return true;
+  return false;
+}
+
 // Where TCP port `port` listens, as `ss` sees it: "127.0.0.1:8554" and the like, one a line.
 inline std::string listening_on(int port) {
   return run_command("ss -ltnH 'sport = :" + std::to_string(port) + "' | awk '{ print $4 }'").second;
@@ -117,5 +132,25 @@ inline void expect_every_segment_plays(const std::string& directory) {
 }
 
 inline bool logged(CameraProcess& runner, const std::string& line) { return runner.log().find(line) != std::string::npos; }
+
+// The URL that the camera logs it serves on (`who`: "camera NAME: ", or "" for the URL form's);
+// "" if it does not within 30 s.
+inline std::string served_url(CameraProcess& camera, const std::string& who = "") {
+  const std::string serving = who + "serving the explained video on ";
+  if (!wait_for(camera, [&] { return logged(camera, serving); }, std::chrono::seconds(30))) return "";
+  const std::string log = camera.log();
+  const auto start = log.find(serving) + serving.size();
+  return log.substr(start, log.find(' ', start) - start);
+}
+
+// Frames from the camera, not the black ones the server sends while nothing feeds it.
+inline bool watches_the_camera(CameraProcess& camera, const RtspClient& client) {
+  return wait_for(camera, [&] { return client.frames() >= 30 && client.brightest() > 20; }, std::chrono::seconds(60));
+}
+
+inline std::string watched(const RtspClient& client) {
+  return "not 30 frames, some brighter than 20 on average, within 60 s: " + std::to_string(client.frames()) +
+         " frames, brightest mean " + std::to_string(client.brightest());
+}
 
 }  // namespace scorecam_test

@@ -82,6 +82,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   const std::string& error() const { return error_; }
 
   // Sends `signal` to its process group, if it still runs (SIGSTOP: frozen, SIGCONT: thawed).

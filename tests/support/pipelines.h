@@ -95,7 +95,10 @@ inline bool installed(const std::string& program) { return run_command("command 
 class LocalRtspServer : public scorecam::app::RtspServer {
  public:
   explicit LocalRtspServer(const std::string& launch, int port = 0, const scorecam::app::RtspAccess& access = {})
-      : RtspServer("127.0.0.1", port, "/test", launch, access) {}
+      : RtspServer("127.0.0.1", port, access) {
+    serve("/test", launch);
+  }
+  std::string url() const { return RtspServer::url("/test"); }
 };
 
 // A live camera-like stream for LocalRtspServer: H.264 where there is an encoder, else JPEG.
