@@ -16,6 +16,8 @@
 #include "layer_capture.h"
 #include "model_file.h"
 #include "reduced_precision.h"
+#include "torchscript_error.h"
+#include "scorecam/error.h"
 #include "scorecam/maps.h"
 #include "scorecam/target_class.h"
 
@@ -161,7 +163,12 @@ void Model::choose_classifier(const torch::jit::Module& module, Precision precis
         not_tried += "; no bf16: this CPU has no AVX512-BF16 or AMX-BF16 instructions";
       }
       if (device_.is_cpu() && !config_.int8_model.empty()) {
-        reduced.push_back(timed(Precision::Int8));
+        // A copy that cannot be used leaves auto with the others: it is no error of the user's.
+        try {
+          reduced.push_back(timed(Precision::Int8));
+        } catch (const std::exception& e) {
+          not_tried += "; no int8: " + detail::reason(e);
+        }
       } else if (device_.is_cpu()) {
         not_tried += "; no int8: the sidecar names no int8 copy (tools/export_torchvision.py --int8)";
       }

@@ -1,9 +1,12 @@
 // Reduced precision for the masked passes: which device takes which precision, the copies it
 // makes, how closely they follow fp32, and what precision=auto keeps.
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <regex>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "reduced_precision.h"
 #include "scorecam/bundled_model.h"
@@ -15,6 +18,7 @@
 #include "scorecam/score_cam.h"
 #include "scorecam/target_class.h"
 #include "support/error_message.h"
+#include "support/scratch_directory.h"
 #include "support/test_data.h"
 #include "support/test_models.h"
 
@@ -78,6 +82,25 @@ TEST(Precision, Int8NeedsTheModelsInt8Copy) {
   const std::string error = error_of([] { load_at("int8"); });
   EXPECT_NE(error.find("precision int8 needs the model's int8 copy"), std::string::npos) << error;
   EXPECT_NE(error.find("export_torchvision.py --int8"), std::string::npos) << error;
+}
+
+// An int8 copy the sidecar names but that cannot be used (here: missing) leaves auto with the other
+// copies, saying why; asked for, it is an error.
+TEST(Precision, AutoGoesOnWithoutAnInt8CopyItCannotUse) {
+  scorecam_test::ScratchDirectory folder;
+  const std::string model = folder.file("tiny.pt");
+  std::filesystem::copy_file(test_model("tiny_rgb.pt"), model);
+  std::ifstream sidecar_in(test_model("tiny_rgb.json"));
+  auto sidecar = nlohmann::json::parse(sidecar_in);
+  sidecar["int8_model"] = "tiny.int8.pt";  // never written
+  std::ofstream(folder.file("tiny.json")) << sidecar.dump();
+  ModelOptions options;
+  options.precision = "auto";
+  const auto loaded = Model::load(model, options);
+  EXPECT_NE(loaded->inference_path().find("no int8: int8 model '" + folder.file("tiny.int8.pt")), std::string::npos)
+      << loaded->inference_path();
+  options.precision = "int8";
+  EXPECT_NE(error_of([&] { Model::load(model, options); }).find("does not exist"), std::string::npos);
 }
 
 // Auto compares every reduced copy with fp32 on the first masked inputs, then keeps the fastest
