@@ -116,12 +116,13 @@ class Scene:
         others = torch.cat([logits[:, :asked], logits[:, asked + 1:]], 1)
         runner_up = int(self.probabilities.masked_fill(torch.arange(len(self.probabilities)) == asked, -1).argmax())
         return {
-            "probability (the default)": p,
+            "`probability`: the default": p,
             "`cic`: minus the mean image's probability": p - base[asked],
             "`cic` clipped at 0 (the paper's CIC as its text describes it)": F.relu(p - base[asked]),
             "minus the mean over classes, 1/C (per-class normalization)": p - 1 / probabilities.shape[1],
             "minus 1/C, clipped at 0": F.relu(p - 1 / probabilities.shape[1]),
-            "log-odds, logit minus log-sum-exp of the others, clipped at 0": F.relu(logits[:, asked] - torch.logsumexp(others, 1)),
+            "log-odds, logit minus log-sum-exp of the others, clipped at 0":
+                F.relu(logits[:, asked] - torch.logsumexp(others, 1)),
             "minus the runner-up class's probability (contrastive)": p - probabilities[:, runner_up],
             "`centred`: minus the mean over the channels": p - p.mean(),
             "`centred` clipped at 0": F.relu(p - p.mean()),
@@ -227,9 +228,9 @@ def print_decomposition(rows):
 
     negative = 100 * np.mean([r["agnostic/other box"] > 1 for r in rows])
     print(f"\nThe default map's energy, {len(rows)} maps, mean ± standard deviation over maps\n")
-    print(f"- its class-agnostic part (the mean weight times sum_k A_k) over the whole: {spread('agnostic/asked box', 1, 2)} "
-          f"in the asked box, {spread('agnostic/other box', 1, 2)} in the other box; the rest is negative over "
-          f"the other box in {negative:.1f}% of the maps\n")
+    print("- its class-agnostic part (the mean weight times sum_k A_k) over the whole: "
+          f"{spread('agnostic/asked box', 1, 2)} in the asked box, {spread('agnostic/other box', 1, 2)} in the other "
+          f"box; the rest is negative over the other box in {negative:.1f}% of the maps\n")
     print(f"| channels that respond to (mean in the box >= {RESPONDS:g}x the scene's) | share of the channels % "
           "| share of the map % | share of the map's energy in the other box % | mean weight / all channels' mean |")
     print("|---|---|---|---|---|")
@@ -240,7 +241,7 @@ def print_decomposition(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", help="scenes and their boxes.json, as fashion_scenes --write --articles 2 writes them")
+    parser.add_argument("folder", help="two-article scenes and their boxes.json (fashion_scenes --write --articles 2)")
     parser.add_argument("--model", default="models/fashion_scenes.pt", help="the bundled model or a retraining of it")
     parser.add_argument("--limit", type=int, help="the first N scenes only")
     parser.add_argument("--json", help="write the summaries here")
