@@ -24,7 +24,9 @@ std::string model_path(const CommandLine& args) {
   return bundled;
 }
 
-ModelOptions model_options(const CommandLine& args, Precision default_precision) {
+ModelOptions model_options(const CommandLine& args, Defaults defaults) {
+  const bool user = defaults == Defaults::kUser;
+  const Precision default_precision = user ? kUserDefaultPrecision : Precision::Float32;
   ModelOptions options;
   options.config_path = args.text("config");
   options.labels_path = args.text("labels");
@@ -35,11 +37,12 @@ ModelOptions model_options(const CommandLine& args, Precision default_precision)
   options.parallel_passes = args.integer("parallel-passes", 0, Range::at_least(0));
   options.channels_last = args.has("channels-last");
   options.cuda_graphs = args.has("cuda-graphs");
+  if (user) options.choice_cache_dir = default_choice_cache_dir();
   return options;
 }
 
-std::unique_ptr<Model> load_model(const CommandLine& args, const char* program, Precision default_precision) {
-  auto model = Model::load(model_path(args), model_options(args, default_precision));
+std::unique_ptr<Model> load_model(const CommandLine& args, const char* program, Defaults defaults) {
+  auto model = Model::load(model_path(args), model_options(args, defaults));
   if (!model->frozen()) std::cerr << program << ": note: forward passes: " << model->inference_path() << "\n";
   return model;
 }

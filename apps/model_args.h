@@ -17,12 +17,18 @@ std::set<std::string> with_model_options(std::initializer_list<std::string> own)
 
 // --model, or the bundled model when absent; throws Error when neither exists.
 std::string model_path(const CommandLine& args);
+
+// What a program runs with unless told otherwise. The measuring programs keep the library's
+// defaults: fp32, and copies chosen afresh at every load, on the machine as it is now. The program
+// a user explains images with runs as the element does: kUserDefaultPrecision, and the copies
+// remembered in default_choice_cache_dir(), so that a short run is at steady speed.
+enum class Defaults { kMeasuring, kUser };
+
 // Also --parallel-passes, --channels-last and --cuda-graphs, where the program's syntax takes them.
-// Without --precision, `default_precision`: the measuring programs keep fp32, the library's default.
-ModelOptions model_options(const CommandLine& args, Precision default_precision = Precision::Float32);
+ModelOptions model_options(const CommandLine& args, Defaults defaults = Defaults::kMeasuring);
 // Loads the model the options name; says on stderr when a pass cannot run on a frozen copy.
 std::unique_ptr<Model> load_model(const CommandLine& args, const char* program,
-                                  Precision default_precision = Precision::Float32);
+                                  Defaults defaults = Defaults::kMeasuring);
 ScoreCamOptions score_cam_options(const CommandLine& args);
 // --method, --samples, --noise-sigma.
 MethodOptions method_options(const CommandLine& args);

@@ -68,28 +68,29 @@ std::string range_of(GParamSpec* spec) {
 
 // GObject would take an out-of-range or unreadable value with a warning and keep the old one
 // (target-class=-2 ran as -1): each value is checked against the property's own spec instead.
-bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program) {
+std::optional<std::string> overlay_property_problem(GstElement* overlay, const std::vector<cli::Property>& properties) {
   for (const auto& [name, value] : properties) {
     GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), name.c_str());
-    if (!spec) {
-      std::fprintf(stderr, "%s: '%s' is not a scorecamoverlay property (see gst-inspect-1.0 scorecamoverlay)\n",
-                   program, name.c_str());
-      return false;
-    }
+    if (!spec) return "'" + name + "' is not a scorecamoverlay property (see gst-inspect-1.0 scorecamoverlay)";
+    if (!(spec->flags & G_PARAM_WRITABLE)) return "'" + name + "' is read-only: the element counts it";
     GValue converted = G_VALUE_INIT;
     g_value_init(&converted, spec->value_type);
     const bool readable = gst_value_deserialize_with_pspec(&converted, value.c_str(), spec);
     if (!readable || g_param_value_validate(spec, &converted)) {
-      std::fprintf(stderr, "%s: %s=%s: %s needs a value of type %s%s (see gst-inspect-1.0 scorecamoverlay)\n",
-                   program, name.c_str(), value.c_str(), name.c_str(), g_type_name(spec->value_type),
-                   range_of(spec).c_str());
       g_value_unset(&converted);
-      return false;
+      return name + "=" + value + ": " + name + " needs a value of type " + g_type_name(spec->value_type) +
+             range_of(spec) + " (see gst-inspect-1.0 scorecamoverlay)";
     }
     g_object_set_property(G_OBJECT(overlay), name.c_str(), &converted);
     g_value_unset(&converted);
   }
-  return true;
+  return std::nullopt;
+}
+
+bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program) {
+  const auto problem = overlay_property_problem(overlay, properties);
+  if (problem) std::fprintf(stderr, "%s: %s\n", program, problem->c_str());
+  return !problem;
 }
 
 std::string error_text(GstMessage* message, bool details) {

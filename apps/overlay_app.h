@@ -29,6 +29,9 @@ GstElement* launch(const std::string& description, const char* program);
 
 // Sets the command line's properties of the overlay; false, with a message, on one it does not have.
 bool set_overlay_properties(GstElement* overlay, const std::vector<cli::Property>& properties, const char* program);
+// The same, saying what stopped it instead of printing it: "'x' is not a scorecamoverlay
+// property ...". Nothing when every property was set.
+std::optional<std::string> overlay_property_problem(GstElement* overlay, const std::vector<cli::Property>& properties);
 
 // "element: message" of an error message, and the debug details on further lines if `details`;
 // URLs' passwords redacted.

@@ -102,7 +102,7 @@ int run(const cli::CommandLine& args) {
   OverlayOptions overlay;
   overlay.colormap = parse_colormap(args.text("colormap", "jet"));
   overlay.alpha = args.number("alpha", 0.5, cli::Range::from_to(0, 1));
-  const auto model = cli::load_model(args, "scorecam", kUserDefaultPrecision);
+  const auto model = cli::load_model(args, "scorecam", cli::Defaults::kUser);
   FrameExplainer explainer(*model, cli::score_cam_options(args), ReuseOptions{}, args.integer("class", kPredictedClass, cli::Range::at_least(kPredictedClass)),
                            cli::method_options(args));
 

@@ -143,6 +143,12 @@ void ScoreCamOverlayImpl::get_property(guint id, GValue* value, GParamSpec* pspe
     g_value_set_uint(value, running ? static_cast<guint>(running->model_users()) : 0);
     return;
   }
+  if (id == PROP_MODEL_PASSES || id == PROP_MODEL_REQUESTS) {
+    const auto running = stream();
+    const scorecam::PassCounts counts = running ? running->model().pass_counts() : scorecam::PassCounts{};
+    g_value_set_uint64(value, id == PROP_MODEL_PASSES ? counts.passes : counts.requests);
+    return;
+  }
   if (!get_setting(settings_.copy(), id, value)) G_OBJECT_WARN_INVALID_PROPERTY_ID(element_, id, pspec);
 }
 
@@ -175,6 +181,7 @@ bool ScoreCamOverlayImpl::start() {
     options.device = m.device;
     options.precision = scorecam::precision_name(m.precision);
     options.parallel_passes = m.parallel_passes;
+    options.choice_cache_dir = scorecam::default_choice_cache_dir();
     std::shared_ptr<scorecam::Model> model = m.share_model
                                                  ? scorecam::ModelPool::process().acquire(m.model_location, options)
                                                  : scorecam::Model::load(m.model_location, options);
@@ -267,7 +274,7 @@ void ScoreCamOverlayImpl::attach(GstBuffer* buffer, const scorecam::Heatmap& hea
       gst_segment_to_running_time(&GST_BASE_TRANSFORM(element_)->segment, GST_FORMAT_TIME, pts);
   const scorecam_gst::ResultMessage message{classification, pts, running_time, source_pts, heat.result.target_class,
                                             heat.result.refreshed, heat.result.forward_passes,
-                                            heat.result.refresh_period};
+                                            heat.result.refresh_period, static_cast<GstClockTime>(heat.latency.count())};
   GstStructure* structure = scorecam_gst::result_message_structure(message);
   gst_element_post_message(GST_ELEMENT(element_), gst_message_new_element(GST_OBJECT(element_), structure));
 }

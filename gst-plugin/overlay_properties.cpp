@@ -137,6 +137,10 @@ bool get_setting(const Settings& settings, guint id, GValue* value) {
 void install_properties(GObjectClass* klass) {
   const Settings defaults;
   auto install = [klass](guint id, GParamSpec* pspec) { g_object_class_install_property(klass, id, pspec); };
+  // What the running stream has counted: read-only, 0 when stopped.
+  auto counter = [&install](guint id, const char* name, const char* nick, const char* blurb) {
+    install(id, g_param_spec_uint64(name, nick, blurb, 0, G_MAXUINT64, 0, kReadOnly));
+  };
 
   install(PROP_MODEL_LOCATION,
           g_param_spec_string("model-location", "Model location",
@@ -257,18 +261,19 @@ void install_properties(GObjectClass* klass) {
                                "Post a \"scorecam\" element message on the bus for every frame that carries a "
                                "heatmap",
                                defaults.draw.post_messages, kPlaying));
-  install(PROP_DROPPED_WORK,
-          g_param_spec_uint64("dropped-work", "Dropped work",
-                              "Async mode: frames not explained because a newer frame replaced them in the queue",
-                              0, G_MAXUINT64, 0, kReadOnly));
-  install(PROP_EXPLAINED_FRAMES,
-          g_param_spec_uint64("explained-frames", "Explained frames", "Frames explained since the element started",
-                              0, G_MAXUINT64, 0, kReadOnly));
+  counter(PROP_DROPPED_WORK, "dropped-work", "Dropped work",
+          "Async mode: frames not explained because a newer frame replaced them in the queue");
+  counter(PROP_EXPLAINED_FRAMES, "explained-frames", "Explained frames", "Frames explained since the element started");
   install(PROP_MODEL_USERS,
           g_param_spec_uint("model-users", "Model users",
                             "Elements of this process using this element's loaded model, itself included: more "
                             "than 1 when it is shared (share-model); 0 when stopped",
                             0, G_MAXUINT, 0, kReadOnly));
+  counter(PROP_MODEL_PASSES, "model-passes", "Model passes",
+          "Forward passes the loaded model has run, for every element using it; 0 when stopped");
+  counter(PROP_MODEL_REQUESTS, "model-requests", "Model requests",
+          "Requests for a forward pass those passes served: more than model-passes when the passes of elements "
+          "sharing the model were merged; 0 when stopped");
   for (GType type : {method_get_type(), score_mode_get_type(), channel_selection_get_type(), precision_get_type(),
                      colormap_get_type()})
     gst_type_mark_as_plugin_api(type, static_cast<GstPluginAPIFlags>(0));

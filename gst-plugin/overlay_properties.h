@@ -48,6 +48,8 @@ enum OverlayProperty : guint {
   PROP_EXPLAINED_FRAMES,
   PROP_MODEL_USERS,
   PROP_PARALLEL_PASSES,
+  PROP_MODEL_PASSES,  // read-only counters of the loaded model
+  PROP_MODEL_REQUESTS,
 };
 
 // Read by start(): changing them needs the READY state. The defaults are the core's own.

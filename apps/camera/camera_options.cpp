@@ -21,12 +21,12 @@ struct GivenCamera {
   std::vector<cli::Property> properties;
 };
 
-// A name becomes a folder and a log prefix (later an RTSP path and a metric label): no '/', no
-// spaces, nothing a shell or a URL would mangle.
-void check_name(const GivenCamera& camera) {
+// A name becomes a folder, a log prefix, a path of the API and a metric label (later an RTSP
+// path): no '/', no spaces, nothing a shell or a URL would mangle.
+void check_name(const std::string& name, const std::string& where) {
   static const char* kAllowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-  if (camera.name.empty() || camera.name.find_first_not_of(kAllowed) != std::string::npos)
-    throw UsageError(camera.where + ": '" + camera.name +
+  if (name.empty() || name.find_first_not_of(kAllowed) != std::string::npos)
+    throw UsageError(where + ": '" + name +
                      "' is not a camera name: use letters, digits, '_' and '-' (it names the camera's folder)");
 }
 
@@ -82,7 +82,7 @@ std::vector<GivenCamera> camera_file(const std::string& path) {
 }
 
 // The cameras of --camera and --cameras, checked: valid, unique names and rtsp:// URLs.
-std::vector<CameraSpec> named_cameras(const cli::CommandLine& args, const std::string& directory) {
+std::vector<CameraSpec> named_cameras(const cli::CommandLine& args, const Options& options) {
   std::vector<GivenCamera> given;
   for (const auto& value : args.all("camera")) given.push_back(camera_option(value));
   if (args.has("cameras"))
@@ -90,13 +90,9 @@ std::vector<CameraSpec> named_cameras(const cli::CommandLine& args, const std::s
   std::vector<CameraSpec> cameras;
   std::set<std::string> names;
   for (auto& camera : given) {
-    check_name(camera);
+    cameras.push_back(named_camera(camera.name, camera.url, camera.properties, options, camera.where));
     if (!names.insert(camera.name).second)
       throw UsageError(camera.where + ": two cameras are named '" + camera.name + "'");
-    CameraSpec spec{camera.name, camera.url, rtsp_url(camera.url, camera.where + ": "),
-                    directory.empty() ? "" : directory + "/" + camera.name, args.properties()};
-    spec.properties.insert(spec.properties.end(), camera.properties.begin(), camera.properties.end());
-    cameras.push_back(std::move(spec));
   }
   return cameras;
 }
@@ -119,6 +115,15 @@ RunnerOptions runner_options(const cli::CommandLine& args) {
 
 }  // namespace
 
+CameraSpec named_camera(const std::string& name, const std::string& url, const std::vector<cli::Property>& own,
+                        const Options& options, const std::string& where) {
+  check_name(name, where);
+  CameraSpec spec{name, url, rtsp_url(url, where + ": "), options.directory.empty() ? "" : options.directory + "/" + name,
+                  options.properties};
+  spec.properties.insert(spec.properties.end(), own.begin(), own.end());
+  return spec;
+}
+
 std::string CameraSpec::program() const { return name.empty() ? kProgram : std::string(kProgram) + ": camera " + name; }
 
 // URL and OUTPUT_DIR (OUTPUT_DIR alone with --camera or --cameras), then properties: words with
@@ -129,6 +134,7 @@ cli::Syntax syntax() {
                      {"tcp"}};
   syntax.repeatable = {"camera"};
   app::add_serve_options(syntax);
+  add_api_options(syntax);
   syntax.properties = true;
   syntax.max_positionals = 2;
   return syntax;
@@ -137,8 +143,13 @@ cli::Syntax syntax() {
 Options read_options(const cli::CommandLine& args) {
   Options options;
   options.runner = runner_options(args);
+  options.properties = args.properties();
+  options.api = read_api_options(args);
   const auto& words = args.positional();
-  if (args.has("camera") || args.has("cameras")) {
+  const bool named = args.has("camera") || args.has("cameras");
+  if (options.api && !named && !words.empty() && words[0].find("://") != std::string::npos)
+    throw UsageError("--api adds and removes cameras by name: give --camera NAME=URL, not the URL alone");
+  if (named || options.api) {
     if (!words.empty() && words[0].find("://") != std::string::npos)
       throw UsageError("give the camera's URL, or --camera and --cameras, not both");
     if (words.size() > 1) throw UsageError("with --camera or --cameras, the one word is OUTPUT_DIR: '" + words[1] +
@@ -147,11 +158,11 @@ Options read_options(const cli::CommandLine& args) {
       throw UsageError("--serve re-serves the one camera of the URL form; with --camera or --cameras it is not "
                        "supported yet");
     if (!words.empty()) options.directory = words[0];
-    options.cameras = named_cameras(args, options.directory);
+    options.cameras = named_cameras(args, options);
   } else {
     if (words.empty()) throw UsageError("give the camera's URL, or --camera NAME=URL (once per camera), or --cameras FILE");
     if (words.size() > 1) options.directory = words[1];
-    options.cameras.push_back({"", words[0], rtsp_url(words[0], ""), options.directory, args.properties()});
+    options.cameras.push_back({"", words[0], rtsp_url(words[0], ""), options.directory, options.properties});
   }
   if (options.directory.empty() && options.runner.display.empty() && !options.runner.serve)
     throw UsageError("give an OUTPUT_DIR to record into, --display or --serve to watch, or several");

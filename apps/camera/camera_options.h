@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "camera/api_options.h"
 #include "command_line.h"
 #include "serve_options.h"
 #include "url_credentials.h"
@@ -42,11 +43,20 @@ struct CameraSpec {
 struct Options {
   RunnerOptions runner;
   std::string directory;  // OUTPUT_DIR, or empty
-  std::vector<CameraSpec> cameras;
+  std::vector<cli::Property> properties;  // the command line's, for every camera
+  std::vector<CameraSpec> cameras;  // none: only with the API, which adds them
+  std::optional<ApiOptions> api;
 };
 
 cli::Syntax syntax();
 
 Options read_options(const cli::CommandLine& args);
+
+// A named camera as the command line, a --cameras line and the API take it: its name and URL
+// checked (cli::UsageError with a message that starts with `where`, "--camera a: ..."), recorded
+// into OUTPUT_DIR/NAME, with `options`' properties and then its own. Whether its name is taken
+// is the caller's to say.
+CameraSpec named_camera(const std::string& name, const std::string& url, const std::vector<cli::Property>& own,
+                        const Options& options, const std::string& where);
 
 }  // namespace scorecam::camera

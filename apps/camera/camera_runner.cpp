@@ -5,25 +5,30 @@
 
 #include "camera/camera_log.h"
 #include "camera/connection.h"
-#include "camera/stop_signal.h"
 
 namespace scorecam::camera {
 namespace {
 
-CameraEnd reconnect_until_the_end(const RunnerOptions& options, const CameraSpec& camera, const std::string& served) {
+CameraEnd reconnect_until_the_end(const RunnerOptions& options, const CameraSpec& camera, const std::string& served,
+                                  const CameraStop& stop, CameraStats& stats) {
   const std::string who = camera.who();
   SegmentNames names(camera.directory, options.prefix);
   double delay = options.retry_min;
   long segments = 0, frames = 0, reconnects = 0, attempts_without_frames = 0;
   for (int number = 1;; ++number) {
-    Connection connection(options, camera, names, number, served);
-    if (!connection.build()) return CameraEnd::kEnded;
+    Connection connection(options, camera, names, number, served, stop, stats);
+    stats.connecting(number);
+    if (!connection.build()) {
+      stats.ended("its pipeline could not be built (see the log)");
+      return CameraEnd::kEnded;
+    }
     log(who, "connection %d: connecting to %s", number, camera.url.c_str());
     const Outcome outcome = connection.run();
     segments += connection.segments();
     frames += connection.frames();
     if (outcome == Outcome::kFailed) {
       log(who, "connection %d failed: %s", number, connection.reason().c_str());
+      stats.ended(connection.reason());
       return CameraEnd::kEnded;
     }
     if (outcome == Outcome::kStopped) break;
@@ -34,25 +39,31 @@ CameraEnd reconnect_until_the_end(const RunnerOptions& options, const CameraSpec
     if (options.max_reconnects > 0 && ++attempts_without_frames > options.max_reconnects) {
       log(who, "connection %d lost: %s; giving up after %ld reconnections without a frame", number,
           connection.reason().c_str(), options.max_reconnects);
+      stats.ended(connection.reason() + "; gave up after " + std::to_string(options.max_reconnects) +
+                  " reconnections without a frame");
       return CameraEnd::kEnded;
     }
     log(who, "connection %d lost: %s; reconnecting in %.1f s (reconnection %ld)", number, connection.reason().c_str(),
         delay, ++reconnects);
-    if (wait_or_stop(delay)) break;
+    stats.lost(connection.reason());
+    if (stop.wait(delay)) break;
     delay = std::min(2 * delay, options.retry_max);
   }
   log(who, "stopped: %ld segments, %ld frames, %ld reconnections", segments, frames, reconnects);
+  stats.stopped();
   return CameraEnd::kStopped;
 }
 
 }  // namespace
 
-CameraEnd run_camera(const RunnerOptions& options, const CameraSpec& camera, const std::string& served) {
+CameraEnd run_camera(const RunnerOptions& options, const CameraSpec& camera, const std::string& served,
+                     const CameraStop& stop, CameraStats& stats) {
   // On its own thread nothing may escape: a folder that cannot be read ends this camera only.
   try {
-    return reconnect_until_the_end(options, camera, served);
+    return reconnect_until_the_end(options, camera, served, stop, stats);
   } catch (const std::exception& e) {  // std::filesystem's errors name the path
     log(camera.who(), "failed: %s", e.what());
+    stats.ended(e.what());
   }
   return CameraEnd::kEnded;
 }

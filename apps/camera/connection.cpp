@@ -7,14 +7,43 @@
 #include <utility>
 
 #include "camera/camera_log.h"
-#include "camera/stop_signal.h"
 #include "overlay_app.h"
 
 namespace scorecam::camera {
+namespace {
+
+// The model the element loads, as its properties say.
+ModelUse model_use(GstElement* overlay) {
+  gchar *location = nullptr, *device = nullptr;
+  gboolean shared = TRUE;
+  g_object_get(overlay, "model-location", &location, "device", &device, "share-model", &shared, nullptr);
+  GValue precision = G_VALUE_INIT;
+  g_value_init(&precision, g_object_class_find_property(G_OBJECT_GET_CLASS(overlay), "precision")->value_type);
+  g_object_get_property(G_OBJECT(overlay), "precision", &precision);
+  gchar* precision_name = gst_value_serialize(&precision);  // the enum's nick: "auto", "fp32", ...
+  ModelUse model;
+  model.location = location ? location : "";
+  model.device = device ? device : "";
+  model.precision = precision_name ? precision_name : "";
+  model.shared = shared;
+  g_free(location);
+  g_free(device);
+  g_free(precision_name);
+  g_value_unset(&precision);
+  return model;
+}
+
+}  // namespace
 
 Connection::Connection(const RunnerOptions& options, const CameraSpec& camera, SegmentNames& names, int number,
-                       std::string served)
-    : options_(options), camera_(camera), names_(names), number_(number), served_(std::move(served)) {}
+                       std::string served, const CameraStop& stop, CameraStats& stats)
+    : options_(options),
+      camera_(camera),
+      names_(names),
+      number_(number),
+      served_(std::move(served)),
+      stop_(stop),
+      stats_(stats) {}
 
 Connection::~Connection() {
   if (!pipeline_) return;
@@ -50,6 +79,9 @@ bool Connection::build() {
   GstPad* frames_in = gst_element_get_static_pad(overlay_, "sink");
   gst_pad_add_probe(frames_in, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_frame, this, nullptr);
   gst_object_unref(frames_in);
+  GstPad* frames_out = gst_element_get_static_pad(overlay_, "src");
+  gst_pad_add_probe(frames_out, GST_PAD_PROBE_TYPE_BUFFER, &Connection::on_explained_frame, this, nullptr);
+  gst_object_unref(frames_out);
   // Set as properties, not in the description, so that any URL and file name works.
   const auto& source = camera_.source;
   g_object_set(source_, "location", source.location.c_str(), "latency", options_.latency_ms, nullptr);
@@ -64,7 +96,9 @@ bool Connection::build() {
     // camera side (which may hold sinks of its own) never ends.
     g_object_set(pipeline_, "message-forward", TRUE, nullptr);
   }
-  return app::set_overlay_properties(overlay_, camera_.properties, program.c_str());
+  if (!app::set_overlay_properties(overlay_, camera_.properties, program.c_str())) return false;
+  model_ = model_use(overlay_);
+  return true;
 }
 
 Outcome Connection::run() {
@@ -72,9 +106,22 @@ Outcome Connection::run() {
   last_frame_ns_ = Clock::now().time_since_epoch().count();  // loading the model is no stall
   Outcome outcome = watch();
   if (!finish_segments() && outcome != Outcome::kStopped) outcome = Outcome::kFailed;
+  report_element_counts();  // the last: a stopped element counts nothing
   gst_element_set_state(pipeline_, GST_STATE_NULL);
+  stats_.connection_done();
   remove_unopened();
   return outcome;
+}
+
+// Read on the camera's thread, never by whoever reads the stats: the element may be gone by then.
+void Connection::report_element_counts() {
+  ElementCounts counts;
+  counts.model = model_;
+  guint users = 0;
+  g_object_get(overlay_, "explained-frames", &counts.explained, "dropped-work", &counts.dropped, "model-users", &users,
+               "model-passes", &counts.model.passes, "model-requests", &counts.model.requests, nullptr);
+  counts.model.users = users;
+  stats_.element_counts(counts);
 }
 
 // Every frame that reaches the element counts as the camera alive, heatmap or not (in async
@@ -84,6 +131,7 @@ GstPadProbeReturn Connection::on_frame(GstPad* pad, GstPadProbeInfo* info, gpoin
   auto* self = static_cast<Connection*>(data);
   self->last_frame_ns_ = Clock::now().time_since_epoch().count();
   ++self->frames_;
+  self->stats_.frame_in();
   GstEvent* event = self->segments_ ? gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0) : nullptr;
   if (event) {
     const GstSegment* segment = nullptr;
@@ -93,6 +141,13 @@ GstPadProbeReturn Connection::on_frame(GstPad* pad, GstPadProbeInfo* info, gpoin
         gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info))));
     gst_event_unref(event);
   }
+  return GST_PAD_PROBE_OK;
+}
+
+// Each frame leaving the element, for the camera's snapshot (which keeps at most two a second).
+// Called by the streaming thread.
+GstPadProbeReturn Connection::on_explained_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  static_cast<Connection*>(data)->stats_.frame_out(pad, GST_PAD_PROBE_INFO_BUFFER(info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -114,11 +169,13 @@ bool Connection::from_camera(GstMessage* message) const {
 
 Outcome Connection::watch() {
   for (;;) {
-    if (stop_requested()) return Outcome::kStopped;
+    if (stop_.requested()) return Outcome::kStopped;
     if (frames_ > 0 && !announced_) {
       log(camera_.who(), "connection %d: frames are coming in", number_);
+      stats_.connected();
       announced_ = true;
     }
+    report_element_counts();
     const double quiet =
         std::chrono::duration<double>(Clock::now() - Clock::time_point(Clock::duration(last_frame_ns_))).count();
     if (quiet > options_.stall_seconds) {
@@ -163,9 +220,14 @@ void Connection::on_element_message(GstMessage* message) {
   }
   if (const auto result = app::frame_result(message, overlay_)) {
     if (segments_) results_.add_result(*result);  // records are kept only for a recording
+    // Each frame that carries a map posts it: its latency counts once.
+    if (result->source_timestamp != last_map_ && GST_CLOCK_TIME_IS_VALID(result->latency))
+      stats_.map_latency(static_cast<double>(result->latency) / GST_SECOND);
+    last_map_ = result->source_timestamp;
   } else if (gst_structure_has_name(s, "splitmuxsink-fragment-opened")) {
     ++open_segments_;
     opened_.push_back(gst_structure_get_string(s, "location"));
+    stats_.segment_opened(opened_.back());
     // The previous segment ends where this one starts (a closing message's own time, at the end
     // of a stream, can leave out the last frame).
     guint64 start = GST_CLOCK_TIME_NONE;
@@ -185,12 +247,16 @@ void Connection::publish(const std::string& partial_video, GstClockTime end) {
   const long frames = results_.write_until(segment_start_, end, final_name(partial_video, ".jsonl"), number_, error);
   if (frames < 0) {
     log(camera_.who(), "%s", error.c_str());
+    stats_.error(error);
     publish_failed_ = true;
   } else if (std::rename(partial_video.c_str(), video.c_str()) != 0) {
-    log(camera_.who(), "cannot rename %s to %s: %s", partial_video.c_str(), video.c_str(), std::strerror(errno));
+    error = "cannot rename " + partial_video + " to " + video + ": " + std::strerror(errno);
+    log(camera_.who(), "%s", error.c_str());
+    stats_.error(error);
     publish_failed_ = true;
   } else {
     ++finished_segments_;
+    stats_.segment_finished();
     log(camera_.who(), "%s: %ld frame%s", video.c_str(), frames, frames == 1 ? "" : "s");
   }
 }
@@ -208,15 +274,20 @@ bool Connection::finish_segments() {
     if (!message) continue;
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT) on_element_message(message);
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR && !from_camera(message)) {
-      log(camera_.who(), "cannot finish the segment in progress: %s", app::error_text(message).c_str());
+      const std::string error = "cannot finish the segment in progress: " + app::error_text(message);
+      log(camera_.who(), "%s", error.c_str());
+      stats_.error(error);
       gst_message_unref(message);
       return false;
     }
     gst_message_unref(message);
   }
   if (!closed_.empty()) publish(std::exchange(closed_, ""), GST_CLOCK_TIME_NONE);
-  if (open_segments_ > 0 || (segments_ && frames_ > 0 && !recording_ended_))
-    log(camera_.who(), "the recording did not finish within 10 s; the segment in progress stays a .partial.mp4");
+  if (open_segments_ > 0 || (segments_ && frames_ > 0 && !recording_ended_)) {
+    const std::string error = "the recording did not finish within 10 s; the segment in progress stays a .partial.mp4";
+    log(camera_.who(), "%s", error.c_str());
+    stats_.error(error);
+  }
   return !publish_failed_;
 }
 

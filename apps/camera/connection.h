@@ -2,7 +2,8 @@
 // One connection to one camera: its pipeline rtspsrc ! decodebin ! scorecamoverlay (async) !
 // encoder ! splitmuxsink (and a display, and the re-serve's branch), and what it recorded, until
 // the camera is lost, a stop is asked for or something that is not the camera's fails. It touches
-// nothing of any other camera: each has its own pipeline, bus and files.
+// nothing of any other camera: each has its own pipeline, bus and files. What it counts, and the
+// frames leaving the element (for the camera's snapshot), go into the camera's CameraStats.
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -13,6 +14,8 @@
 #include <gst/gst.h>
 
 #include "camera/camera_options.h"
+#include "camera/camera_stats.h"
+#include "camera/camera_stop.h"
 #include "camera/segments.h"
 
 namespace scorecam::camera {
@@ -28,7 +31,7 @@ class Connection {
   // `served`: the branch that feeds an RtspReserver, or empty. `number` counts the camera's
   // connections from 1 (the records' "connection").
   Connection(const RunnerOptions& options, const CameraSpec& camera, SegmentNames& names, int number,
-             std::string served);
+             std::string served, const CameraStop& stop, CameraStats& stats);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -48,6 +51,7 @@ class Connection {
   using Clock = std::chrono::steady_clock;
 
   static GstPadProbeReturn on_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
+  static GstPadProbeReturn on_explained_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data);
   static gchar* on_format_location(GstElement*, guint, gpointer data);
   bool from_camera(GstMessage* message) const;
   Outcome watch();
@@ -56,12 +60,17 @@ class Connection {
   void publish(const std::string& partial_video, GstClockTime end);
   bool finish_segments();
   void remove_unopened();
+  void report_element_counts();
 
   const RunnerOptions& options_;
   const CameraSpec& camera_;
   SegmentNames& names_;
   const int number_;
   const std::string served_;
+  const CameraStop& stop_;
+  CameraStats& stats_;
+  ModelUse model_;  // what the element loads, read once it is built
+  GstClockTime last_map_ = GST_CLOCK_TIME_NONE;  // the source timestamp of the newest map: a new one has another
   GstElement *pipeline_ = nullptr, *source_ = nullptr, *decoder_ = nullptr, *entry_ = nullptr, *overlay_ = nullptr,
              *segments_ = nullptr;
   GstBus* bus_ = nullptr;

@@ -30,6 +30,8 @@ bool install_stop_handlers() {
 
 bool stop_requested() { return requested; }
 
+int stop_descriptor() { return wake_pipe[0]; }
+
 bool wait_or_stop(double seconds) {
   pollfd wake{wake_pipe[0], POLLIN, 0};
   poll(&wake, 1, static_cast<int>(seconds * 1000));

@@ -14,4 +14,7 @@ bool stop_requested();
 // Waits `seconds` or until a stop is asked for (a wait between connections); true if it was.
 bool wait_or_stop(double seconds);
 
+// Readable once a stop is asked for, for poll() beside other descriptors (-1 before the handlers).
+int stop_descriptor();
+
 }  // namespace scorecam::camera

@@ -17,6 +17,7 @@ namespace {
 // graph on the second, so neither says how fast the copy runs.
 constexpr int kWarmUpCalls = 2;
 constexpr int kTimedCalls = 2;
+constexpr const char* kAsLoaded = "as loaded";
 
 torch::jit::IValue run(Variant& variant, const torch::Tensor& input) {
   return variant.module.forward({input.scalar_type() == variant.input_type ? input : input.to(variant.input_type)});
@@ -25,6 +26,7 @@ torch::jit::IValue run(Variant& variant, const torch::Tensor& input) {
 // A copy of a module worth timing, kept only if its output on the probe differs from the module's
 // by at most `tolerance`, relative to the largest value.
 struct Candidate {
+  std::string key;
   std::string how;
   std::function<torch::jit::Module(const torch::jit::Module&)> make;
   double tolerance = 0;
@@ -63,18 +65,23 @@ struct CheckedCopies {
 
 // Some copies fail or drift only when run (oneDNN pools only evenly dividing sizes), so each
 // candidate is made and run on `probe` before it may be timed.
+// Candidates other than `only` (when given) are left out, with that as the reason.
 CheckedCopies check(const torch::jit::Module& module, const torch::Tensor& probe,
-                    const std::vector<Candidate>& candidates) {
+                    const std::vector<Candidate>& candidates, const std::string& only) {
   c10::InferenceMode guard;
   const torch::jit::IValue reference = const_cast<torch::jit::Module&>(module).forward({probe});
   CheckedCopies result;
   for (const Candidate& candidate : candidates) {
     std::string& why_not = result.why_not.emplace_back();
+    if (!only.empty() && candidate.key != only) {
+      why_not = "not the copy asked for";
+      continue;
+    }
     try {
       torch::jit::Module copy = candidate.make(module);
       const double difference = relative_difference(copy.forward({probe}), reference);
       if (difference <= candidate.tolerance) {
-        result.kept.push_back({copy, candidate.how, true});
+        result.kept.push_back({copy, candidate.how, true, torch::kFloat, candidate.key});
         continue;
       }
       why_not = "its output differs by " + std::to_string(difference) + " of the largest value";
@@ -87,18 +94,21 @@ CheckedCopies check(const torch::jit::Module& module, const torch::Tensor& probe
 
 }  // namespace
 
-std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe) {
-  if (!probe) return {{module, "as loaded (optimization off)"}};
+std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe,
+                                  const std::string& only) {
+  if (!probe) return {{module, "as loaded (optimization off)", false, torch::kFloat, kAsLoaded}};
+  if (only == kAsLoaded) return {as_loaded(module, "no frozen copy matched it at an earlier load")};
   const double tolerance = exact_tolerance(probe->scalar_type());
   auto [copies, why_not] = check(module, *probe, {
-      {"frozen and optimized for inference",
+      {"frozen+optimized", "frozen and optimized for inference",
        [](const torch::jit::Module& m) {
          torch::jit::Module frozen = torch::jit::freeze(m);
          return torch::jit::optimize_for_inference(frozen);
        },
        tolerance},
-      {"frozen", [](const torch::jit::Module& m) { return torch::jit::freeze(m); }, tolerance},
-  });
+      {"frozen", "frozen", [](const torch::jit::Module& m) { return torch::jit::freeze(m); }, tolerance},
+  }, only);
+  if (!only.empty()) return copies;
   const std::string &why_not_optimized = why_not[0], &why_not_frozen = why_not[1];
   if (copies.size() == 1 && !why_not_optimized.empty()) {
     copies.front().how = "frozen, not optimized for inference (" + why_not_optimized + ")";
@@ -108,7 +118,7 @@ std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch:
 }
 
 Variant as_loaded(const torch::jit::Module& module, const std::string& why) {
-  return {module, "as loaded, not frozen (" + why + ")", false};
+  return {module, "as loaded, not frozen (" + why + ")", false, torch::kFloat, kAsLoaded};
 }
 
 FastestModule::FastestModule(std::vector<Variant> variants) : variants_(std::move(variants)) {}
@@ -147,6 +157,11 @@ void FastestModule::keep_fastest(const torch::Tensor& batch) {
                     std::to_string(batch.size(0)) + ": " + listed + " images/s)";
   Variant kept = std::move(variants_[best]);
   variants_.assign(1, std::move(kept));
+}
+
+void FastestModule::remember(double images_per_second, const std::string& chosen_because) {
+  images_per_second_ = images_per_second;
+  chosen_because_ = chosen_because;
 }
 
 bool FastestModule::frozen() const {

@@ -24,13 +24,18 @@ struct Variant {
   std::string how;  // how it runs, e.g. "frozen and optimized for inference"
   bool frozen = false;
   torch::ScalarType input_type = torch::kFloat;  // its input is converted to this first
+  // Names how the copy is made, the same from one load to the next, so that a load can make the
+  // copy an earlier one chose and no other (copy_choice_cache.h): e.g. "frozen+optimized", "int8".
+  std::string key;
 };
 
 // The copies of `module` worth timing: its exact copies that match it on `probe`, frozen (attributes
 // folded into constants, BatchNorm into the convolutions before it), and frozen then optimized for
 // inference (on the CPU, oneDNN operators with prepacked weights); `module` itself when none does.
-// Without a probe (optimization off), `module` as loaded.
-std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe);
+// Without a probe (optimization off), `module` as loaded. `only` (a Variant::key): that copy alone,
+// or none when it cannot be made or does not match.
+std::vector<Variant> exact_copies(const torch::jit::Module& module, const torch::Tensor* probe,
+                                  const std::string& only = "");
 
 // `module` as loaded, where no frozen copy can run it: `why` says why.
 Variant as_loaded(const torch::jit::Module& module, const std::string& why);
@@ -48,6 +53,8 @@ class FastestModule {
   // Times every copy on `batch` (after the calls TorchScript spends optimizing it for that shape)
   // and keeps the fastest; a single copy is timed too, for images_per_second().
   void keep_fastest(const torch::Tensor& batch);
+  // For the one copy an earlier load chose: its rate then, and how it was chosen, instead of timing.
+  void remember(double images_per_second, const std::string& chosen_because);
   // Runs the kept copy (the first, until keep_fastest()).
   torch::jit::IValue forward(const torch::Tensor& input);
   // Runs every copy through the calls that TorchScript spends optimizing it for this input's shape,
@@ -56,8 +63,9 @@ class FastestModule {
 
   // The kept copy's `how` with the rates that chose it, or the copies not yet timed.
   std::string how() const;
-  // The first copy's `how` alone: the kept one's once decided.
+  // The first copy's `how` and `key` alone: the kept one's once decided.
   const std::string& copy_how() const { return variants_.front().how; }
+  const std::string& copy_key() const { return variants_.front().key; }
   bool decided() const { return variants_.size() == 1; }
   bool frozen() const;  // every copy still in the running is frozen
   // The kept copy's rate on the batch keep_fastest() timed; 0 before.

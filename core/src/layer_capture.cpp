@@ -160,13 +160,14 @@ CapturingModule::CapturingModule(const Module& module, const std::string& layer,
 }
 
 std::unique_ptr<CapturingModule> CapturingModule::fastest(Module module, const std::string& layer,
-                                                          const torch::Tensor* probe) {
+                                                          const torch::Tensor* probe, const std::string& only) {
   std::unique_ptr<CapturingModule> capture(new CapturingModule(module, layer, /*copy=*/true));
   std::vector<Variant> storing = exact_copies(module, nullptr);  // optimization off: as loaded
   if (probe) {
     try {
       return_captured_output(module, capture->site_, capture->attribute_);
-      capture->copies_ = FastestModule(exact_copies(module, probe));
+      std::vector<Variant> copies = exact_copies(module, probe, only);
+      capture->copies_ = FastestModule(copies.empty() ? exact_copies(module, probe) : std::move(copies));
       capture->returns_output_ = true;
       return capture;
     } catch (const Error& e) {

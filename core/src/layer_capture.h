@@ -52,8 +52,9 @@ class CapturingModule {
   // For the first pass of a frame: the output returned, so that the pass runs on the exact copies
   // of `module` (as loaded) that match it on `probe`. Stored instead, on `module` itself, without a
   // probe (see exact_copies) or where the call sits inside control flow, which no frozen copy keeps.
+  // `only` (a Variant::key): that copy alone, where it can be made; else every copy, as without.
   static std::unique_ptr<CapturingModule> fastest(torch::jit::Module module, const std::string& layer,
-                                                  const torch::Tensor* probe);
+                                                  const torch::Tensor* probe, const std::string& only = "");
   // For gradients with respect to the output: the output itself stored, on `module` as loaded.
   static std::unique_ptr<CapturingModule> differentiable(torch::jit::Module module, const std::string& layer);
 

@@ -1,11 +1,14 @@
 #include "scorecam/model.h"
 
+#include <cstdlib>
 #include <limits>
+#include <optional>
 
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include "channels_last.h"
+#include "copy_choice_cache.h"
 #include "cpu_runtime.h"
 #include "cuda_graphs.h"
 #include "fastest_module.h"
@@ -24,6 +27,13 @@ constexpr int64_t kMaxMergedRows = 128;
 // The copies are timed on masked batches of Score-CAM's default size.
 constexpr int64_t kTimingBatch = 32;
 enum PassKind { kForwardPass, kClassifyPass };
+// Ends a copy's key (Variant::key) when its weights are in channels_last order.
+const std::string kChannelsLastKey = " channels_last";
+
+// How a copy chosen at an earlier load came to run: where it was remembered, and how it was chosen then.
+std::string remembered_because(const std::string& file, const std::string& chosen_then) {
+  return " (remembered in " + file + " by an earlier load, which chose: " + chosen_then + ")";
+}
 
 }  // namespace
 
@@ -64,10 +74,23 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
                       .to(device, dtype);
   const torch::Tensor* probe = options.optimize ? &model->probe_ : nullptr;
   model->path_ = model_path;
-  model->capture_ =
-      detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype), model->target_layer_, probe);
-  model->capture_->copies().keep_fastest(model->smooth_test_input());
-  model->choose_classifier(detail::load_torchscript(model_path, device, dtype), precision, options.channels_last, probe);
+  auto cache = std::make_shared<detail::CopyChoiceCache>(model_path, config, found.target_layer, options, device);
+  const std::optional<detail::CopyChoice> remembered = cache->find();
+  model->capture_ = detail::CapturingModule::fastest(detail::load_torchscript(model_path, device, dtype),
+                                                     model->target_layer_, probe,
+                                                     remembered ? remembered->first_pass.key : "");
+  detail::FastestModule& first_pass = model->capture_->copies();
+  const bool first_remembered = remembered && first_pass.decided() && first_pass.copy_key() == remembered->first_pass.key;
+  if (first_remembered) {
+    first_pass.remember(remembered->first_pass.images_per_second,
+                        remembered_because(cache->file(), remembered->first_pass.chosen_because));
+  } else {
+    first_pass.keep_fastest(model->smooth_test_input());
+  }
+  const torch::jit::Module classifier = detail::load_torchscript(model_path, device, dtype);
+  if (!first_remembered || !model->remember_classifier(classifier, remembered->masked, cache->file(), probe)) {
+    model->choose_classifier(classifier, precision, options.channels_last, probe, std::move(cache));
+  }
   // A GPU runs one pass at a time anyway, better on one larger batch; a CPU's cores were used best
   // with every stream's pass running at once (docs/benchmarks.md), as if each had its own model.
   // Only copies that keep no state between calls may run side by side.
@@ -78,8 +101,36 @@ std::unique_ptr<Model> Model::load(const std::string& model_path, const ModelOpt
   return model;
 }
 
+std::vector<detail::Variant> Model::masked_copies(const torch::jit::Module& module, Precision precision,
+                                                 bool channels_last, const torch::Tensor* probe,
+                                                 const std::string& only) const {
+  const auto make = [&](const torch::jit::Module& m, const std::string& inner) {
+    switch (precision) {
+      case Precision::Float16:
+      case Precision::BFloat16: return detail::float_copies(m, scalar_type(precision), probe_, inner);
+      case Precision::Int8: return detail::int8_copies(config_, num_classes_, probe_);
+      default: return detail::exact_copies(m, probe, inner);
+    }
+  };
+  // The int8 copy is a file of its own, in the order it was saved in.
+  channels_last = channels_last && precision != Precision::Int8;
+  const std::size_t suffix = only.rfind(kChannelsLastKey);
+  const bool only_channels_last = suffix != std::string::npos && suffix + kChannelsLastKey.size() == only.size();
+  const std::string inner = only_channels_last ? only.substr(0, suffix) : only;
+  std::vector<detail::Variant> variants;
+  if (only.empty() || !only_channels_last) variants = make(module, inner);
+  if (channels_last && (only.empty() || only_channels_last)) {
+    for (detail::Variant& variant : make(detail::in_channels_last(module, probe), inner)) {
+      variant.how = "channels_last, " + variant.how;
+      variant.key += kChannelsLastKey;
+      variants.push_back(std::move(variant));
+    }
+  }
+  return variants;
+}
+
 void Model::choose_classifier(const torch::jit::Module& module, Precision precision, bool channels_last,
-                              const torch::Tensor* probe) {
+                              const torch::Tensor* probe, std::shared_ptr<detail::CopyChoiceCache> cache) {
   c10::InferenceMode guard;
   // What the copies are timed on: masked inputs as Score-CAM makes them, of the smooth test input.
   const auto input = smooth_test_input();
@@ -89,42 +140,67 @@ void Model::choose_classifier(const torch::jit::Module& module, Precision precis
   if (channels.numel() == 0) channels = torch::zeros({1}, channels.options());
   const auto batch = masked_inputs(input, first.activations, channels.repeat({kTimingBatch / channels.numel() + 1})
                                                                  .narrow(0, 0, kTimingBatch));
-  const auto timed = [&](std::vector<detail::Variant> variants) {
-    detail::PrecisionChoice::Copy copy{detail::FastestModule(std::move(variants))};
+  const auto timed = [&](Precision of) {
+    detail::PrecisionChoice::Copy copy{detail::FastestModule(masked_copies(module, of, channels_last, probe))};
     copy.module.keep_fastest(batch);
     copy.images_per_second = copy.module.images_per_second();
     return copy;
   };
-  // With channels_last, each kind of copy also made from the module in that order, and timed with the others.
-  const auto copies = [&](const auto& make) {
-    std::vector<detail::Variant> variants = make(module);
-    if (!channels_last) return variants;
-    for (detail::Variant& variant : make(detail::in_channels_last(module, probe))) {
-      variant.how = "channels_last, " + variant.how;
-      variants.push_back(std::move(variant));
-    }
-    return variants;
-  };
-  const auto float_copies = [&](torch::ScalarType type) {
-    return copies([&](const torch::jit::Module& m) { return detail::float_copies(m, type, probe_); });
-  };
   std::vector<detail::PrecisionChoice::Copy> reduced;
+  std::string not_tried;  // by auto, and why
   switch (precision) {
     case Precision::Float32: break;
     case Precision::Float16:
-    case Precision::BFloat16: reduced.push_back(timed(float_copies(scalar_type(precision)))); break;
-    case Precision::Int8: reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_))); break;
+    case Precision::BFloat16:
+    case Precision::Int8: reduced.push_back(timed(precision)); break;
     case Precision::Auto:
-      if (device_.is_cuda()) reduced.push_back(timed(float_copies(torch::kHalf)));
-      if (device_.is_cuda() || cpu_has_bf16()) reduced.push_back(timed(float_copies(torch::kBFloat16)));
+      if (device_.is_cuda()) reduced.push_back(timed(Precision::Float16));
+      if (device_.is_cuda() || cpu_has_bf16()) {
+        reduced.push_back(timed(Precision::BFloat16));
+      } else {
+        not_tried += "; no bf16: this CPU has no AVX512-BF16 or AMX-BF16 instructions";
+      }
       if (device_.is_cpu() && !config_.int8_model.empty()) {
-        reduced.push_back(timed(detail::int8_copies(config_, num_classes_, probe_)));
+        reduced.push_back(timed(Precision::Int8));
+      } else if (device_.is_cpu()) {
+        not_tried += "; no int8: the sidecar names no int8 copy (tools/export_torchvision.py --int8)";
       }
       break;
   }
-  const auto exact = copies([&](const torch::jit::Module& m) { return detail::exact_copies(m, probe); });
-  classifier_ = std::make_unique<detail::PrecisionChoice>(timed(exact), std::move(reduced),
-                                                          /*any_agreement=*/precision != Precision::Auto);
+  // Once one copy runs every masked batch, the choice is remembered with the first pass's.
+  const auto remember = [this, cache = std::move(cache)](const detail::PrecisionChoice::Copy& kept,
+                                                           const std::string& chosen_because) {
+    const detail::FastestModule& first_pass = capture_->copies();
+    return cache->keep({{first_pass.copy_key(), first_pass.images_per_second(), first_pass.how()},
+                        {kept.module.copy_key(), kept.images_per_second, kept.module.how() + chosen_because}});
+  };
+  classifier_ = std::make_unique<detail::PrecisionChoice>(timed(Precision::Float32), std::move(reduced),
+                                                          /*any_agreement=*/precision != Precision::Auto, remember,
+                                                          not_tried);
+}
+
+bool Model::remember_classifier(const torch::jit::Module& module, const detail::RememberedCopy& remembered,
+                                const std::string& file, const torch::Tensor* probe) {
+  std::vector<detail::Variant> variants;
+  try {
+    variants = masked_copies(module, detail::precision_of_copy(remembered.key), /*channels_last=*/true, probe,
+                             remembered.key);
+  } catch (const std::exception&) {
+    return false;  // it cannot be made now: chosen again
+  }
+  if (variants.size() != 1) return false;
+  detail::PrecisionChoice::Copy copy{detail::FastestModule(std::move(variants)), remembered.images_per_second};
+  copy.module.remember(remembered.images_per_second, "");
+  classifier_ = std::make_unique<detail::PrecisionChoice>(std::move(copy),
+                                                          remembered_because(file, remembered.chosen_because));
+  return true;
+}
+
+std::string default_choice_cache_dir() {
+  if (const char* asked = std::getenv("SCORECAM_CACHE_DIR")) return asked;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return std::string(cache) + "/scorecam";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/scorecam";
+  return "";
 }
 
 std::vector<LayerInfo> Model::list_layers(const std::string& model_path, const ModelOptions& options) {

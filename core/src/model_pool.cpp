@@ -1,24 +1,16 @@
 #include "scorecam/model_pool.h"
 
-#include <filesystem>
 #include <sstream>
+
+#include "file_identity.h"
 
 namespace scorecam {
 namespace {
 
 // What makes two loads the same model: the file as it is on disk, and every option.
 std::string key_of(const std::string& path, const ModelOptions& options) {
-  namespace fs = std::filesystem;
-  std::error_code error;  // a path that cannot be read is Model::load's to report
-  const fs::path file = fs::weakly_canonical(path, error);
   std::ostringstream key;
-  key << (error ? fs::path(path) : file).string() << '\n';
-  // A file replaced on disk is a new model.
-  const auto size = fs::file_size(file, error);
-  if (!error) key << size;
-  const auto written = fs::last_write_time(file, error);
-  if (!error) key << ' ' << written.time_since_epoch().count();
-  key << '\n'
+  key << detail::file_identity(path) << '\n'
       << options.config_path << '\n'
       << options.labels_path << '\n'
       << options.target_layer << '\n'
@@ -26,7 +18,8 @@ std::string key_of(const std::string& path, const ModelOptions& options) {
       << options.device << '\n'
       << options.precision << '\n'
       << options.optimize << '\n'
-      << options.parallel_passes;
+      << options.parallel_passes << '\n'
+      << options.choice_cache_dir;
   return key.str();
 }
 

@@ -18,6 +18,7 @@ NewestFrameWorker::~NewestFrameWorker() {
 }
 
 void NewestFrameWorker::post(const ImageView& frame, int64_t timestamp, uint64_t generation) {
+  const auto posted = std::chrono::steady_clock::now();
   Slot slot;
   {
     std::lock_guard<std::mutex> lock(lock_);
@@ -30,7 +31,8 @@ void NewestFrameWorker::post(const ImageView& frame, int64_t timestamp, uint64_t
   for (int y = 0; y < frame.height; ++y) {
     std::memcpy(slot.pixels.data() + y * row, frame.data + y * frame.stride, row);
   }
-  slot.frame = {{slot.pixels.data(), frame.width, frame.height, row, frame.layout}, timestamp, generation};
+  slot.frame = {{slot.pixels.data(), frame.width, frame.height, row, frame.layout}, timestamp, generation,
+                posted};
   {
     std::lock_guard<std::mutex> lock(lock_);
     if (waiting_) {

@@ -46,18 +46,22 @@ std::string type_name(torch::ScalarType type) { return type == torch::kBFloat16 
 
 }  // namespace
 
-std::vector<Variant> float_copies(const torch::jit::Module& module, torch::ScalarType type, const torch::Tensor& probe) {
+std::vector<Variant> float_copies(const torch::jit::Module& module, torch::ScalarType type, const torch::Tensor& probe,
+                                  const std::string& only) {
   c10::InferenceMode guard;
   const int classes = static_cast<int>(const_cast<torch::jit::Module&>(module).forward({probe}).toTensor().size(1));
   std::vector<Variant> copies;
   std::string why_not;
   for (const bool optimize : {true, false}) {
+    const std::string key = type_name(type) + (optimize ? " frozen+optimized" : " frozen");
+    if (!only.empty() && key != only) continue;
     try {
       torch::jit::Module converted = module.clone();
       converted.to(type);
       torch::jit::Module copy = torch::jit::freeze(converted);
       if (optimize) copy = torch::jit::optimize_for_inference(copy);
-      Variant variant{copy, type_name(type) + (optimize ? ", frozen and optimized for inference" : ", frozen"), true, type};
+      Variant variant{copy, type_name(type) + (optimize ? ", frozen and optimized for inference" : ", frozen"), true, type,
+                      key};
       why_not = fails_on(variant.module, probe.to(type), classes);
       if (why_not.empty()) copies.push_back(variant);
     } catch (const std::exception& e) {
@@ -84,7 +88,7 @@ std::vector<Variant> int8_copies(const ModelConfig& config, int classes, const t
   } catch (const c10::Error& e) {
     throw Error("'" + file + "' is not a readable TorchScript model (" + reason(e) + ")");
   }
-  Variant variant{module, "int8 (" + config.quantized_engine + ")", true};
+  Variant variant{module, "int8 (" + config.quantized_engine + ")", true, torch::kFloat, "int8"};
   try {
     variant.module = torch::jit::freeze(module);  // the helpers freeze it already; older files gain from it
     variant.how += ", frozen";
@@ -96,15 +100,32 @@ std::vector<Variant> int8_copies(const ModelConfig& config, int classes, const t
   return {variant};
 }
 
+Precision precision_of_copy(const std::string& key) {
+  const std::string name = key.substr(0, key.find(' '));
+  for (const Precision reduced : {Precision::Float16, Precision::BFloat16, Precision::Int8}) {
+    if (name == precision_name(reduced)) return reduced;
+  }
+  return Precision::Float32;
+}
+
 double PrecisionChoice::Sums::correlation() const {
   const double spread = std::sqrt((n * xx - x * x) * (n * yy - y * y));
   return spread > 0 ? (n * xy - x * y) / spread : 0.0;
 }
 
-PrecisionChoice::PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement)
+PrecisionChoice::PrecisionChoice(Copy fp32, std::vector<Copy> candidates, bool any_agreement, Settled on_settled,
+                                 std::string not_tried)
     : kept_(std::move(fp32)), candidates_(std::move(candidates)), any_agreement_(any_agreement),
-      sums_(candidates_.size()) {
-  if (candidates_.empty()) settled_ = true;
+      on_settled_(std::move(on_settled)), not_tried_(std::move(not_tried)), sums_(candidates_.size()) {
+  if (!candidates_.empty()) return;
+  if (!not_tried_.empty()) chosen_because_ = " (precision=auto, no other copy to try" + not_tried_ + ")";
+  settled_ = true;
+  if (on_settled_) chosen_because_ += on_settled_(kept_, chosen_because_);
+}
+
+PrecisionChoice::PrecisionChoice(Copy remembered, std::string chosen_because)
+    : kept_(std::move(remembered)), chosen_because_(std::move(chosen_because)) {
+  settled_ = true;
 }
 
 torch::Tensor PrecisionChoice::classify(const torch::Tensor& batch) {
@@ -145,10 +166,11 @@ void PrecisionChoice::settle() {
   std::snprintf(rates, sizeof rates, "fp32 %.1f images/s", kept_.images_per_second);
   chosen_because_ = std::string(" (") + (any_agreement_ ? "asked for" : "precision=auto") + ", on the first " +
                     std::to_string(rows_) + " masked inputs: " + rates + "; " + compared +
-                    (any_agreement_ ? ")" : "; kept if 0.999 or more and faster)");
+                    (any_agreement_ ? ")" : "; kept if 0.999 or more and faster" + not_tried_ + ")");
   if (best) kept_ = std::move(candidates_[*best]);
   candidates_.clear();
   settled_.store(true, std::memory_order_release);
+  if (on_settled_) chosen_because_ += on_settled_(kept_, chosen_because_);
 }
 
 void PrecisionChoice::warm_up(const torch::Tensor& batch) {

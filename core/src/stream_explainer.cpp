@@ -22,7 +22,7 @@ StreamExplainer::StreamExplainer(std::shared_ptr<Model> model, const ExplainerSe
     return;
   }
   worker_ = std::make_unique<NewestFrameWorker>(
-      [this](const PostedFrame& frame) { explain(frame.view, frame.timestamp, frame.generation); },
+      [this](const PostedFrame& frame) { explain(frame.view, frame.timestamp, frame.generation, frame.posted); },
       [this](const std::string& what) {
         {
           std::lock_guard<std::mutex> lock(state_lock_);
@@ -35,12 +35,13 @@ StreamExplainer::StreamExplainer(std::shared_ptr<Model> model, const ExplainerSe
 StreamExplainer::~StreamExplainer() = default;
 
 std::shared_ptr<const Heatmap> StreamExplainer::submit(const ImageView& frame, int64_t timestamp) {
+  const auto submitted = std::chrono::steady_clock::now();
   uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(state_lock_);
     generation = generation_;
   }
-  if (!worker_) return explain(frame, timestamp, generation);
+  if (!worker_) return explain(frame, timestamp, generation, submitted);
   worker_->post(frame, timestamp, generation);
   std::lock_guard<std::mutex> lock(state_lock_);
   return latest_;
@@ -126,7 +127,8 @@ std::unique_ptr<FrameExplainer> StreamExplainer::make_explainer(const ExplainerS
 }
 
 std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, int64_t timestamp,
-                                                         uint64_t generation) {
+                                                         uint64_t generation,
+                                                         std::chrono::steady_clock::time_point submitted) {
   std::lock_guard<std::mutex> engine(engine_lock_);
   rebuild_if_reconfigured();
   {
@@ -145,7 +147,9 @@ std::shared_ptr<const Heatmap> StreamExplainer::explain(const ImageView& frame, 
   if (heat->result.target_class >= 0) heat->target_label = model_->label(heat->result.target_class);
   heat->caption = caption_text(heat->result, heat->target_label);
   heat->source_timestamp = timestamp;
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  const auto finished = std::chrono::steady_clock::now();
+  const auto elapsed = finished - start;
+  heat->latency = std::chrono::duration_cast<std::chrono::nanoseconds>(finished - submitted);
   explainer_->frame_finished(std::chrono::duration<double>(elapsed).count());
 
   std::chrono::nanoseconds grown_latency{0};

@@ -12,7 +12,7 @@ constexpr char kValid[] = "valid", kLabel[] = "label", kClassId[] = "class-id", 
 // The message's own.
 constexpr char kTimestamp[] = "timestamp", kRunningTime[] = "running-time", kSourceTimestamp[] = "source-timestamp";
 constexpr char kTargetClass[] = "target-class", kRefreshed[] = "refreshed", kForwardPasses[] = "forward-passes",
-               kRefreshPeriod[] = "refresh-period";
+               kRefreshPeriod[] = "refresh-period", kLatency[] = "latency";
 
 // Without a valid output there is no class to name: never a label or a NaN confidence.
 GstStructure* classification_structure(const char* name, const Classification& c) {
@@ -58,7 +58,7 @@ GstStructure* result_message_structure(const ResultMessage& r) {
   gst_structure_set(s, kTimestamp, G_TYPE_UINT64, r.timestamp, kRunningTime, G_TYPE_UINT64, r.running_time,
                     kSourceTimestamp, G_TYPE_UINT64, r.source_timestamp, kTargetClass, G_TYPE_INT, r.target_class,
                     kRefreshed, G_TYPE_BOOLEAN, r.refreshed, kForwardPasses, G_TYPE_INT, r.forward_passes, kRefreshPeriod, G_TYPE_INT,
-                    r.refresh_period, nullptr);
+                    r.refresh_period, kLatency, G_TYPE_UINT64, r.latency, nullptr);
   return s;
 }
 
@@ -74,6 +74,7 @@ std::optional<ResultMessage> read_result_message(const GstStructure* s) {
   if (gst_structure_get_boolean(s, kRefreshed, &refreshed)) r.refreshed = refreshed;
   gst_structure_get_int(s, kForwardPasses, &r.forward_passes);
   gst_structure_get_int(s, kRefreshPeriod, &r.refresh_period);
+  gst_structure_get_uint64(s, kLatency, &r.latency);
   return r;
 }
 

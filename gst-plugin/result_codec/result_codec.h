@@ -34,6 +34,7 @@ struct ResultMessage {
   bool refreshed = false;                               // channel scores were (partly) recomputed
   int forward_passes = 0;                               // forward passes the map cost
   int refresh_period = 1;                               // frames in which every channel score is refreshed
+  GstClockTime latency = GST_CLOCK_TIME_NONE;           // from the source frame's arrival until its map was ready
 };
 
 // Adds the region of interest of type kResultName, the whole width x height frame, with the

@@ -82,13 +82,22 @@ TEST(Precision, Int8NeedsTheModelsInt8Copy) {
 
 // Auto compares every reduced copy with fp32 on the first masked inputs, then keeps the fastest
 // that agrees; the path says what it kept and what it compared.
+// Where it has nothing to try (the tiny model has no int8 copy; a CPU without bf16 instructions),
+// it says so and why.
 TEST(Precision, AutoDecidesOnTheFirstMaskedInputs) {
   const auto model = load_at("auto");
   classify_trial_rows(*model);
   const std::string path = model->inference_path();
   const std::string masked = path.substr(0, path.find("; first pass"));
-  EXPECT_NE(masked.find("(precision=auto, on the first 64 masked inputs: fp32 "), std::string::npos) << path;
-  if (cpu_has_bf16()) EXPECT_NE(masked.find("bf16, frozen"), std::string::npos) << path;
+  EXPECT_NE(masked.find("no int8: the sidecar names no int8 copy"), std::string::npos) << path;
+  if (cpu_has_bf16()) {
+    EXPECT_NE(masked.find("(precision=auto, on the first 64 masked inputs: fp32 "), std::string::npos) << path;
+    EXPECT_NE(masked.find("bf16, frozen"), std::string::npos) << path;
+  } else {
+    EXPECT_NE(masked.find("(precision=auto, no other copy to try; no bf16: this CPU has no AVX512-BF16"),
+              std::string::npos)
+        << path;
+  }
 }
 
 // One copy is fp32 itself and the other its negation: auto keeps the faster agreeing one, never

@@ -25,90 +25,35 @@
 #include <nlohmann/json.hpp>
 
 #include "scorecam/publish/frame_record.h"
-#include "support/child_process.h"
+#include "support/camera_runner.h"
 #include "support/gst_util.h"
 #include "support/pipelines.h"
 #include "support/rtsp_client.h"
 #include "support/test_models.h"
-#include "support/wait.h"
 
 using scorecam_test::camera_stream;
-using scorecam_test::ChildProcess;
+using scorecam_test::CameraProcess;
 using scorecam_test::count_frames;
 using scorecam_test::encoder;
+using scorecam_test::expect_every_segment_plays;
+using scorecam_test::finished_segments_of;
+using scorecam_test::kCamera;
 using scorecam_test::LocalRtspServer;
+using scorecam_test::lines_of;
+using scorecam_test::listening_on;
+using scorecam_test::logged;
 using scorecam_test::read_file;
+using scorecam_test::records;
 using scorecam_test::RtspClient;
 using scorecam_test::RtspLogin;
 using scorecam_test::run_command;
+using scorecam_test::segments;
 using scorecam_test::TempDir;
 using scorecam_test::test_model;
+using scorecam_test::wait_for;
 using namespace std::chrono_literals;
 
 namespace {
-
-const std::string kCamera = SCORECAM_BUILD_DIR "/apps/scorecam-camera";
-
-// scorecam-camera run by the test, its log in a file; `environment` added to the test's.
-class CameraProcess {
- public:
-  CameraProcess(std::vector<std::string> args, std::string log, const ChildProcess::Environment& environment = {})
-      : log_(std::move(log)), process_(with_program(std::move(args)), log_, environment) {}
-
-  std::string log() const { return read_file(log_); }
-  bool running() { return process_.running(); }
-  int interrupt() { return process_.stop(SIGINT); }  // Ctrl-C: its exit status (-1 if not within 30 s)
-  int terminate() { return process_.stop(SIGTERM); }  // docker stop, systemd: the same
-
- private:
-  static std::vector<std::string> with_program(std::vector<std::string> args) {
-    args.insert(args.begin(), kCamera);
-    return args;
-  }
-
-  std::string log_;
-  ChildProcess process_;
-};
-
-// Until `done` holds (files appearing, lines in its log), for at most `timeout`: false then, or
-// as soon as the camera process is gone.
-bool wait_for(CameraProcess& camera, const std::function<bool()>& done, std::chrono::seconds timeout) {
-  return scorecam_test::wait_until([&] { return done() || !camera.running(); }, timeout,
-                                   std::chrono::milliseconds(100)) &&
-         done();
-}
-
-struct Segment {
-  std::string video, results;
-  bool partial = false;
-};
-
-std::vector<Segment> segments(const std::string& directory) {
-  std::vector<Segment> found;
-  if (!std::filesystem::is_directory(directory)) return found;  // a camera's folder, not made yet
-  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-    const std::string path = entry.path().string();
-    if (entry.path().extension() != ".mp4") continue;
-    Segment segment{path, path.substr(0, path.size() - 4) + ".jsonl", false};
-    segment.partial = path.find(".partial.") != std::string::npos;
-    found.push_back(segment);
-  }
-  std::sort(found.begin(), found.end(), [](const Segment& a, const Segment& b) { return a.video < b.video; });
-  return found;
-}
-
-std::vector<std::string> lines_of(const std::string& results) {
-  std::vector<std::string> all;
-  std::ifstream in(results);
-  for (std::string line; std::getline(in, line);) all.push_back(line);
-  return all;
-}
-
-std::vector<nlohmann::json> records(const std::string& results) {
-  std::vector<nlohmann::json> all;
-  for (const auto& line : lines_of(results)) all.push_back(nlohmann::json::parse(line));
-  return all;
-}
 
 // The line publish::to_json_line() writes for the record that `line` holds: the same line when the
 // camera wrote it through the one record (docs/element.md, "Publishing results").
@@ -130,17 +75,6 @@ std::string as_written_by_the_record(const std::string& line) {
   scorecam::publish::FrameRecord record{std::nullopt, json.at("frame").get<uint64_t>(), seconds(json.at("pts")), e};
   record.connection = json.at("connection").get<int>();
   return scorecam::publish::to_json_line(record);
-}
-
-// Finished segments (both files under their final names) recorded through `connection`.
-int finished_segments_of(const std::string& directory, int connection) {
-  int count = 0;
-  for (const auto& segment : segments(directory)) {
-    if (segment.partial || !std::filesystem::exists(segment.results)) continue;
-    const auto lines = records(segment.results);
-    if (!lines.empty() && lines.front().at("connection") == connection) ++count;
-  }
-  return count;
 }
 
 // Some connection after the first (the camera came back) has finished `count` segments.
@@ -375,11 +309,6 @@ TEST(Camera, TheExplainedVideoIsServedToRtspClients) {
   EXPECT_EQ(camera.interrupt(), 0) << camera.log();
 }
 
-// Where TCP port `port` listens, as `ss` sees it: "127.0.0.1:8554" and the like, one a line.
-std::string listening_on(int port) {
-  return run_command("ss -ltnH 'sport = :" + std::to_string(port) + "' | awk '{ print $4 }'").second;
-}
-
 // --serve PORT alone listens on loopback only.
 TEST(Camera, ServingListensOnLoopbackByDefault) {
   LocalRtspServer camera_server(camera_stream());
@@ -510,21 +439,6 @@ TEST(Camera, AnElementErrorIsNotRetried) {
   EXPECT_NE(output.find("/nonexistent/model.pt"), std::string::npos) << output;
   EXPECT_EQ(output.find("reconnecting"), std::string::npos) << output;
 }
-
-// Every segment in `directory` is finished, and decodes to as many frames as its results have records.
-void expect_every_segment_plays(const std::string& directory) {
-  const auto all = segments(directory);
-  EXPECT_FALSE(all.empty()) << "no segment in " << directory;
-  for (const auto& segment : all) {
-    EXPECT_FALSE(segment.partial) << segment.video;
-    ASSERT_TRUE(std::filesystem::exists(segment.results)) << segment.video;
-    const int frames = count_frames(segment.video);
-    EXPECT_GT(frames, 0) << segment.video;
-    EXPECT_EQ(static_cast<int>(records(segment.results).size()), frames) << segment.video;
-  }
-}
-
-bool logged(CameraProcess& runner, const std::string& line) { return runner.log().find(line) != std::string::npos; }
 
 // Two cameras in one runner (--camera a=... --camera b=...), each recorded into OUTPUT_DIR/NAME/:
 // camera a's server goes away (a reboot), and camera b goes on closing segments on its first

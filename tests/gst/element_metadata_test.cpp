@@ -1,4 +1,5 @@
 // scorecamoverlay under GstHarness: the metadata and messages it attaches agree with the core.
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -86,21 +87,23 @@ TEST(Messages, OnePerFrameWithTheClassification) {
   for (int i = 0; i < 3; ++i) {
     GstBuffer* in = make_frame("BGRx", 64, 48, i);
     GST_BUFFER_PTS(in) = i * GST_SECOND;
+    const auto pushed = std::chrono::steady_clock::now();
     GstBuffer* out = h.push_pull(in);
+    const auto took = std::chrono::steady_clock::now() - pushed;
     ASSERT_NE(out, nullptr);
     const Classification c = roi_classification(out, 64, 48);
     GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
     ASSERT_NE(message, nullptr);
     const GstStructure* s = gst_message_get_structure(message);
     EXPECT_TRUE(gst_structure_has_name(s, "scorecam"));
-    guint64 timestamp = 0, source = 0;
+    guint64 timestamp = 0, source = 0, latency = 0;
     gint class_id = -1, passes = -1;
     gboolean refreshed = FALSE;
     gdouble confidence = -1;
     EXPECT_TRUE(gst_structure_get(s, "timestamp", G_TYPE_UINT64, &timestamp, "source-timestamp", G_TYPE_UINT64, &source,
                                   "class-id", G_TYPE_INT, &class_id, "confidence", G_TYPE_DOUBLE, &confidence,
                                   "refreshed", G_TYPE_BOOLEAN, &refreshed, "forward-passes", G_TYPE_INT, &passes,
-                                  nullptr));
+                                  "latency", G_TYPE_UINT64, &latency, nullptr));
     EXPECT_EQ(timestamp, i * GST_SECOND);
     EXPECT_EQ(source, timestamp);
     EXPECT_EQ(class_id, c.class_id);
@@ -108,6 +111,9 @@ TEST(Messages, OnePerFrameWithTheClassification) {
     EXPECT_DOUBLE_EQ(confidence, c.confidence);
     EXPECT_TRUE(refreshed);  // refresh-interval 1: full Score-CAM on every frame
     EXPECT_GT(passes, 1);
+    // Sync mode: the frame waited for its map, so the map took part of that wait.
+    EXPECT_GT(latency, 0u);
+    EXPECT_LE(latency, static_cast<guint64>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
     gst_message_unref(message);
     gst_buffer_unref(out);
   }

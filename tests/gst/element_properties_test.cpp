@@ -54,7 +54,7 @@ TEST(Properties, AreDocumentedWithTheRightMutability) {
       EXPECT_EQ((pspec->flags & GST_PARAM_MUTABLE_PLAYING) != 0, !ready) << name;
     }
   }
-  for (const char* name : {"dropped-work", "explained-frames"}) {
+  for (const char* name : {"dropped-work", "explained-frames", "model-users", "model-passes", "model-requests"}) {
     GParamSpec* pspec = g_object_class_find_property(klass, name);
     ASSERT_NE(pspec, nullptr) << name;
     EXPECT_FALSE(pspec->flags & G_PARAM_WRITABLE) << name;

@@ -15,11 +15,13 @@
 namespace scorecam_test {
 namespace {
 
-// What one element put on its buffers, and how many elements used its model while it ran.
+// What one element put on its buffers, how many elements used its model while it ran, and the
+// passes that model had run by then and the requests they served.
 struct StreamRecord {
   std::vector<std::vector<float>> maps;
   std::vector<int> classes;
   guint model_users = 0;
+  guint64 model_passes = 0, model_requests = 0;
 };
 
 GstPadProbeReturn record_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -32,8 +34,11 @@ GstPadProbeReturn record_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer dat
   // Read while every element is running: a stopped element holds no model.
   GstElement* overlay = gst_pad_get_parent_element(pad);
   guint users = 0;
-  g_object_get(overlay, "model-users", &users, nullptr);
+  guint64 passes = 0, requests = 0;
+  g_object_get(overlay, "model-users", &users, "model-passes", &passes, "model-requests", &requests, nullptr);
   record->model_users = std::max(record->model_users, users);
+  record->model_passes = std::max(record->model_passes, passes);
+  record->model_requests = std::max(record->model_requests, requests);
   gst_object_unref(overlay);
   return GST_PAD_PROBE_OK;
 }
@@ -79,6 +84,11 @@ TEST(SharedModel, ElementsInOnePipelineShareOneModelAndGetTheirResultsAlone) {
     EXPECT_EQ(together[i].model_users, kPatterns.size()) << kPatterns[i];
     const auto alone = run_branches({branch(kPatterns[i], 0, "share-model=false")});
     EXPECT_EQ(alone[0].model_users, 1u);
+    // Alone, every request is a pass of its own; shared, the model also counts the other streams'.
+    EXPECT_GT(alone[0].model_passes, 0u);
+    EXPECT_EQ(alone[0].model_requests, alone[0].model_passes);
+    EXPECT_GT(together[i].model_requests, alone[0].model_requests) << kPatterns[i];
+    EXPECT_LE(together[i].model_passes, together[i].model_requests) << kPatterns[i];
     ASSERT_EQ(together[i].maps.size(), 5u) << kPatterns[i];
     ASSERT_EQ(alone[0].maps.size(), 5u) << kPatterns[i];
     EXPECT_EQ(together[i].classes, alone[0].classes) << kPatterns[i];

@@ -37,6 +37,7 @@ ResultMessage every_field_set() {
   r.refreshed = true;
   r.forward_passes = 129;
   r.refresh_period = 16;
+  r.latency = 40 * GST_MSECOND;
   return r;
 }
 
@@ -76,7 +77,7 @@ TEST(ResultCodec, AResultMessageRoundTripsEveryField) {
       {"valid", G_TYPE_BOOLEAN},       {"label", G_TYPE_STRING},        {"class-id", G_TYPE_INT},
       {"confidence", G_TYPE_DOUBLE},   {"timestamp", G_TYPE_UINT64},    {"running-time", G_TYPE_UINT64},
       {"source-timestamp", G_TYPE_UINT64}, {"target-class", G_TYPE_INT}, {"refreshed", G_TYPE_BOOLEAN},
-      {"forward-passes", G_TYPE_INT},  {"refresh-period", G_TYPE_INT}};
+      {"forward-passes", G_TYPE_INT},  {"refresh-period", G_TYPE_INT}, {"latency", G_TYPE_UINT64}};
   for (const auto& [name, type] : fields) EXPECT_TRUE(gst_structure_has_field_typed(s, name, type)) << name;
   EXPECT_EQ(gst_structure_n_fields(s), static_cast<gint>(std::size(fields)));
 
@@ -91,6 +92,7 @@ TEST(ResultCodec, AResultMessageRoundTripsEveryField) {
   EXPECT_EQ(read->refreshed, written.refreshed);
   EXPECT_EQ(read->forward_passes, written.forward_passes);
   EXPECT_EQ(read->refresh_period, written.refresh_period);
+  EXPECT_EQ(read->latency, written.latency);
 }
 
 TEST(ResultCodec, AnInvalidResultHasNoLabelNorConfidenceAndNoClass) {

@@ -86,6 +86,9 @@ inline std::pair<int, std::string> run_command(const std::string& line) {
   return {pclose(pipe), output};
 }
 
+// Whether a program is on the PATH.
+inline bool installed(const std::string& program) { return run_command("command -v " + program).first == 0; }
+
 // The RTSP server of a camera the test controls, on 127.0.0.1 at /test: a free port, or `port` to
 // come back where an earlier one was (after a reset(), as a camera that reboots); `access`: a
 // camera that wants a user and password.

@@ -92,6 +92,35 @@ TEST(Cli, PrintsTopFiveAsText) {
   EXPECT_NE(r.output.find("  5. "), std::string::npos) << r.output;
 }
 
+// The copies the first run chose are remembered under $SCORECAM_CACHE_DIR and read by the next run
+// (the choice itself: tests/core/copy_choice_cache_test.cpp); set but empty, nothing is written.
+TEST(Cli, RemembersItsChoiceOfCopiesInTheCacheDirectory) {
+  const auto dir = fresh_dir("choice_cache");
+  const std::string image = write_image(dir, 40, 32);
+  const auto scorecam = [&](const std::string& cache) {
+    return run("SCORECAM_CACHE_DIR='" + cache + "' " SCORECAM_CLI " --model " + test_model("tiny_rgb.pt") +
+               " --out " + (dir / "out").string() + " " + image);
+  };
+  const auto entries = [&] {
+    std::vector<std::filesystem::path> found;
+    if (std::filesystem::is_directory(dir / "cache"))
+      for (const auto& entry : std::filesystem::directory_iterator(dir / "cache")) found.push_back(entry.path());
+    return found;
+  };
+  const auto first = scorecam((dir / "cache").string());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(entries().size(), 1u);
+  const auto written = std::filesystem::last_write_time(entries()[0]);
+  const auto second = scorecam((dir / "cache").string());
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  ASSERT_EQ(entries().size(), 1u);
+  EXPECT_EQ(std::filesystem::last_write_time(entries()[0]), written);  // read, not chosen and written again
+  std::filesystem::remove_all(dir / "cache");
+  const auto off = scorecam("");
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  EXPECT_TRUE(entries().empty());
+}
+
 TEST(Cli, UnreadableImageIsReportedAndOthersStillRun) {
   const auto dir = fresh_dir("bad_image");
   std::ofstream(dir / "broken.png") << "not a png";

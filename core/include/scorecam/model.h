@@ -12,6 +12,9 @@
 namespace scorecam {
 namespace detail {
 class CapturingModule;
+class CopyChoiceCache;
+struct RememberedCopy;
+struct Variant;
 class CudaGraphs;
 class FastestModule;
 class PrecisionChoice;
@@ -65,7 +68,16 @@ struct ModelOptions {
   // CUDA only: each shape of masked batch is also recorded as a CUDA graph and replayed where that
   // is faster than launching its pass (see inference_path()). Needs LibTorch 2.0 or later.
   bool cuda_graphs = false;
+  // Where the copies a load chooses (and precision=auto's trial) are remembered, so that later
+  // loads of the same file with the same options on this machine make only those copies and time
+  // nothing. Empty: nowhere, every load chooses again. The element and the programs use
+  // default_choice_cache_dir().
+  std::string choice_cache_dir;
 };
+
+// $SCORECAM_CACHE_DIR (set but empty: nowhere), else $XDG_CACHE_HOME/scorecam, else
+// $HOME/.cache/scorecam; empty when none of them is set.
+std::string default_choice_cache_dir();
 
 class Model {
  public:
@@ -122,9 +134,17 @@ class Model {
   ForwardResult forward_now(const torch::Tensor& input);
   GradientResult gradients_now(const torch::Tensor& input, int target_class);
   // The copies of the masked passes that `precision` asks for, timed on a masked batch of the
-  // smooth test input, the fastest of each precision kept (see detail::PrecisionChoice).
+  // smooth test input, the fastest of each precision kept (see detail::PrecisionChoice); the choice
+  // then goes to `cache` with the first pass's. Or, with `remembered`, that copy alone.
   void choose_classifier(const torch::jit::Module& module, Precision precision, bool channels_last,
-                         const torch::Tensor* probe);
+                         const torch::Tensor* probe, std::shared_ptr<detail::CopyChoiceCache> cache);
+  // The masked passes' copies in `precision` (its exact copies for fp32), and with `channels_last`
+  // each also in that order; `only` (a Variant::key): that copy alone.
+  std::vector<detail::Variant> masked_copies(const torch::jit::Module& module, Precision precision, bool channels_last,
+                                             const torch::Tensor* probe, const std::string& only = "") const;
+  // Makes the copy an earlier load chose the masked passes' copy; false when it cannot be made.
+  bool remember_classifier(const torch::jit::Module& module, const detail::RememberedCopy& remembered,
+                           const std::string& file, const torch::Tensor* probe);
 
   ModelConfig config_;
   torch::Tensor probe_;  // [1, C, H, W]: the input the frozen copies were checked on

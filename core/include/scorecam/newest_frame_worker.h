@@ -4,6 +4,7 @@
 // post() copies a frame into the slot and returns at once. A frame still waiting when a newer one
 // arrives is dropped (and counted), never queued: the worker always takes up the newest frame, so
 // what it shows lags by at most one frame's work. Pixel buffers are recycled between frames.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,7 @@ struct PostedFrame {
   ImageView view;          // into the worker's own tightly packed copy
   int64_t timestamp = 0;   // whatever the poster uses to name the frame
   uint64_t generation = 0; // lets the consumer tell work from before a flush
+  std::chrono::steady_clock::time_point posted;  // when post() was called: the wait counts in its latency
 };
 
 class NewestFrameWorker {

@@ -34,6 +34,9 @@ struct Heatmap {
   std::string target_label;  // label of result.target_class
   std::string caption;       // what to draw on the frame (caption_text)
   int64_t source_timestamp = 0;
+  // From the submit() of the frame it explains until it was ready: in async mode the frame's wait
+  // for the worker (and for the passes of other streams on a shared model) included.
+  std::chrono::nanoseconds latency{0};
 };
 
 // Called on the thread that found them; none may call back into the StreamExplainer.
@@ -82,7 +85,8 @@ class StreamExplainer {
   long model_users() const { return model_.use_count(); }
 
  private:
-  std::shared_ptr<const Heatmap> explain(const ImageView& frame, int64_t timestamp, uint64_t generation);
+  std::shared_ptr<const Heatmap> explain(const ImageView& frame, int64_t timestamp, uint64_t generation,
+                                         std::chrono::steady_clock::time_point submitted);
   void rebuild_if_reconfigured();
   // The explainer the settings describe; a warning when they ask for reuse the method cannot do.
   std::unique_ptr<FrameExplainer> make_explainer(const ExplainerSettings& settings);
