@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 const char* kUsage = R"(usage: scorecam-bench [--model M.pt] [--config M.json] [--layer NAME] [--size HxW]
                       [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N] [--noise-sigma S]
                       [--batch-size B] [--max-channels N] [--selection all|std|mean|random]
-                      [--score-mode probability|logit-softmax|cic] [--device D] [--precision P]
+                      [--score-mode probability|logit-softmax|cic|centred] [--device D] [--precision P]
                       [--image IMG] [--frames F] [--seconds S] [--save-map OUT.npy] [--no-limit]
                       [--streams N] [--parallel-passes P] [--channels-last] [--cuda-graphs]
 

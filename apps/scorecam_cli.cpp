@@ -20,7 +20,7 @@ using namespace scorecam;
 
 const char* kUsage = R"(usage: scorecam [--model M.pt] [--config M.json] [--labels L.txt] [--layer NAME]
                 [--class C] [--method scorecam|sscam|iscam|gradcam|gradcampp] [--samples N]
-                [--noise-sigma S] [--score-mode probability|logit-softmax|cic] [--batch-size B]
+                [--noise-sigma S] [--score-mode probability|logit-softmax|cic|centred] [--batch-size B]
                 [--max-channels N] [--selection all|std|mean|random] [--seed S]
                 [--device cpu|cuda|cuda:N] [--precision auto|fp32|fp16|bf16|int8] [--size HxW]
                 [--colormap jet|turbo|inferno|viridis|magma|hot] [--alpha A] [--json]

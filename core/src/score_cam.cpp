@@ -16,7 +16,9 @@ const EnumNames<ScoreMode> kScoreModes = {
      "Softmax probability of the target class on each masked input (official Score-CAM)"},
     {"logit-softmax", ScoreMode::LogitSoftmax,
      "Target logit on each masked input, softmax across channels (pytorch-grad-cam, torch-cam)"},
-    {"cic", ScoreMode::BaselineSubtracted, "Probability minus that of the mean image (the paper's CIC)"}};
+    {"cic", ScoreMode::BaselineSubtracted, "Probability minus that of the mean image (the paper's CIC)"},
+    {"centred", ScoreMode::Centred,
+     "Probability minus its mean over the scored channels (less of the map on objects of other classes)"}};
 
 const EnumNames<ChannelSelection> kSelections = {
     {"all", ChannelSelection::All, "Every non-constant channel"},
@@ -160,12 +162,24 @@ torch::Tensor ScoreCam::baseline_probability(int target_class) {
 
 torch::Tensor ScoreCam::weigh(const FirstPass&, const ChannelScores& scores) const {
   c10::InferenceMode guard;
-  if (options_.score_mode != ScoreMode::LogitSoftmax) {
-    return torch::where(scores.evaluated, scores.scores, torch::zeros_like(scores.scores));
+  const auto none = torch::zeros_like(scores.scores);
+  const auto scored = torch::where(scores.evaluated, scores.scores, none);
+  switch (options_.score_mode) {
+    case ScoreMode::LogitSoftmax: {
+      const auto logits = scores.scores.masked_fill(scores.evaluated.logical_not(), -INFINITY);
+      // softmax over no evaluated channel is NaN: where() turns every unevaluated weight into 0.
+      return torch::where(scores.evaluated, torch::softmax(logits, 0), none);
+    }
+    case ScoreMode::Centred: {
+      // Every probability is positive, so the default map holds a share of sum_k A_k, which covers
+      // every object whatever the class; minus the mean weight, that share cancels and a channel
+      // counts by how much more than the average channel it keeps the class (docs/evaluation.md).
+      const auto mean = scored.sum() / scores.evaluated.sum().clamp_min(1);
+      return torch::where(scores.evaluated, scores.scores - mean, none);
+    }
+    default:
+      return scored;
   }
-  const auto logits = scores.scores.masked_fill(scores.evaluated.logical_not(), -INFINITY);
-  // softmax over no evaluated channel is NaN: where() turns every unevaluated weight into 0.
-  return torch::where(scores.evaluated, torch::softmax(logits, 0), torch::zeros_like(scores.scores));
 }
 
 double ScoreCam::estimate_seconds_per_frame(int share) {

@@ -126,8 +126,7 @@ TEST_P(StreamParity, AStreamExplainsEachFrameAsExplainDoes) {
 std::vector<StreamCase> stream_cases() {
   std::vector<StreamCase> all;
   for (const char* arch : {"resnet18", "vgg11", "mobilenet_v2"}) {
-    for (const ScoreMode mode : {ScoreMode::Probability, ScoreMode::LogitSoftmax, ScoreMode::BaselineSubtracted})
-      all.push_back({arch, "scorecam", mode});
+    for (const auto& mode : score_mode_names()) all.push_back({arch, "scorecam", mode.value});
     for (const char* method : {"sscam", "iscam", "gradcam", "gradcampp"}) all.push_back({arch, method, ScoreMode::Probability});
   }
   return all;

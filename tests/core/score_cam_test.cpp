@@ -52,19 +52,25 @@ INSTANTIATE_TEST_SUITE_P(
         Parity{"tiny_rgb", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 5)},
         Parity{"tiny_rgb", "cic", options_for(ScoreMode::BaselineSubtracted, 5)},
         Parity{"tiny_rgb", "std4", options_for(ScoreMode::Probability, 3, 4)},
+        Parity{"tiny_rgb", "centred", options_for(ScoreMode::Centred, 5)},
+        // centred's mean is over the scored channels only, not the unscored ones' zero weights.
+        Parity{"tiny_rgb", "centred-std4", options_for(ScoreMode::Centred, 3, 4)},
         // batch-size above the channel count, max-channels above the channel count.
         Parity{"tiny_rgb", "probability", options_for(ScoreMode::Probability, 64, 100)},
         Parity{"tiny_gray", "probability", options_for(ScoreMode::Probability, 4)},
         Parity{"tiny_gray", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 7)},
         Parity{"tiny_gray", "cic", options_for(ScoreMode::BaselineSubtracted, 16)},
+        Parity{"tiny_gray", "centred", options_for(ScoreMode::Centred, 16)},
         // The module as loaded, which frozen copies are checked against and fall back to.
         Parity{"tiny_rgb", "probability", options_for(ScoreMode::Probability, 5), false},
         Parity{"tiny_rgb", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 5), false},
         Parity{"tiny_rgb", "cic", options_for(ScoreMode::BaselineSubtracted, 5), false},
+        Parity{"tiny_rgb", "centred", options_for(ScoreMode::Centred, 5), false},
         // A scripted model whose first pass cannot be frozen: masked passes frozen, first pass as loaded.
         Parity{"tiny_branchy", "probability", options_for(ScoreMode::Probability, 5)},
         Parity{"tiny_branchy", "logit-softmax", options_for(ScoreMode::LogitSoftmax, 6)},
         Parity{"tiny_branchy", "cic", options_for(ScoreMode::BaselineSubtracted, 7)},
+        Parity{"tiny_branchy", "centred", options_for(ScoreMode::Centred, 7)},
         Parity{"tiny_branchy", "std4", options_for(ScoreMode::Probability, 3, 4)}),
     [](const auto& info) {
       return info.param.model + "_" + std::to_string(info.index) + (info.param.optimize ? "" : "_as_loaded");
@@ -129,6 +135,7 @@ TEST(ScoreCam, RejectsBadOptions) {
   EXPECT_THROW(ScoreCam(*model, options_for(ScoreMode::Probability, 4, -1)), Error);
   EXPECT_THROW(parse_score_mode("logits"), Error);
   EXPECT_EQ(parse_score_mode("cic"), ScoreMode::BaselineSubtracted);
+  EXPECT_EQ(parse_score_mode("centred"), ScoreMode::Centred);
   EXPECT_EQ(parse_channel_selection("random"), ChannelSelection::Random);
 }
 

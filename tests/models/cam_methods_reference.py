@@ -20,7 +20,7 @@ constant).
 import torch
 import torch.nn.functional as F
 
-from scorecam_reference import capture, select_channels
+from scorecam_reference import capture, channel_weights, select_channels
 
 
 def _score(out, target, mode, baseline):
@@ -68,7 +68,7 @@ def _score_family(model, layer, x, target, mode, max_channels, selection, sample
     masks = _masks(activations, channels, size)
     scores = _averaged_scores(model, x, target, mode, lambda: masked_inputs_of(masks, size), channels, samples)
     weights = torch.zeros(activations.shape[0])
-    weights[channels] = F.softmax(scores, 0) if mode == "logit-softmax" else scores
+    weights[channels] = channel_weights(scores, mode)
     return target, _saliency(weights, activations, size)
 
 

@@ -11,8 +11,8 @@ Random weights with a fixed seed, so the files are the same on every run and no 
   dead_channels.pt every channel of its target layer is zero
   nan_output.pt    its class scores are NaN (a broken model), its features are not
 and, for the parity tests, an input and the reference maps of scorecam_reference.py (beside this file):
-  NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, std4 = probability on the
-  4 channels of largest spatial standard deviation)
+  NAME_input.npy, NAME_MODE.npy (MODE: probability, logit-softmax, cic, centred, std4 = probability
+  on the 4 channels of largest spatial standard deviation, centred-std4 = centred on those 4)
 """
 import json
 import os
@@ -83,8 +83,9 @@ def write_golden(module, name, input_shape, out):
     for mode in scorecam_reference.SCORE_MODES:
         _, saliency = scorecam_reference.score_cam(module, layer, x, mode=mode)
         np.save(f"{out}/{name}_{mode}.npy", saliency.numpy().astype(np.float32))
-    _, saliency = scorecam_reference.score_cam(module, layer, x, max_channels=4, selection="std")
-    np.save(f"{out}/{name}_std4.npy", saliency.numpy().astype(np.float32))
+    for mode, prefix in (("probability", ""), ("centred", "centred-")):
+        _, saliency = scorecam_reference.score_cam(module, layer, x, mode=mode, max_channels=4, selection="std")
+        np.save(f"{out}/{name}_{prefix}std4.npy", saliency.numpy().astype(np.float32))
 
 
 def main():

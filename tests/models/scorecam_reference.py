@@ -8,7 +8,7 @@ map accumulated from upsampled raw channels: deliberately the slow, obvious vers
 import torch
 import torch.nn.functional as F
 
-SCORE_MODES = ("probability", "logit-softmax", "cic")
+SCORE_MODES = ("probability", "logit-softmax", "cic", "centred")
 
 
 def capture(model, layer, x, differentiable=False):
@@ -36,6 +36,16 @@ def select_channels(activations, max_channels=0, selection="all"):
     return channels
 
 
+def channel_weights(scores, mode):
+    """The weights of the scored channels' scores [k]: a softmax across them (logit-softmax), the
+    scores minus their mean over them (centred), else the scores themselves."""
+    if mode == "logit-softmax":
+        return F.softmax(scores, 0)
+    if mode == "centred":
+        return scores - scores.mean()
+    return scores
+
+
 def score_cam(model, layer, x, target=None, mode="probability", max_channels=0, selection="all"):
     """Returns (target class, [H, W] map in [0, 1]) for one normalized input x of shape [1, C, H, W]."""
     assert mode in SCORE_MODES
@@ -55,9 +65,7 @@ def score_cam(model, layer, x, target=None, mode="probability", max_channels=0, 
             upsampled.append(up[0, 0])
     if not scores:
         return target, torch.zeros(height, width)
-    weights = torch.stack(scores)
-    if mode == "logit-softmax":
-        weights = F.softmax(weights, 0)
+    weights = channel_weights(torch.stack(scores), mode)
     saliency = F.relu((weights[:, None, None] * torch.stack(upsampled)).sum(0))
     low, high = saliency.min(), saliency.max()
     if high == low:

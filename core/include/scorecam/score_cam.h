@@ -22,7 +22,8 @@ namespace scorecam {
 enum class ScoreMode {
   Probability,        // w_k = softmax(f(X * M_k))_c  (official code)
   LogitSoftmax,       // w = softmax over channels of f(X * M_k)_c  (pytorch-grad-cam, torch-cam)
-  BaselineSubtracted  // w_k = p_c(X * M_k) - p_c(X_b), X_b the mean image  (the paper's CIC)
+  BaselineSubtracted,  // w_k = p_c(X * M_k) - p_c(X_b), X_b the mean image  (the paper's CIC)
+  Centred              // w_k = p_c(X * M_k) - their mean over the scored channels (less energy on other objects)
 };
 
 enum class ChannelSelection {
@@ -40,7 +41,7 @@ struct ScoreCamOptions {
   uint64_t seed = 0;  // for random channel selection and SS-CAM's noise
 };
 
-ScoreMode parse_score_mode(const std::string& name);          // "probability", "logit-softmax", "cic"
+ScoreMode parse_score_mode(const std::string& name);  // "probability", "logit-softmax", "cic", "centred"
 std::string score_mode_name(ScoreMode mode);
 ChannelSelection parse_channel_selection(const std::string& name);  // "all", "std", "mean", "random"
 std::string channel_selection_name(ChannelSelection selection);
