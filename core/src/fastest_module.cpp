@@ -147,14 +147,21 @@ void FastestModule::keep_fastest(const torch::Tensor& batch) {
   }
   images_per_second_ = rates[best];
   if (decided()) return;
-  std::string listed;
-  for (const double rate : rates) {
+  // The kept copy's rate first, then each other copy's with its name: a bare list read as if the
+  // first rate were the kept one's.
+  const auto rate_text = [](double rate) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f", rate);
-    listed += (listed.empty() ? "" : " against ") + std::string(text);
+    return std::string(text);
+  };
+  std::string others;
+  for (std::size_t i = 0; i < variants_.size(); ++i) {
+    if (i == best) continue;
+    others += (others.empty() ? "" : ", ") + rate_text(rates[i]) + " " + variants_[i].how;
   }
   chosen_because_ = " (the fastest of " + std::to_string(variants_.size()) + " copies timed at load on batches of " +
-                    std::to_string(batch.size(0)) + ": " + listed + " images/s)";
+                    std::to_string(batch.size(0)) + ": " + rate_text(rates[best]) + " images/s, against " + others +
+                    ")";
   Variant kept = std::move(variants_[best]);
   variants_.assign(1, std::move(kept));
 }

@@ -134,14 +134,7 @@ std::vector<detail::Variant> Model::masked_copies(const torch::jit::Module& modu
 void Model::choose_classifier(const torch::jit::Module& module, Precision precision, bool channels_last,
                               const torch::Tensor* probe, std::shared_ptr<detail::CopyChoiceCache> cache) {
   c10::InferenceMode guard;
-  // What the copies are timed on: masked inputs as Score-CAM makes them, of the smooth test input.
-  const auto input = smooth_test_input();
-  const auto first = capture_->forward(input);
-  const auto flat = first.activations[0].flatten(1);
-  auto channels = (flat.amax(1) > flat.amin(1)).nonzero().squeeze(1);
-  if (channels.numel() == 0) channels = torch::zeros({1}, channels.options());
-  const auto batch = masked_inputs(input, first.activations, channels.repeat({kTimingBatch / channels.numel() + 1})
-                                                                 .narrow(0, 0, kTimingBatch));
+  const auto batch = masked_test_batch();
   const auto timed = [&](Precision of) {
     detail::PrecisionChoice::Copy copy{detail::FastestModule(masked_copies(module, of, channels_last, probe))};
     copy.module.keep_fastest(batch);
@@ -198,6 +191,13 @@ bool Model::remember_classifier(const torch::jit::Module& module, const detail::
   if (variants.size() != 1) return false;
   detail::PrecisionChoice::Copy copy{detail::FastestModule(std::move(variants)), remembered.images_per_second};
   copy.module.remember(remembered.images_per_second, "");
+  {
+    // Timing also warmed the copies up, and the first pass and the masks with them (TorchScript
+    // optimizes a graph on its first runs): without it the first frame pays for that.
+    c10::InferenceMode guard;
+    capture_->copies().warm_up(smooth_test_input());
+    copy.module.warm_up(masked_test_batch());
+  }
   classifier_ = std::make_unique<detail::PrecisionChoice>(std::move(copy),
                                                           remembered_because(file, remembered.chosen_because));
   return true;
@@ -285,6 +285,16 @@ GradientResult Model::gradients_now(const torch::Tensor& input, int target_class
   result.activations = result.activations.detach();
   result.logits = output.detach().to(torch::kFloat);
   return result;
+}
+
+torch::Tensor Model::masked_test_batch() {
+  const auto input = smooth_test_input();
+  const auto first = capture_->forward(input);
+  const auto flat = first.activations[0].flatten(1);
+  auto channels = (flat.amax(1) > flat.amin(1)).nonzero().squeeze(1);
+  if (channels.numel() == 0) channels = torch::zeros({1}, channels.options());
+  return masked_inputs(input, first.activations,
+                       channels.repeat({kTimingBatch / channels.numel() + 1}).narrow(0, 0, kTimingBatch));
 }
 
 torch::Tensor Model::smooth_test_input() const {

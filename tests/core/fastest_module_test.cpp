@@ -29,6 +29,9 @@ TEST(FastestModule, KeepsTheFastestCopyTimedOnTheBatchItIsGiven) {
   module.keep_fastest(input);
   EXPECT_TRUE(module.decided());
   EXPECT_EQ(module.how().rfind("fast (the fastest of 2 copies timed at load on batches of 4: ", 0), 0u) << module.how();
+  // The kept copy's rate comes first; the other copy is named beside its own.
+  EXPECT_NE(module.how().find(" images/s, against "), std::string::npos) << module.how();
+  EXPECT_EQ(module.how().substr(module.how().size() - 6), " slow)") << module.how();
   EXPECT_TRUE(module.forward(input).toTensor().equal(input * 2.0));
   EXPECT_TRUE(module.frozen());
 }

@@ -151,6 +151,9 @@ class Model {
   // each also in that order; `only` (a Variant::key): that copy alone.
   std::vector<detail::Variant> masked_copies(const torch::jit::Module& module, Precision precision, bool channels_last,
                                              const torch::Tensor* probe, const std::string& only = "") const;
+  // What the masked passes' copies are timed (or, remembered, warmed up) on: a batch of masked
+  // inputs as Score-CAM makes them, of the smooth test input, through the first pass.
+  torch::Tensor masked_test_batch();
   // Makes the copy an earlier load chose the masked passes' copy; false when it cannot be made.
   bool remember_classifier(const torch::jit::Module& module, const detail::RememberedCopy& remembered,
                            const std::string& file, const torch::Tensor* probe);
